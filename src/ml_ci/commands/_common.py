@@ -1,0 +1,34 @@
+"""Options and helpers shared by the subcommands."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def config_option(func: F) -> F:
+    """``--config PATH``: default is ``ml-ci.yaml`` found from the current folder upwards."""
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=None,
+        help="Path of ml-ci.yaml (default: found from the current folder upwards).",
+    )(func)
+
+
+def record_option(func: F) -> F:
+    """``--record PATH``: the evaluation record this command reads and extends."""
+    return click.option(
+        "--record",
+        "record_path",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=Path("ml-ci-record.json"),
+        show_default=True,
+        help="Evaluation record to read and extend.",
+    )(func)

@@ -1,0 +1,66 @@
+"""Config of ``ml-ci compare``: statistics, gates, slices, latency."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from ml_ci.config.base import Section
+
+
+class BootstrapConfig(Section):
+    resamples: int = Field(2000, ge=200, le=100_000, description="Bootstrap replicates.")
+    seed: int = Field(0, ge=0, description="Seed of the shared resampling.")
+
+
+class CompareConfig(Section):
+    alpha: float = Field(
+        0.05, gt=0, lt=0.5, description="Two-sided level for intervals; one-sided for gates."
+    )
+    correction: Literal["holm", "none"] = Field(
+        "holm", description="Multiple-testing correction across gated metrics and slices."
+    )
+    bootstrap: BootstrapConfig = Field(default_factory=BootstrapConfig)  # type: ignore[arg-type]
+    inconclusive: Literal["fail", "pass", "warn"] = Field(
+        "fail", description="What an inconclusive gate does to the verdict."
+    )
+    max_improvement: float | None = Field(
+        None,
+        gt=0,
+        description="Leakage guard: fail when a metric improves by more than this (absolute).",
+    )
+
+
+class Gate(Section):
+    metric: str = Field(..., description="Metric name, e.g. roc_auc, accuracy, log_loss, mae.")
+    rule: Literal["non_inferior", "superior", "absolute"] = Field(
+        "non_inferior",
+        description="non_inferior: candidate >= baseline - margin; superior: candidate > "
+        "baseline + margin; absolute: min <= candidate <= max.",
+    )
+    margin: float = Field(0.0, ge=0, description="Margin in metric units (or a fraction).")
+    relative: bool = Field(
+        False, description="Margin is a fraction of |baseline| instead of metric units."
+    )
+    min: float | None = Field(None, description="absolute rule: lowest allowed value.")
+    max: float | None = Field(None, description="absolute rule: highest allowed value.")
+    slices: bool = Field(True, description="Also apply this gate to each slice.")
+
+    @model_validator(mode="after")
+    def _absolute_needs_bounds(self) -> Gate:
+        if self.rule == "absolute" and self.min is None and self.max is None:
+            raise ValueError("rule 'absolute' needs 'min' or 'max'")
+        return self
+
+
+class SlicesConfig(Section):
+    columns: list[str] = Field(default_factory=list, description="Slice columns.")
+    min_size: int = Field(
+        200, ge=1, description="Slices smaller than this are reported but cannot fail a gate."
+    )
+
+
+class LatencyConfig(Section):
+    column: str | None = Field(None, description="Per-row latency column in ms (else timed).")
+    repeats: int = Field(3, ge=1, le=50, description="Timed runs of the predict command.")

@@ -1,0 +1,29 @@
+"""The ``governance`` section: every approval decision, with who, when, SHA and how."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from ml_ci.record.base import RecordModel
+
+
+class Decision(RecordModel):
+    actor: str
+    action: Literal["approve", "reject"]
+    sha: str
+    at: str = Field(..., description="ISO 8601 time of the review or comment.")
+    via: Literal["review", "comment"]
+    counted: bool
+    reason: str | None = Field(None, description="Why it did not count, or the reject reason.")
+
+
+class GovernanceSection(RecordModel):
+    required: bool
+    required_approvals: int
+    approvers: list[str] = Field(default_factory=list)
+    teams: list[str] = Field(default_factory=list)
+    decisions: list[Decision] = Field(default_factory=list)
+    satisfied: bool
+    head_sha: str | None = None

@@ -1,0 +1,71 @@
+"""Record sections written by the first stages: repository, lineage, reproduction."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from ml_ci.record.base import RecordModel
+
+
+class RepoInfo(RecordModel):
+    """Where and at which commits the evaluation ran."""
+
+    name: str | None = Field(None, description="owner/name on GitHub, when known.")
+    head_sha: str | None = None
+    base_sha: str | None = None
+    head_ref: str | None = None
+    base_ref: str | None = None
+    pull_request: int | None = None
+    run_url: str | None = None
+
+
+class LineageEntry(RecordModel):
+    """One DVC-tracked file or folder and its content hash."""
+
+    path: str
+    hash: str | None = Field(None, description="DVC content hash (md5; folders end in .dir).")
+    stage: str | None = Field(None, description="Stage that uses (dep) or makes (out) it.")
+    kind: Literal["dep", "out", "data"] = "dep"
+    size: int | None = None
+
+
+class ParamChange(RecordModel):
+    """A parameter whose value differs between base and head."""
+
+    file: str
+    key: str
+    base: Any = None
+    head: Any = None
+
+
+class Lineage(RecordModel):
+    deps: list[LineageEntry] = Field(default_factory=list)
+    outs: list[LineageEntry] = Field(default_factory=list)
+    params: dict[str, Any] = Field(default_factory=dict, description="file -> params at head.")
+    params_diff: list[ParamChange] = Field(default_factory=list)
+
+
+class OutputCheck(RecordModel):
+    """One reproduced output compared with what ``dvc.lock`` (or the first run) says."""
+
+    path: str
+    stage: str | None = None
+    expected: str | None = None
+    actual: str | None = None
+    match: bool
+    detail: str | None = None
+
+
+RecordReproVerdict = Literal["verified", "mismatch", "nondeterministic", "within_tolerance"]
+
+
+class ReproSection(RecordModel):
+    verdict: RecordReproVerdict
+    runs: int = 1
+    mode: Literal["bytes", "tolerance"] = "bytes"
+    stages: list[str] = Field(default_factory=list)
+    outputs: list[OutputCheck] = Field(default_factory=list)
+    env: dict[str, str] = Field(default_factory=dict, description="The pinned environment.")
+    duration_s: float | None = None
