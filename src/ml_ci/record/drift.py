@@ -1,4 +1,8 @@
-"""The ``drift`` section (contract: issue 4). Reports and governance read these names."""
+"""The ``drift`` section (contract: issue 4). Reports and governance read these names.
+
+Contract names: ``columns`` [{column, method, value, threshold, drifted}], ``quality``
+[{check, column, rows, verdict}], ``share_drifted``, ``verdict``. Every other field is extra.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +12,24 @@ from pydantic import Field
 
 from ml_ci.record.base import RecordModel
 
+Level = Literal["pass", "retrain", "significant"]
+
 
 class ColumnDrift(RecordModel):
     column: str
     method: str
     value: float | None = Field(None, description="The effect size the verdict used.")
-    threshold: float
-    drifted: bool
-    p_value: float | None = None
+    threshold: float = Field(description="The retrain threshold of the method.")
+    drifted: bool = Field(description="value >= threshold (and p_value < alpha when there is one).")
+    p_value: float | None = Field(None, description="p-value of the method's test, if any.")
+    kind: Literal["numeric", "categorical", "binary"] | None = None
+    level: Level = Field("pass", description="pass | retrain | significant for this column.")
+    significant_threshold: float | None = Field(
+        None, description="The significant threshold of the method."
+    )
+    statistics: dict[str, float] = Field(
+        default_factory=dict, description="Other measures of the same column (ks, psi, ...)."
+    )
 
 
 class QualityFinding(RecordModel):
@@ -30,4 +44,9 @@ class DriftSection(RecordModel):
     columns: list[ColumnDrift] = Field(default_factory=list)
     quality: list[QualityFinding] = Field(default_factory=list)
     share_drifted: float
-    verdict: Literal["pass", "retrain", "significant"]
+    verdict: Level
+    reference: str | None = Field(None, description="Where the reference table came from.")
+    current: str | None = Field(None, description="Where the current table came from.")
+    rows_reference: int | None = None
+    rows_current: int | None = None
+    alpha: float | None = Field(None, description="p-value level used with the effect sizes.")

@@ -1,0 +1,162 @@
+"""Data quality checks on the current table, one pure function per check.
+
+Each check returns the findings for one column (or the table) with the number of affected rows
+and a verdict: ``fail`` makes the dataset verdict ``significant`` (a person looks before anything
+retrains on broken data), ``warn`` is reported only, ``pass`` means within tolerance.
+Checks that find nothing are recorded once as a ``pass`` row with ``column: null``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from ml_ci.record.drift import QualityFinding
+
+CHECKS = (
+    "schema",
+    "missing_values",
+    "out_of_range",
+    "unseen_categories",
+    "duplicate_ids",
+    "constant",
+)
+
+
+def schema(
+    reference: Mapping[str, str], current: Mapping[str, str], current_rows: int
+) -> list[QualityFinding]:
+    """Columns missing from the current table (fail), extra columns (warn) and compatible dtype
+    changes such as int64 -> float64 (warn). ``reference``/``current`` map column -> dtype name.
+    Incompatible dtypes (numeric vs text) are input errors, raised by the engine."""
+    findings = [
+        QualityFinding(
+            check="schema",
+            column=name,
+            rows=current_rows,
+            verdict="fail",
+            detail="column missing from the current table",
+        )
+        for name in reference
+        if name not in current
+    ]
+    findings += [
+        QualityFinding(
+            check="schema",
+            column=name,
+            rows=current_rows,
+            verdict="warn",
+            detail="column not in the reference table",
+        )
+        for name in current
+        if name not in reference
+    ]
+    findings += [
+        QualityFinding(
+            check="schema",
+            column=name,
+            rows=current_rows,
+            verdict="warn",
+            detail=f"dtype {reference[name]} in the reference, {current[name]} now",
+        )
+        for name in reference
+        if name in current and reference[name] != current[name]
+    ]
+    return findings
+
+
+def missing_values(
+    column: str, missing: int, rows: int, max_share: float
+) -> QualityFinding | None:
+    """Missing values (NaN, None, ±inf) in the current column: fail above ``max_share``."""
+    if missing == 0:
+        return None
+    share = missing / rows
+    return QualityFinding(
+        check="missing_values",
+        column=column,
+        rows=missing,
+        verdict="fail" if share > max_share else "pass",
+        detail=f"{share:.2%} missing (limit {max_share:.2%})",
+    )
+
+
+def out_of_range(
+    column: str, below: int, above: int, present: int, low: float, high: float, max_share: float
+) -> QualityFinding | None:
+    """Current values outside the reference's [min, max]: fail above ``max_share`` of the
+    present values. A few new extremes are expected (a new value falls outside the range of n
+    reference values with probability about 2/(n+1)), so a small share only passes."""
+    outside = below + above
+    if outside == 0:
+        return None
+    share = outside / present
+    return QualityFinding(
+        check="out_of_range",
+        column=column,
+        rows=outside,
+        verdict="fail" if share > max_share else "pass",
+        detail=f"{below} below {low:g}, {above} above {high:g} ({share:.2%}, limit {max_share:.2%})",
+    )
+
+
+def unseen_categories(
+    column: str, unseen: Mapping[str, int], present: int, max_share: float
+) -> QualityFinding | None:
+    """Rows whose category never occurs in the reference: fail above ``max_share``."""
+    rows = sum(unseen.values())
+    if rows == 0:
+        return None
+    share = rows / present
+    shown = ", ".join(repr(label) for label in list(unseen)[:5])
+    more = f" and {len(unseen) - 5} more" if len(unseen) > 5 else ""
+    return QualityFinding(
+        check="unseen_categories",
+        column=column,
+        rows=rows,
+        verdict="fail" if share > max_share else "pass",
+        detail=f"{len(unseen)} new: {shown}{more} ({share:.2%}, limit {max_share:.2%})",
+    )
+
+
+def duplicate_ids(column: str, duplicated_rows: int) -> QualityFinding | None:
+    """Rows whose id already occurred earlier in the current table: any is a fail."""
+    if duplicated_rows == 0:
+        return None
+    return QualityFinding(
+        check="duplicate_ids",
+        column=column,
+        rows=duplicated_rows,
+        verdict="fail",
+        detail=f"{duplicated_rows} rows repeat an earlier id",
+    )
+
+
+def constant(
+    column: str, reference_distinct: int, current_distinct: int, present: int
+) -> QualityFinding | None:
+    """A column with one value in the current table. If it varied in the reference, an upstream
+    step probably broke (fail); constant in both, it is useless as a feature (warn)."""
+    if current_distinct != 1:
+        return None
+    varied = reference_distinct > 1
+    return QualityFinding(
+        check="constant",
+        column=column,
+        rows=present,
+        verdict="fail" if varied else "warn",
+        detail="one value now, varied in the reference"
+        if varied
+        else "one value in both tables",
+    )
+
+
+def with_passes(findings: Iterable[QualityFinding], checks: Iterable[str]) -> list[QualityFinding]:
+    """The findings, plus one ``pass`` row for each check that ran and found nothing."""
+    found = list(findings)
+    seen = {finding.check for finding in found}
+    passes = [
+        QualityFinding(check=check, column=None, rows=0, verdict="pass")
+        for check in checks
+        if check not in seen
+    ]
+    return found + passes
