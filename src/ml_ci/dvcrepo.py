@@ -288,13 +288,13 @@ def dir_md5(path: Path) -> str:
     """DVC 3's folder hash (``<md5>.dir``), computed by dvc-data itself."""
     from dvc_data.hashfile.build import build
     from dvc_data.hashfile.db import HashFileDB
-    from dvc_objects.fs import MemoryFileSystem
     from dvc_objects.fs.local import LocalFileSystem
+    from dvc_objects.fs.memory import MemoryFileSystem
 
-    odb = HashFileDB(MemoryFileSystem(), "memory://ml-ci-hash")
-    _, _, obj = build(odb, str(path), LocalFileSystem(), "md5", dry_run=True)
-    value: str = obj.hash_info.value
-    return value
+    odb = HashFileDB(MemoryFileSystem(), "memory://ml-ci-hash")  # type: ignore[no-untyped-call]
+    fs = LocalFileSystem()  # type: ignore[no-untyped-call]
+    _, _, obj = build(odb, str(path), fs, "md5", dry_run=True)
+    return str(obj.hash_info.value)
 
 
 def hash_path(path: Path) -> str | None:

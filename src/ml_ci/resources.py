@@ -17,9 +17,11 @@ _SOURCE_ROOT = _PACKAGE.parents[1]  # src/ml_ci -> repository root
 
 def _data_dir(name: str) -> Path:
     """The packaged copy of ``name`` if the wheel has one, else the source checkout's folder."""
-    for candidate in (_PACKAGE / name, _SOURCE_ROOT / name):
-        if candidate.is_dir():
-            return candidate
+    if (_PACKAGE / name).is_dir():
+        return _PACKAGE / name
+    # only a source checkout (it has pyproject.toml) may lend its top-level folder
+    if (_SOURCE_ROOT / "pyproject.toml").is_file() and (_SOURCE_ROOT / name).is_dir():
+        return _SOURCE_ROOT / name
     raise MlCiError(
         f"ml-ci's {name}/ folder is missing from the installation ({_PACKAGE}); reinstall ml-ci"
     )

@@ -8,9 +8,7 @@ import click
 
 
 @click.command("schema")
-@click.option(
-    "--record", "of_record", is_flag=True, help="The evaluation record's schema instead."
-)
+@click.option("--record", "of_record", is_flag=True, help="The evaluation record's schema instead.")
 def command(of_record: bool) -> None:
     """Print a JSON Schema, for editors (yaml-language-server) and other tools."""
     if of_record:

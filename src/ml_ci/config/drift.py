@@ -55,7 +55,7 @@ class DriftConfig(Section):
     methods: dict[str, DriftMethod] = Field(
         default_factory=dict, description="Per-column method override."
     )
-    thresholds: DriftThresholds = Field(  # type: ignore[arg-type]
+    thresholds: DriftThresholds = Field(
         default_factory=DriftThresholds,
         description="When set, the thresholds of every method (else each method's default).",
     )
@@ -83,7 +83,10 @@ class DriftConfig(Section):
     )
     max_missing_share: float = Field(0.1, ge=0, le=1, description="Quality: missing-value share.")
     max_out_of_range_share: float = Field(
-        0.01, ge=0, le=1, description="Quality: share of numeric values outside the reference range."
+        0.01,
+        ge=0,
+        le=1,
+        description="Quality: share of numeric values outside the reference range.",
     )
     max_unseen_share: float = Field(
         0.01, ge=0, le=1, description="Quality: share of rows with categories the reference lacks."
@@ -92,7 +95,7 @@ class DriftConfig(Section):
     def thresholds_for(self, method: str) -> DriftThresholds:
         """The thresholds a method uses: method_thresholds, else thresholds if set, else default."""
         if method in self.method_thresholds:
-            return self.method_thresholds[method]  # type: ignore[index]
+            return self.method_thresholds[method]
         if "thresholds" in self.model_fields_set:
             return self.thresholds
         retrain, significant = METHOD_THRESHOLDS[method]

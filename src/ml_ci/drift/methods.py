@@ -30,7 +30,7 @@ KS_EXACT_MAX_N = 10_000
 class MergedEcdf:
     """Both empirical CDFs evaluated on the merged sorted sample.
 
-    ``values`` is r ∪ c sorted; ``gap[i] = F_r(values[i]) - F_c(values[i])`` counting every
+    ``values`` is r and c merged and sorted; ``gap[i] = F_r(values[i]) - F_c(values[i])`` counting every
     element up to position i; ``last[i]`` marks the last of a run of equal values, where the
     CDFs take their right-continuous value.
     """
@@ -41,19 +41,22 @@ class MergedEcdf:
 
 
 def merged_ecdf(ref_sorted: FloatArray, cur_sorted: FloatArray) -> MergedEcdf:
-    """Merge two sorted samples and track both CDFs along the merge (no binary searches).
+    """Merge two sorted samples and track both CDFs along the merge.
 
-    A stable argsort of two concatenated sorted runs is a linear merge (timsort), so this costs
-    far less than sorting again.
+    Each current value goes after the reference values <= it (one binary search per value,
+    fast because the needles are sorted), so ties put the reference first, as a stable sort
+    of the concatenation would; the CDF gap follows from running counts.
     """
     n, m = len(ref_sorted), len(cur_sorted)
-    both = np.concatenate([ref_sorted, cur_sorted])
-    order = np.argsort(both, kind="stable")
-    values = both[order]
-    from_ref = order < n
-    ref_seen = np.cumsum(from_ref)
-    cur_seen = np.arange(1, n + m + 1) - ref_seen
-    gap = ref_seen / n - cur_seen / m
+    cur_positions = np.searchsorted(ref_sorted, cur_sorted, side="right") + np.arange(m)
+    from_ref = np.ones(n + m, dtype=bool)
+    from_ref[cur_positions] = False
+    values = np.empty(n + m, dtype=np.float64)
+    values[cur_positions] = cur_sorted
+    values[from_ref] = ref_sorted
+    # F_r - F_c after k elements, i of them from the reference: i/n - (k - i)/m
+    gap = np.cumsum(from_ref) * (1 / n + 1 / m)
+    gap -= np.arange(1, n + m + 1) / m
     last = np.empty(n + m, dtype=bool)
     last[:-1] = values[1:] != values[:-1]
     last[-1] = True
@@ -61,7 +64,7 @@ def merged_ecdf(ref_sorted: FloatArray, cur_sorted: FloatArray) -> MergedEcdf:
 
 
 def ks_statistic(ecdf: MergedEcdf) -> float:
-    """Two-sample Kolmogorov–Smirnov distance D = sup_x |F_r(x) - F_c(x)|, in [0, 1]."""
+    """Two-sample Kolmogorov-Smirnov distance D = sup_x |F_r(x) - F_c(x)|, in [0, 1]."""
     return float(np.max(np.abs(ecdf.gap[ecdf.last])))
 
 
@@ -78,7 +81,9 @@ def ks_p_value(statistic: float, n: int, m: int) -> float:
     return float(np.clip(kstwo.sf(statistic, np.round(en)), 0.0, 1.0))
 
 
-def ks_test(ref_sorted: FloatArray, cur_sorted: FloatArray, ecdf: MergedEcdf) -> tuple[float, float]:
+def ks_test(
+    ref_sorted: FloatArray, cur_sorted: FloatArray, ecdf: MergedEcdf
+) -> tuple[float, float]:
     """KS statistic and p-value; the exact p-value (scipy) up to 10,000 rows, asymptotic above."""
     n, m = len(ref_sorted), len(cur_sorted)
     if max(n, m) <= KS_EXACT_MAX_N:
@@ -101,8 +106,9 @@ def wasserstein(ecdf: MergedEcdf) -> float:
 
 
 def wasserstein_normed(ecdf: MergedEcdf, ref_std: float) -> float:
-    """W1 / std(r): the distance in reference standard deviations (a location shift of d·σ
-    gives d). A constant reference (σ = 0) gives 0 if nothing moved and +inf otherwise."""
+    """W1 / std(r): the distance in reference standard deviations (a location shift of d
+    standard deviations gives d). A constant reference (std 0) gives 0 if nothing moved, and
+    +inf otherwise."""
     distance = wasserstein(ecdf)
     if ref_std > 0:
         return distance / ref_std
@@ -129,7 +135,7 @@ def psi(ref_counts: CountArray, cur_counts: CountArray, epsilon: float = PSI_EPS
     """Population stability index PSI = Σ_b (c_b - r_b) · ln(c_b / r_b).
 
     r_b, c_b are the bin (or category) proportions; a zero proportion is replaced by ``epsilon``.
-    Equivalently PSI = KL(c‖r) + KL(r‖c) (the symmetric Kullback–Leibler divergence).
+    Equivalently PSI = KL(c‖r) + KL(r‖c) (the symmetric Kullback-Leibler divergence).
     """
     r = np.maximum(ref_counts / max(int(ref_counts.sum()), 1), epsilon)
     c = np.maximum(cur_counts / max(int(cur_counts.sum()), 1), epsilon)
@@ -137,7 +143,7 @@ def psi(ref_counts: CountArray, cur_counts: CountArray, epsilon: float = PSI_EPS
 
 
 def chi_square(ref_counts: CountArray, cur_counts: CountArray) -> tuple[float, float, float]:
-    """Pearson's chi-square test of homogeneity on the 2×K table of category counts.
+    """Pearson's chi-square test of homogeneity on the 2 x K table of category counts.
 
     Returns (chi2, p_value, Cramér's V) with V = sqrt(chi2 / (N · (min(2, K) - 1))), N the total
     count. No Yates correction, so that chi2 = z² of the two-proportion test when K = 2.
@@ -156,7 +162,7 @@ def chi_square(ref_counts: CountArray, cur_counts: CountArray) -> tuple[float, f
 
 
 def jensen_shannon(ref_counts: CountArray, cur_counts: CountArray) -> float:
-    """Jensen–Shannon distance (base 2, in [0, 1]) between the category distributions:
+    """Jensen-Shannon distance (base 2, in [0, 1]) between the category distributions:
     sqrt((KL(r‖M) + KL(c‖M)) / 2) with M = (r + c) / 2 (``scipy.spatial.distance.jensenshannon``)."""
     from scipy.spatial.distance import jensenshannon
 

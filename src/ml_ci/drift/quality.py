@@ -64,9 +64,7 @@ def schema(
     return findings
 
 
-def missing_values(
-    column: str, missing: int, rows: int, max_share: float
-) -> QualityFinding | None:
+def missing_values(column: str, missing: int, rows: int, max_share: float) -> QualityFinding | None:
     """Missing values (NaN, None, ±inf) in the current column: fail above ``max_share``."""
     if missing == 0:
         return None
@@ -100,21 +98,21 @@ def out_of_range(
 
 
 def unseen_categories(
-    column: str, unseen: Mapping[str, int], present: int, max_share: float
+    column: str, examples: list[str], distinct: int, rows: int, present: int, max_share: float
 ) -> QualityFinding | None:
-    """Rows whose category never occurs in the reference: fail above ``max_share``."""
-    rows = sum(unseen.values())
+    """Rows whose category never occurs in the reference (``distinct`` new categories, the
+    first few named in ``examples``): fail above ``max_share`` of the present values."""
     if rows == 0:
         return None
     share = rows / present
-    shown = ", ".join(repr(label) for label in list(unseen)[:5])
-    more = f" and {len(unseen) - 5} more" if len(unseen) > 5 else ""
+    shown = ", ".join(repr(label) for label in examples)
+    more = f" and {distinct - len(examples)} more" if distinct > len(examples) else ""
     return QualityFinding(
         check="unseen_categories",
         column=column,
         rows=rows,
         verdict="fail" if share > max_share else "pass",
-        detail=f"{len(unseen)} new: {shown}{more} ({share:.2%}, limit {max_share:.2%})",
+        detail=f"{distinct} new: {shown}{more} ({share:.2%}, limit {max_share:.2%})",
     )
 
 
@@ -144,9 +142,7 @@ def constant(
         column=column,
         rows=present,
         verdict="fail" if varied else "warn",
-        detail="one value now, varied in the reference"
-        if varied
-        else "one value in both tables",
+        detail="one value now, varied in the reference" if varied else "one value in both tables",
     )
 
 

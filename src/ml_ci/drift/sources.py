@@ -3,20 +3,24 @@
 ``path@ref`` reads a git-tracked file with ``git show ref:path`` and a DVC-tracked file with
 ``dvc.api.read(path, rev=ref, repo=root)`` (from the DVC cache or remote). A spec that exists
 as a file on disk is always a local path, so file names containing ``@`` keep working.
+
+Tables are :class:`Table` objects: Parquet is read one column at a time when the engine asks
+for it (text as dictionary arrays), so memory holds only the columns being compared; CSV and
+pandas frames are held in memory as Arrow tables.
 """
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ml_ci.errors import InputError
-from ml_ci.tables import TABLE_SUFFIXES, read_table
+from ml_ci.tables import TABLE_SUFFIXES
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,94 @@ class TableSpec:
         return f"{self.path}@{self.ref}" if self.ref else self.path
 
 
+class Table:
+    """A table the engine reads column by column: ``schema``, ``num_rows``, ``column(name)``."""
+
+    def __init__(
+        self,
+        label: str,
+        schema: pa.Schema,
+        num_rows: int,
+        *,
+        table: pa.Table | None = None,
+        parquet: str | bytes | None = None,
+    ) -> None:
+        self.label = label
+        self.schema = schema
+        self.num_rows = num_rows
+        self._table = table
+        self._parquet = parquet
+
+    @property
+    def column_names(self) -> list[str]:
+        return list(self.schema.names)
+
+    def column(self, name: str) -> pa.ChunkedArray:
+        """One column; from Parquet it is read now (text columns as dictionary arrays)."""
+        if self._table is not None:
+            return self._table.column(name)
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        assert self._parquet is not None
+        field = self.schema.field(name)
+        text = pa.types.is_string(field.type) or pa.types.is_large_string(field.type)
+        source = (
+            pa.BufferReader(self._parquet) if isinstance(self._parquet, bytes) else self._parquet
+        )
+        read = pq.read_table(source, columns=[name], read_dictionary=[name] if text else None)
+        return read.column(0)
+
+    @classmethod
+    def from_arrow(cls, table: pa.Table, label: str) -> Table:
+        return cls(label, table.schema, table.num_rows, table=table)
+
+    @classmethod
+    def from_pandas(cls, frame: pd.DataFrame, label: str) -> Table:
+        """A pandas frame as a table; a column Arrow cannot type (mixed objects) is an error."""
+        import pyarrow as pa
+
+        try:
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
+            raise InputError(
+                f"{label}: a column mixes types: {str(error).splitlines()[0]}"
+            ) from None
+        return cls.from_arrow(table, label)
+
+    @classmethod
+    def from_parquet(cls, source: str | bytes, label: str) -> Table:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        try:
+            handle = pq.ParquetFile(
+                pa.BufferReader(source) if isinstance(source, bytes) else source
+            )
+            schema = handle.schema_arrow
+            rows = handle.metadata.num_rows
+        except (pa.ArrowException, OSError) as error:
+            raise InputError(
+                f"{label}: cannot read Parquet: {str(error).splitlines()[0]}"
+            ) from None
+        schema = pa.schema([field for field in schema if field.name != "__index_level_0__"])
+        return cls(label, schema, rows, parquet=source)
+
+    @classmethod
+    def from_csv(cls, source: str | bytes, label: str) -> Table:
+        import pyarrow as pa
+        import pyarrow.csv as pv
+
+        try:
+            table = pv.read_csv(pa.BufferReader(source) if isinstance(source, bytes) else source)
+        except (pa.ArrowException, OSError) as error:
+            message = str(error).splitlines()[0] if str(error) else type(error).__name__
+            if "Empty CSV file" in message:
+                raise InputError(f"{label}: the table is empty") from None
+            raise InputError(f"{label}: cannot read CSV: {message}") from None
+        return cls.from_arrow(table, label)
+
+
 def parse_spec(spec: str, *, cwd: Path) -> TableSpec:
     """``data/x.csv`` -> local file; ``data/x.csv@main`` -> the file at git ref ``main``."""
     if not spec.strip():
@@ -43,17 +135,23 @@ def parse_spec(spec: str, *, cwd: Path) -> TableSpec:
     return TableSpec(path=path, ref=ref)
 
 
-def load_table(spec: TableSpec, *, cwd: Path) -> pd.DataFrame:
-    """Read the table a spec names; one-line :class:`InputError` naming the spec otherwise."""
+def load_table(spec: TableSpec, *, cwd: Path) -> Table:
+    """The table a spec names; a one-line :class:`InputError` naming the spec otherwise."""
     suffix = Path(spec.path).suffix.lower()
     if suffix not in TABLE_SUFFIXES:
         raise InputError(f"{spec.label}: unknown table format; use .csv or .parquet")
+    source: str | bytes
     if spec.ref is None:
         path = cwd / spec.path
-        if not path.exists() and Path(f"{path}.dvc").exists():
-            raise InputError(f"{spec.path}: no such file; it is DVC-tracked, run dvc pull")
-        return read_table(path)
-    return parse_table(read_at_ref(spec, cwd=cwd), suffix, spec.label)
+        if not path.is_file():
+            hint = "it is DVC-tracked, run dvc pull" if Path(f"{path}.dvc").exists() else "check it"
+            raise InputError(f"{spec.path}: no such file; {hint}")
+        source = str(path)
+    else:
+        source = read_at_ref(spec, cwd=cwd)
+    if suffix == ".csv":
+        return Table.from_csv(source, spec.label)
+    return Table.from_parquet(source, spec.label)
 
 
 def read_at_ref(spec: TableSpec, *, cwd: Path) -> bytes:
@@ -71,9 +169,8 @@ def read_at_ref(spec: TableSpec, *, cwd: Path) -> bytes:
 
 
 def _repo_relative(path: Path, root: Path, spec: TableSpec) -> str:
-    absolute = path.resolve()
     try:
-        return absolute.relative_to(root.resolve()).as_posix()
+        return path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         raise InputError(f"{spec.label}: the path is outside the git repository {root}") from None
 
@@ -91,26 +188,9 @@ def _read_dvc(root: Path, relative: str, spec: TableSpec) -> bytes:
             f"{spec.label}: not tracked by git or DVC at {spec.ref}; check the path and ref"
         ) from None
     except DvcException as error:
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        text = str(error).strip()
+        first = text.splitlines()[0] if text else type(error).__name__
         raise InputError(
             f"{spec.label}: DVC cannot read it ({first}); run dvc fetch or configure the remote"
         ) from None
     return data
-
-
-def parse_table(data: bytes, suffix: str, label: str) -> pd.DataFrame:
-    """A CSV or Parquet table from bytes; empty or unreadable tables are input errors."""
-    import pandas as pd
-
-    try:
-        if suffix == ".csv":
-            frame = pd.read_csv(io.BytesIO(data))
-        else:
-            frame = pd.read_parquet(io.BytesIO(data))
-    except pd.errors.EmptyDataError:
-        raise InputError(f"{label}: the table is empty") from None
-    except (ValueError, OSError, pd.errors.ParserError) as error:
-        raise InputError(f"{label}: cannot read table: {str(error).splitlines()[0]}") from None
-    if frame.empty:
-        raise InputError(f"{label}: the table has no rows")
-    return frame

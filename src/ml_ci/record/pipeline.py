@@ -69,3 +69,6 @@ class ReproSection(RecordModel):
     outputs: list[OutputCheck] = Field(default_factory=list)
     env: dict[str, str] = Field(default_factory=dict, description="The pinned environment.")
     duration_s: float | None = None
+    restore: str | None = Field(
+        None, description="Command that restores the committed outputs after a failure."
+    )

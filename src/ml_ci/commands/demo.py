@@ -1,0 +1,54 @@
+"""``ml-ci demo``: build the bundled example and run the pipeline's steps on it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ml_ci.console import Console, json_option
+
+
+@click.command("demo")
+@click.option(
+    "--dir",
+    "workdir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Folder to build the example in (default: a new temporary folder, kept).",
+)
+@click.option("--show", is_flag=True, help="Also print the summary of the resulting record.")
+@json_option
+def command(workdir: Path | None, show: bool, json_mode: bool) -> None:
+    """Build the example (git + DVC, offline) and run pull and verified reproduction on it.
+
+    Nothing leaves the machine: the git and DVC remotes are local folders.
+    """
+    import tempfile
+
+    from ml_ci.errors import InputError
+    from ml_ci.example import run_demo
+
+    console = Console(json_mode=json_mode)
+    if workdir is None:
+        workdir = Path(tempfile.mkdtemp(prefix="ml-ci-demo-"))
+    elif workdir.exists() and any(workdir.iterdir()):
+        raise InputError(f"--dir {workdir}: the folder is not empty; give a new or empty one")
+    context = run_demo(workdir, progress=console.progress)
+    lines = [f"demo in {context.workdir}"]
+    lines += [f"  {name:<8} {verdict}" for name, verdict in context.verdicts.items()]
+    lines.append(f"record: {context.record_path}")
+    payload = {
+        "workdir": str(context.workdir),
+        "checkout": str(context.checkout),
+        "record": str(context.record_path),
+        "verdicts": context.verdicts,
+    }
+    if show and context.record_path is not None:
+        from ml_ci.commands.record import summary, summary_text
+        from ml_ci.record import load_record
+
+        record = load_record(context.record_path)
+        lines.append(summary_text(context.record_path, record))
+        payload["summary"] = summary(record)
+    console.result("\n".join(lines), payload)

@@ -1,0 +1,51 @@
+"""``ml-ci rollback``: give a stage back to the version that held it before."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ml_ci.commands._common import config_option
+from ml_ci.commands.release import load, tag_options
+from ml_ci.console import Console, json_option
+
+
+@click.command("rollback")
+@config_option
+@click.option("--model", default=None, help="Model name (default: model.name in ml-ci.yaml).")
+@click.option("--stage", required=True, help="Stage to roll back, e.g. production.")
+@tag_options
+@json_option
+def command(
+    config_path: Path | None,
+    model: str | None,
+    stage: str,
+    remote: str,
+    push: bool,
+    approved_by: tuple[str, ...],
+    offline: bool,
+    repo: str | None,
+    json_mode: bool,
+) -> None:
+    """Assign the stage's previous version again with a new {model}#{stage}#{n} tag (tags are
+    never deleted or moved)."""
+    from ml_ci.commands.promote import describe
+    from ml_ci.commands.release import assign_client
+    from ml_ci.release.promote import AssignSettings, rollback
+
+    console = Console(json_mode=json_mode)
+    config, root = load(config_path)
+    settings = AssignSettings(
+        root=root,
+        config=config,
+        model=model or config.model.name,
+        stage=stage,
+        remote=remote,
+        push=push,
+        offline=offline or not repo,
+        repo=repo,
+        approved_by=approved_by,
+    )
+    result = rollback(settings, assign_client(config, settings.offline), console.progress)
+    console.result(describe(result.to_json()), result.to_json())

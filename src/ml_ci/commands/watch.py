@@ -1,0 +1,91 @@
+"""``ml-ci watch``: act on a record's drift verdict (retrain, ask a human, or nothing)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from ml_ci.console import Console, json_option
+
+
+@click.command("watch")
+@click.option(
+    "--record",
+    "record_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("ml-ci-record.json"),
+    show_default=True,
+    help="Evaluation record with a drift section (ml-ci drift --output).",
+)
+@click.option(
+    "--retrain-workflow",
+    "workflow",
+    default="retrain.yml",
+    show_default=True,
+    help="Workflow file name (or id) to dispatch when the verdict is retrain.",
+)
+@click.option("--ref", default="main", show_default=True, help="Git ref to run it on.")
+@click.option(
+    "--repo",
+    "repository",
+    default=None,
+    help="OWNER/NAME (default: $GITHUB_REPOSITORY).",
+)
+@click.option("--dry-run", is_flag=True, help="Say what would be done; call no API.")
+@json_option
+def command(
+    record_path: Path,
+    workflow: str,
+    ref: str,
+    repository: str | None,
+    dry_run: bool,
+    json_mode: bool,
+) -> None:
+    """pass: nothing. retrain: dispatch the retraining workflow. significant: open (or update)
+    one issue asking for human validation, and do not retrain. Needs GITHUB_TOKEN with
+    actions: write and issues: write (not with --dry-run)."""
+    from ml_ci.drift.watch import WatchSettings, run_watch
+    from ml_ci.github.context import from_env
+    from ml_ci.record import load_record
+
+    console = Console(json_mode=json_mode)
+    record = load_record(record_path)
+    context = from_env(os.environ)
+    settings = WatchSettings(
+        repository=repository or context.repository,
+        workflow=workflow,
+        ref=ref,
+        model=record.model,
+        dry_run=dry_run,
+    )
+    client = None
+    if not dry_run and record.drift is not None and record.drift.verdict != "pass":
+        from ml_ci.github.client import cli_client
+
+        client = cli_client(click.echo)
+    result = run_watch(record.drift, settings, client, run_url=context.run_url)
+    console.result(_text(result), result.to_json())
+
+
+def _text(result: object) -> str:
+    from ml_ci.drift.watch import WatchResult
+
+    assert isinstance(result, WatchResult)
+    prefix = "would " if result.dry_run else ""
+    if result.action == "nothing":
+        return f"drift verdict pass: nothing to do ({result.reason})"
+    if result.action == "retrain":
+        verb = "dispatch" if result.dry_run else "dispatched"
+        return (
+            f"drift verdict retrain: {prefix}{verb} {result.workflow} on {result.ref} "
+            f"in {result.repository or '(repository not set)'} ({result.reason})"
+        )
+    if result.dry_run:
+        return f"drift verdict significant: would open or update the drift issue ({result.reason})"
+    verb = "opened" if result.issue_created else "updated"
+    return (
+        f"drift verdict significant: {verb} issue #{result.issue_number} "
+        f"{result.issue_url or ''} asking for human validation; no retraining".replace("  ", " ")
+    )

@@ -1,0 +1,213 @@
+"""Closed-form paired methods: McNemar + Newcombe (accuracy), Wilson, DeLong (ROC AUC),
+and distribution-free order-statistic bounds for latency quantiles.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from ml_ci.compare.estimates import Estimate, InvertedEstimate, NormalEstimate
+
+Floats = npt.NDArray[np.float64]
+
+# --- accuracy: paired proportions -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PairedCounts:
+    """The 2x2 table of per-row correctness. ``both``: both right; ``cand_only``: only the
+    candidate right; ``base_only``: only the baseline right; ``neither``."""
+
+    both: int
+    cand_only: int
+    base_only: int
+    neither: int
+
+    @property
+    def n(self) -> int:
+        return self.both + self.cand_only + self.base_only + self.neither
+
+    @staticmethod
+    def of(base_right: npt.NDArray[np.bool_], cand_right: npt.NDArray[np.bool_]) -> PairedCounts:
+        both = int(np.count_nonzero(base_right & cand_right))
+        cand = int(np.count_nonzero(cand_right))
+        base = int(np.count_nonzero(base_right))
+        return PairedCounts(both, cand - both, base - both, len(base_right) - cand - base + both)
+
+
+def mcnemar_exact_p(counts: PairedCounts) -> float:
+    """Exact McNemar: two-sided binomial test of cand_only ~ Bin(cand_only + base_only, 1/2)."""
+    from scipy.stats import binomtest
+
+    discordant = counts.cand_only + counts.base_only
+    if discordant == 0:
+        return 1.0
+    return float(binomtest(counts.cand_only, discordant, 0.5).pvalue)
+
+
+def wilson(successes: int, n: int, z: float) -> tuple[float, float]:
+    """Wilson score interval for a proportion at normal quantile z."""
+    if n == 0:
+        return 0.0, 1.0
+    p = successes / n
+    den = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / den
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def newcombe_paired(counts: PairedCounts, z: float) -> tuple[float, float]:
+    """Newcombe (1998) method 10 for p_cand - p_base on paired data, at normal quantile z.
+
+    Hybrid score interval from the two Wilson intervals (l1, u1), (l2, u2) and the phi
+    correlation of the 2x2 table:
+    L = d - sqrt((p1 - l1)^2 - 2 phi (p1 - l1)(u2 - p2) + (u2 - p2)^2)
+    U = d + sqrt((u1 - p1)^2 - 2 phi (u1 - p1)(p2 - l2) + (p2 - l2)^2)
+    (phi = 0 when a margin of the table is empty).
+    """
+    a, b, c, d_ = counts.both, counts.cand_only, counts.base_only, counts.neither
+    n = counts.n
+    p1, p2 = (a + b) / n, (a + c) / n
+    l1, u1 = wilson(a + b, n, z)
+    l2, u2 = wilson(a + c, n, z)
+    margins = (a + b) * (c + d_) * (a + c) * (b + d_)
+    phi = (a * d_ - b * c) / math.sqrt(margins) if margins > 0 else 0.0
+    delta = p1 - p2
+    low = delta - math.sqrt(max(0.0, (p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2))
+    high = delta + math.sqrt(max(0.0, (u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2))
+    return max(-1.0, low), min(1.0, high)
+
+
+def accuracy_delta(counts: PairedCounts) -> Estimate:
+    delta = (counts.cand_only - counts.base_only) / counts.n
+    return InvertedEstimate(
+        delta, lambda z: newcombe_paired(counts, z), "exact McNemar; Newcombe paired score CI"
+    )
+
+
+def proportion(successes: int, n: int) -> Estimate:
+    return InvertedEstimate(successes / n, lambda z: wilson(successes, n, z), "Wilson score")
+
+
+# --- ROC AUC: DeLong ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Midranks:
+    """Midranks of one model's scores: in all rows, among positives, among negatives."""
+
+    combined_pos: Floats  # midrank (1-based, in all rows) of each positive
+    combined_neg: Floats
+    within_pos: Floats  # midrank among positives only
+    within_neg: Floats
+
+
+def midranks(score: Floats, y: npt.NDArray[np.int64], order: npt.NDArray[np.int64]) -> Midranks:
+    """All four midrank vectors from one sort (``order``: ascending score, stable).
+
+    In each run of tied scores, a row's midrank is (rank of first + rank of last) / 2; the
+    within-class midranks count only that class's rows before and inside the run.
+    """
+    s = score[order]
+    ys = y[order]
+    n = len(s)
+    starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
+    group = np.cumsum(np.r_[True, s[1:] != s[:-1]]) - 1
+    sizes = np.diff(np.r_[starts, n])
+    mid_all = (starts + (sizes + 1) / 2.0)[group]
+    out: dict[int, tuple[Floats, Floats]] = {}
+    for cls in (1, 0):
+        is_cls = (ys == cls).astype(np.int64)
+        before = np.r_[0, np.cumsum(is_cls)][starts]  # class rows before each run
+        in_run = np.add.reduceat(is_cls, starts)
+        mid_within = (before + (in_run + 1) / 2.0)[group]
+        mask = ys == cls
+        out[cls] = (mid_all[mask], mid_within[mask])
+    return Midranks(out[1][0], out[0][0], out[1][1], out[0][1])
+
+
+def delong_components(ranks: Midranks) -> tuple[float, Floats, Floats]:
+    """AUC and the structural components V10 (per positive), V01 (per negative).
+
+    Sun & Xu (2014): V10_i = (R_i - T_i) / n, V01_j = 1 - (R_j - T_j) / m, where R is the
+    midrank in all rows, T the midrank within the row's class, m positives, n negatives.
+    """
+    m, n = len(ranks.combined_pos), len(ranks.combined_neg)
+    v10 = (ranks.combined_pos - ranks.within_pos) / n
+    v01 = 1 - (ranks.combined_neg - ranks.within_neg) / m
+    return float(v10.mean()), v10, v01
+
+
+def delong_pair(
+    base: tuple[float, Floats, Floats], cand: tuple[float, Floats, Floats]
+) -> tuple[Estimate, Estimate, float]:
+    """DeLong's paired test: (delta estimate, candidate estimate, two-sided p of delta = 0).
+
+    Var(AUC_c - AUC_b) = S10 / m + S01 / n with S10, S01 the 2x2 covariances of V10 and V01.
+    """
+    from scipy.special import ndtr
+
+    auc_b, v10_b, v01_b = base
+    auc_c, v10_c, v01_c = cand
+    m, n = len(v10_b), len(v01_b)
+    s10 = np.cov(np.vstack([v10_b, v10_c])) if m > 1 else np.zeros((2, 2))
+    s01 = np.cov(np.vstack([v01_b, v01_c])) if n > 1 else np.zeros((2, 2))
+    s = s10 / m + s01 / n
+    var_delta = max(0.0, float(s[0, 0] + s[1, 1] - 2 * s[0, 1]))
+    delta = auc_c - auc_b
+    se = math.sqrt(var_delta)
+    p = 1.0 if se == 0 else float(2 * ndtr(-abs(delta) / se))
+    method = "DeLong (fast, Sun & Xu 2014)"
+    return (
+        NormalEstimate(delta, se, method),
+        NormalEstimate(auc_c, math.sqrt(max(0.0, float(s[1, 1]))), method),
+        p if delta != 0 or se > 0 else 1.0,
+    )
+
+
+# --- latency quantiles: order statistics ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuantileEstimate(Estimate):
+    """The q-quantile of a sample, with distribution-free bounds from order statistics.
+
+    upper(a) = x_(k), the smallest k with P(Bin(n, q) <= k - 1) >= 1 - a; and the dual test of
+    H0 "Q_q >= m": X = #{x < m}, p = P(Bin(n, q) >= X). lower/p_above mirror these.
+    """
+
+    value: float
+    sorted_values: Floats
+    q: float
+    method: str
+
+    def upper(self, a: float) -> float:
+        from scipy.stats import binom
+
+        n = len(self.sorted_values)
+        k = int(binom.ppf(1 - a, n, self.q)) + 1  # smallest k with cdf(k - 1) >= 1 - a
+        return float(self.sorted_values[k - 1]) if k <= n else math.inf
+
+    def lower(self, a: float) -> float:
+        from scipy.stats import binom
+
+        n = len(self.sorted_values)
+        k = n - int(binom.ppf(1 - a, n, 1 - self.q))  # mirror of upper on -x
+        return float(self.sorted_values[k - 1]) if k >= 1 else -math.inf
+
+    def p_below(self, m: float) -> float:
+        from scipy.stats import binom
+
+        below = int(np.searchsorted(self.sorted_values, m, side="left"))
+        return float(binom.sf(below - 1, len(self.sorted_values), self.q))
+
+    def p_above(self, m: float) -> float:
+        from scipy.stats import binom
+
+        n = len(self.sorted_values)
+        above = n - int(np.searchsorted(self.sorted_values, m, side="right"))
+        return float(binom.sf(above - 1, n, 1 - self.q))

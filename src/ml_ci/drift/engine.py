@@ -1,0 +1,478 @@
+"""``ml-ci drift``'s engine: tables in, the record's ``drift`` section out.
+
+Per column: pick the method by type and cardinality (or ``drift.methods``), compute its effect
+size and test, and grade it against the method's two thresholds. Per table: quality checks,
+the share of drifted columns and the verdict. Columns run in a thread pool, each reading its
+own column (Parquet) so memory holds only the columns in flight; the heavy parts (Parquet
+decoding, numpy sort, Arrow value counts) release the GIL.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from ml_ci.config.drift import DriftConfig
+from ml_ci.drift import methods, quality
+from ml_ci.drift.sources import Table
+from ml_ci.errors import ConfigError, InputError
+from ml_ci.record.drift import ColumnDrift, DriftSection, Level, QualityFinding
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+
+Kind = Literal["numeric", "categorical", "binary"]
+Family = Literal["number", "text", "datetime"]
+Progress = Callable[[str], None]
+
+# Default method per column kind (reasons: docs/drift.md).
+DEFAULT_METHOD: dict[Kind, str] = {
+    "numeric": "wasserstein",
+    "categorical": "jensenshannon",
+    "binary": "proportion",
+}
+SORTED_METHODS = ("ks", "wasserstein")  # need an ordered (numeric or datetime) column
+
+
+@dataclass
+class DriftSettings:
+    """What ``ml-ci drift`` was asked to do."""
+
+    reference: str
+    current: str
+    config: DriftConfig = field(default_factory=DriftConfig)
+    cwd: Path = field(default_factory=Path.cwd)
+    progress: Progress | None = None
+
+
+def execute(settings: DriftSettings) -> DriftSection:
+    """Load both tables (paths or ``path@ref``) and analyse them."""
+    from ml_ci.drift.sources import load_table, parse_spec
+
+    say = settings.progress or (lambda _message: None)
+    tables = []
+    for text in (settings.reference, settings.current):
+        spec = parse_spec(text, cwd=settings.cwd)
+        say(f"reading {spec.label}")
+        tables.append(load_table(spec, cwd=settings.cwd))
+    return analyse(tables[0], tables[1], settings.config, progress=settings.progress)
+
+
+def analyse(
+    reference: Table | pd.DataFrame,
+    current: Table | pd.DataFrame,
+    config: DriftConfig,
+    *,
+    progress: Progress | None = None,
+) -> DriftSection:
+    """Compare ``current`` with ``reference`` (tables or pandas frames): the drift section."""
+    ref = reference if isinstance(reference, Table) else Table.from_pandas(reference, "reference")
+    cur = current if isinstance(current, Table) else Table.from_pandas(current, "current")
+    for table in (ref, cur):
+        if table.num_rows == 0 or not table.column_names:
+            raise InputError(f"{table.label}: the table is empty; pass a table with rows")
+    names = _columns_to_check(ref, cur, config)
+    findings = quality.schema(_dtypes(ref.schema), _dtypes(cur.schema), cur.num_rows)
+    if config.id_column is not None:
+        findings += _id_findings(cur, config.id_column)
+
+    # scipy.stats takes ~0.8 s to import; do it while the workers read and sort (GIL-free)
+    warm_up = threading.Thread(target=_import_scipy, daemon=True)
+    warm_up.start()
+    say = progress or (lambda _message: None)
+    say(f"checking {len(names)} columns ({ref.num_rows} vs {cur.num_rows} rows)")
+    jobs = [_ColumnJob(name, ref, cur, config) for name in names]
+    with ThreadPoolExecutor(max_workers=min(len(jobs), os.cpu_count() or 1)) as pool:
+        outcomes = list(pool.map(_ColumnJob.run, jobs))
+    columns = [column for column, _ in outcomes]
+    for _, found in outcomes:
+        findings += found
+    checks = [check for check in quality.CHECKS if config.id_column or check != "duplicate_ids"]
+    section = summarise(columns, quality.with_passes(findings, checks), config)
+    section.reference, section.current = ref.label, cur.label
+    section.rows_reference, section.rows_current = ref.num_rows, cur.num_rows
+    return section
+
+
+def _import_scipy() -> None:
+    import scipy.spatial.distance
+    import scipy.stats  # noqa: F401
+
+
+def summarise(
+    columns: list[ColumnDrift], findings: list[QualityFinding], config: DriftConfig
+) -> DriftSection:
+    """The dataset verdict: ``significant`` if any column is significant or any quality check
+    fails; else ``retrain`` if some column drifted and share_drifted >= drift.share; else pass."""
+    drifted = sum(column.drifted for column in columns)
+    share = drifted / len(columns) if columns else 0.0
+    verdict: Level = "pass"
+    if any(c.level == "significant" for c in columns) or any(f.verdict == "fail" for f in findings):
+        verdict = "significant"
+    elif drifted > 0 and share >= config.share:
+        verdict = "retrain"
+    return DriftSection(
+        columns=columns, quality=findings, share_drifted=share, verdict=verdict, alpha=config.alpha
+    )
+
+
+def grade(
+    value: float, p_value: float | None, retrain: float, significant: float, alpha: float
+) -> Level:
+    """pass | retrain | significant from the effect size; a p-value >= alpha keeps it at pass
+    (at small n an effect size can be large by chance alone; at large n p is tiny for any
+    material effect, so the effect size decides)."""
+    if p_value is not None and p_value >= alpha:
+        return "pass"
+    if value >= significant:
+        return "significant"
+    if value >= retrain:
+        return "retrain"
+    return "pass"
+
+
+def _columns_to_check(ref: Table, cur: Table, config: DriftConfig) -> list[str]:
+    common = [name for name in ref.column_names if name in cur.column_names]
+    if not common:
+        raise InputError(
+            f"{ref.label} and {cur.label} have no common columns; compare tables of one schema"
+        )
+    if config.columns is not None:
+        for name in config.columns:
+            for table in (ref, cur):
+                if name not in table.column_names:
+                    raise ConfigError(f"drift.columns: column {name!r} is not in {table.label}")
+        common = [name for name in config.columns if name in common]
+    for name in config.methods:
+        if name not in common:
+            raise ConfigError(f"drift.methods: column {name!r} is not in both tables")
+    skip = {*config.exclude, *([config.id_column] if config.id_column else [])}
+    names = [name for name in common if name not in skip]
+    if not names:
+        raise InputError("no columns left to check after drift.exclude / drift.id_column")
+    return names
+
+
+def _plain_type(data_type: pa.DataType) -> pa.DataType:
+    """The logical type: dictionary -> its values, large_string -> string."""
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(data_type):
+        data_type = data_type.value_type
+    if pa.types.is_large_string(data_type):
+        return pa.string()
+    if pa.types.is_large_binary(data_type):
+        return pa.binary()
+    return data_type
+
+
+def _dtypes(schema: pa.Schema) -> dict[str, str]:
+    return {field.name: str(_plain_type(field.type)) for field in schema}
+
+
+def family_of(data_type: pa.DataType) -> Family:
+    """number (int, float, bool, decimal), datetime (timestamp, date), or text (the rest)."""
+    import pyarrow as pa
+
+    data_type = _plain_type(data_type)
+    if (
+        pa.types.is_integer(data_type)
+        or pa.types.is_floating(data_type)
+        or pa.types.is_boolean(data_type)
+        or pa.types.is_decimal(data_type)
+    ):
+        return "number"
+    if pa.types.is_timestamp(data_type) or pa.types.is_date(data_type):
+        return "datetime"
+    return "text"
+
+
+def _id_findings(cur: Table, id_column: str) -> list[QualityFinding]:
+    import pyarrow.compute as pc
+
+    if id_column not in cur.column_names:
+        raise ConfigError(f"drift.id_column: column {id_column!r} is not in {cur.label}")
+    ids = cur.column(id_column)
+    distinct = pc.count_distinct(ids, mode="only_valid").as_py()
+    finding = quality.duplicate_ids(id_column, len(ids) - ids.null_count - distinct)
+    return [finding] if finding else []
+
+
+@dataclass
+class _ColumnJob:
+    """One column of both tables and everything needed to grade it."""
+
+    name: str
+    ref: Table
+    cur: Table
+    config: DriftConfig
+
+    def run(self) -> tuple[ColumnDrift, list[QualityFinding]]:
+        import pyarrow as pa
+
+        ref_type = self.ref.schema.field(self.name).type
+        cur_type = self.cur.schema.field(self.name).type
+        # a column with only empty cells has Arrow's null type (CSV): nothing to compare
+        self._require_values(
+            int(not pa.types.is_null(ref_type)), int(not pa.types.is_null(cur_type))
+        )
+        family, cur_family = family_of(ref_type), family_of(cur_type)
+        if cur_family != family:
+            raise InputError(
+                f"column {self.name!r} is {family} in {self.ref.label} but {cur_family} in "
+                f"{self.cur.label}; fix its type or exclude it (drift.exclude)"
+            )
+        method = self.config.methods.get(self.name)
+        if method in SORTED_METHODS and family == "text":
+            raise ConfigError(f"drift.methods.{self.name}: {method} needs a numeric column")
+        ref_column, cur_column = self.ref.column(self.name), self.cur.column(self.name)
+        if family == "text" or method in ("chi2", "jensenshannon", "proportion"):
+            ref_counts, cur_counts = _value_counts(ref_column), _value_counts(cur_column)
+            cur_missing = len(cur_column) - int(cur_counts.counts.sum())
+            self._require_values(int(ref_counts.counts.sum()), int(cur_counts.counts.sum()))
+            return self._categorical(method, ref_counts, cur_counts, cur_missing)
+        ref_values, _ = _finite_sorted(ref_column)
+        cur_values, cur_missing = _finite_sorted(cur_column)
+        del ref_column, cur_column  # the sorted copies are all we need from here
+        self._require_values(len(ref_values), len(cur_values))
+        if method is None and _distinct(ref_values) <= self.config.categorical_max_unique:
+            ref_counts, cur_counts = _runs(ref_values), _runs(cur_values)
+            return self._categorical(None, ref_counts, cur_counts, cur_missing)
+        return self._numeric(method or "wasserstein", ref_values, cur_values, cur_missing)
+
+    def _require_values(self, ref_count: int, cur_count: int) -> None:
+        for count, table in ((ref_count, self.ref), (cur_count, self.cur)):
+            if count == 0:
+                raise InputError(
+                    f"column {self.name!r} has no values in {table.label} (all missing); "
+                    "fix the data or exclude it (drift.exclude)"
+                )
+
+    def _numeric(
+        self, method: str, ref: np.ndarray, cur: np.ndarray, cur_missing: int
+    ) -> tuple[ColumnDrift, list[QualityFinding]]:
+        import numpy as np
+
+        ecdf = methods.merged_ecdf(ref, cur)
+        ks, ks_p = methods.ks_test(ref, cur, ecdf)
+        normed = methods.wasserstein_normed(ecdf, float(np.std(ref)))
+        del ecdf
+        edges = methods.quantile_edges(ref, self.config.psi_bins)
+        psi = methods.psi(methods.bin_counts(ref, edges), methods.bin_counts(cur, edges))
+        value, p_value = {"wasserstein": (normed, ks_p), "ks": (ks, ks_p), "psi": (psi, None)}[
+            method
+        ]
+        stats = {"wasserstein_normed": normed, "ks": ks, "ks_p_value": ks_p, "psi": psi}
+        below = int(np.searchsorted(cur, ref[0], side="left"))
+        above = len(cur) - int(np.searchsorted(cur, ref[-1], side="right"))
+        config = self.config
+        found = [
+            quality.missing_values(
+                self.name, cur_missing, self.cur.num_rows, config.max_missing_share
+            ),
+            quality.out_of_range(
+                self.name,
+                below,
+                above,
+                len(cur),
+                float(ref[0]),
+                float(ref[-1]),
+                config.max_out_of_range_share,
+            ),
+            quality.constant(self.name, _distinct(ref), _distinct(cur), len(cur)),
+        ]
+        return self._result(method, "numeric", value, p_value, stats), [f for f in found if f]
+
+    def _categorical(
+        self, method: str | None, ref: Counts, cur: Counts, cur_missing: int
+    ) -> tuple[ColumnDrift, list[QualityFinding]]:
+        import numpy as np
+
+        # one row per category: the reference's, then the current's unseen ones
+        aligned, unseen = ref.align(cur)
+        ref_n = np.concatenate([ref.counts, np.zeros(int(unseen.sum()), dtype=np.int64)])
+        cur_n = np.concatenate([aligned, cur.counts[unseen]])
+        kind: Kind = "binary" if len(ref.counts) <= 2 else "categorical"
+        method = method or DEFAULT_METHOD[kind]
+        chi2, chi2_p, cramers_v = methods.chi_square(ref_n, cur_n)
+        js = methods.jensen_shannon(ref_n, cur_n)
+        psi = methods.psi(ref_n, cur_n)
+        stats = {
+            "jensenshannon": js,
+            "chi2": chi2,
+            "chi2_p_value": chi2_p,
+            "cramers_v": cramers_v,
+            "psi": psi,
+        }
+        candidates: dict[str, tuple[float, float | None]] = {
+            "jensenshannon": (js, chi2_p),
+            "chi2": (cramers_v, chi2_p),
+            "psi": (psi, None),
+        }
+        if kind == "binary":
+            candidates["proportion"] = _proportion(ref, aligned, stats)
+        if method not in candidates:  # only "proportion" can be missing here
+            raise ConfigError(
+                f"drift.methods.{self.name}: {method} needs a column with at most two values "
+                "in the reference"
+            )
+        value, p_value = candidates[method]
+        present = int(cur.counts.sum())
+        examples = [str(label) for label in cur.labels.filter(unseen)[:5].to_pylist()]
+        config = self.config
+        found = [
+            quality.missing_values(
+                self.name, cur_missing, self.cur.num_rows, config.max_missing_share
+            ),
+            quality.unseen_categories(
+                self.name,
+                examples,
+                int(unseen.sum()),
+                int(cur.counts[unseen].sum()),
+                present,
+                config.max_unseen_share,
+            ),
+            quality.constant(self.name, len(ref.counts), len(cur.counts), present),
+        ]
+        return self._result(method, kind, value, p_value, stats), [f for f in found if f]
+
+    def _result(
+        self, method: str, kind: Kind, value: float, p_value: float | None, stats: dict[str, float]
+    ) -> ColumnDrift:
+        limits = self.config.thresholds_for(method)
+        level = grade(value, p_value, limits.retrain, limits.significant, self.config.alpha)
+        return ColumnDrift(
+            column=self.name,
+            method=method,
+            value=value,
+            threshold=limits.retrain,
+            drifted=level != "pass",
+            p_value=p_value,
+            kind=kind,
+            level=level,
+            significant_threshold=limits.significant,
+            statistics=stats,
+        )
+
+
+# Integer columns spanning fewer values than this are sorted by counting (np.bincount +
+# np.repeat, linear time) instead of comparison sorting: ages, counts, codes.
+COUNTING_SORT_MAX_SPAN = 1 << 20
+
+
+def _finite_sorted(column: pa.ChunkedArray) -> tuple[np.ndarray, int]:
+    """The finite values as sorted float64, and how many were missing (null, NaN, +-inf)."""
+    import numpy as np
+    import pyarrow as pa
+
+    if pa.types.is_integer(column.type) or pa.types.is_boolean(column.type):
+        present = column.drop_null()
+        if len(present) == 0:
+            return np.empty(0), len(column)
+        ints = present.cast(pa.int64()).to_numpy()
+        low, high = int(ints.min()), int(ints.max())
+        if high - low < COUNTING_SORT_MAX_SPAN:
+            counts = np.bincount(ints - low)
+            ordered = np.repeat(np.arange(low, high + 1, dtype=np.float64), counts)
+            return ordered, len(column) - len(ordered)
+    if pa.types.is_date(column.type):
+        column = column.cast(pa.timestamp("s"))
+    if pa.types.is_timestamp(column.type):
+        column = column.cast(pa.int64())
+    values = column.cast(pa.float64()).to_numpy()
+    finite = values[np.isfinite(values)]
+    finite.sort()
+    return finite, len(values) - len(finite)
+
+
+@dataclass(frozen=True)
+class Counts:
+    """How often each present value occurs in one column (nulls left out)."""
+
+    labels: pa.Array
+    counts: np.ndarray
+
+    def align(self, other: Counts) -> tuple[np.ndarray, np.ndarray]:
+        """``other``'s counts in this object's label order, and the mask of ``other``'s labels
+        that this object lacks (its unseen categories)."""
+        import numpy as np
+        import pyarrow.compute as pc
+
+        labels = other.labels.cast(self.labels.type)
+        where = pc.index_in(labels, value_set=self.labels)
+        unseen = where.is_null().to_numpy(zero_copy_only=False)
+        aligned = np.zeros(len(self.counts), dtype=np.int64)
+        aligned[where.filter(where.is_valid()).to_numpy()] = other.counts[~unseen]
+        return aligned, unseen
+
+
+def _value_counts(column: pa.ChunkedArray) -> Counts:
+    """Counts per present value of a column, with Arrow's hash-based value_counts."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    counted = pc.value_counts(column)
+    values, counts = counted.field("values"), counted.field("counts")
+    if pa.types.is_dictionary(values.type):
+        values = values.cast(values.type.value_type)
+    if pa.types.is_string(values.type):
+        values = values.cast(pa.large_string())  # one type, however each file stored it
+    keep = values.is_valid()
+    return Counts(values.filter(keep), counts.filter(keep).to_numpy())
+
+
+def _runs(sorted_values: np.ndarray) -> Counts:
+    """Counts per distinct value of a sorted array (run lengths)."""
+    import numpy as np
+    import pyarrow as pa
+
+    starts = np.flatnonzero(np.r_[True, sorted_values[1:] != sorted_values[:-1]])
+    counts = np.diff(np.r_[starts, len(sorted_values)]).astype(np.int64)
+    return Counts(pa.array(sorted_values[starts]), counts)
+
+
+def _proportion(
+    ref: Counts, aligned: np.ndarray, stats: dict[str, float]
+) -> tuple[float, float | None]:
+    """Cohen's h and the z-test p-value of the share of the positive label: the reference's
+    last label in natural order (True, 1, "yes"). Current rows with other labels are left out
+    here (the unseen_categories check counts them)."""
+    positive = _last_index(ref.labels.to_pylist())
+    ref_total, cur_total = int(ref.counts.sum()), int(aligned.sum())
+    if cur_total == 0:
+        return 1.0, None  # not one known label left: as different as it gets
+    ref_pos, cur_pos = int(ref.counts[positive]), int(aligned[positive])
+    z, z_p = methods.proportion_z_test(ref_pos, ref_total, cur_pos, cur_total)
+    h = methods.cohens_h(ref_pos / ref_total, cur_pos / cur_total)
+    stats |= {
+        "p_reference": ref_pos / ref_total,
+        "p_current": cur_pos / cur_total,
+        "z": z,
+        "z_p_value": z_p,
+        "cohens_h": h,
+    }
+    return h, z_p
+
+
+def _distinct(sorted_values: np.ndarray) -> int:
+    import numpy as np
+
+    if len(sorted_values) == 0:
+        return 0
+    return 1 + int(np.count_nonzero(sorted_values[1:] != sorted_values[:-1]))
+
+
+def _last_index(labels: list[object]) -> int:
+    """Index of the last label in natural order (True, 1, "yes"); by text if types differ."""
+    order = range(len(labels))
+    try:
+        return max(order, key=lambda i: labels[i])  # type: ignore[arg-type,return-value]
+    except TypeError:
+        return max(order, key=lambda i: str(labels[i]))

@@ -1,0 +1,113 @@
+"""``ml-ci approve-status``: evaluate approvals on a pull request and show the result.
+
+Runs on ``pull_request_review``, ``issue_comment`` and ``pull_request`` events (or with
+``--repo``/``--pr``). It fetches the pull request, every review and comment, and each
+voter's permission, applies :mod:`ml_ci.governance.rules`, writes the ``governance``
+section of the record, and -- unless the pull request comes from a fork -- updates the
+governance sticky comment and the ``ml-ci/governance`` commit status on the head SHA.
+
+Forks: ``issue_comment`` and ``pull_request_review`` workflows of a fork's pull request may
+run with a write token, and a fork's author controls its branch; so on a fork's pull
+request approve-status only evaluates and prints (and writes the local record), it never
+writes to GitHub. The release refuses forks anyway (:mod:`ml_ci.release.release`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ml_ci.governance.github import evaluate_pull, get_pull
+from ml_ci.governance.report import (
+    COMMENT_KEY,
+    STATUS_CONTEXT,
+    render_markdown,
+    state_of,
+    status_description,
+    to_section,
+)
+from ml_ci.governance.rules import governance_required
+
+if TYPE_CHECKING:
+    from ml_ci.config import Config
+    from ml_ci.github.client import GitHubClient
+    from ml_ci.record.governance import GovernanceSection
+
+
+@dataclass
+class ApproveStatusSettings:
+    config: Config
+    repo: str
+    number: int
+    record_path: Path | None = None
+    write: bool = True  # False: evaluate only (--dry-run)
+    target_url: str | None = None
+
+
+@dataclass
+class ApproveStatusResult:
+    section: GovernanceSection
+    fork: bool
+    written: bool
+    comment_url: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "governance": self.section.model_dump(mode="json"),
+            "fork": self.fork,
+            "written": self.written,
+            "comment_url": self.comment_url,
+        }
+
+
+def execute(
+    settings: ApproveStatusSettings,
+    client: GitHubClient,
+    progress: Callable[[str], None] | None = None,
+) -> ApproveStatusResult:
+    from ml_ci.record import load_record, save_record
+    from ml_ci.release.release import inconclusive_let_pass
+
+    say = progress or (lambda _message: None)
+    config = settings.config
+    pull = get_pull(client, settings.repo, settings.number)
+    say(f"{settings.repo}#{pull.number}: head {pull.head_sha[:7]} by {pull.author}")
+    record = load_record(settings.record_path, missing_ok=True) if settings.record_path else None
+    required = governance_required(
+        config.governance,
+        needs_human=bool(record and record.needs_human),
+        inconclusive_let_pass=bool(
+            record and inconclusive_let_pass(record, config.compare.inconclusive)
+        ),
+    )
+    outcome = evaluate_pull(client, pull, config.governance, required=required)
+    section = to_section(outcome, config.governance, pull.head_sha)
+    if record is not None and settings.record_path is not None:
+        if record.repo.head_sha in (None, pull.head_sha):
+            record.governance = section
+            save_record(settings.record_path, record)
+        else:
+            say(f"record is for {record.repo.head_sha[:7]}, not the head: left unchanged")
+    if pull.is_fork or not settings.write:
+        if pull.is_fork:
+            say(f"pull request from the fork {pull.head_repo}: nothing is written to GitHub")
+        return ApproveStatusResult(section, pull.is_fork, written=False)
+    from ml_ci.github.publish import set_status, status_payload, upsert_sticky_comment
+
+    comment = upsert_sticky_comment(
+        client, settings.repo, pull.number, COMMENT_KEY, render_markdown(section)
+    )
+    set_status(
+        client,
+        settings.repo,
+        pull.head_sha,
+        status_payload(
+            state_of(section),
+            status_description(section),
+            context=STATUS_CONTEXT,
+            target_url=settings.target_url,
+        ),
+    )
+    return ApproveStatusResult(section, False, written=True, comment_url=comment.get("html_url"))

@@ -1,0 +1,122 @@
+"""The GitHub side of governance: fetch votes and permissions, then apply the pure rules.
+
+Permissions come from the API, never from ``author_association``:
+``GET /repos/{repo}/collaborators/{user}/permission`` (``role_name``: admin, maintain,
+write, triage, read) and ``GET /orgs/{org}/teams/{team}/memberships/{user}``
+(``state: active``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ml_ci.config.governance import GovernanceConfig
+from ml_ci.errors import InputError
+from ml_ci.github.client import GitHubClient, NotFound
+from ml_ci.governance.rules import Outcome, Vote, evaluate, votes_from_comments, votes_from_reviews
+
+
+@dataclass(frozen=True)
+class PullInfo:
+    """What governance and release need to know about a pull request."""
+
+    repo: str
+    number: int
+    head_sha: str
+    author: str | None
+    head_repo: str | None
+    base_repo: str | None
+    labels: tuple[str, ...]
+    merged: bool
+    merge_commit_sha: str | None
+
+    @property
+    def is_fork(self) -> bool:
+        return bool(self.head_repo) and self.head_repo != self.base_repo
+
+
+def pull_info(body: dict[str, Any], repo: str) -> PullInfo:
+    """A :class:`PullInfo` from a ``GET /repos/{repo}/pulls/{n}`` body."""
+    head = body.get("head") or {}
+    base = body.get("base") or {}
+    return PullInfo(
+        repo=repo,
+        number=int(body["number"]),
+        head_sha=str(head.get("sha") or ""),
+        author=(body.get("user") or {}).get("login"),
+        # a deleted fork has head.repo null: treat it as a fork (not the base repository)
+        head_repo=(head.get("repo") or {}).get("full_name") or "(deleted fork)",
+        base_repo=(base.get("repo") or {}).get("full_name") or repo,
+        labels=tuple(str(label.get("name")) for label in body.get("labels") or []),
+        merged=bool(body.get("merged") or body.get("merged_at")),
+        merge_commit_sha=body.get("merge_commit_sha"),
+    )
+
+
+def get_pull(client: GitHubClient, repo: str, number: int) -> PullInfo:
+    return pull_info(client.get_json(f"/repos/{repo}/pulls/{number}"), repo)
+
+
+def merged_pull_for_commit(client: GitHubClient, repo: str, sha: str) -> PullInfo | None:
+    """The merged pull request whose merge produced ``sha`` (``GET …/commits/{sha}/pulls``)."""
+    candidates = list(client.paginate(f"/repos/{repo}/commits/{sha}/pulls"))
+    merged = [p for p in candidates if p.get("merged_at")]
+    exact = [p for p in merged if p.get("merge_commit_sha") == sha]
+    chosen = (exact or merged or [None])[0]
+    if chosen is None:
+        return None
+    return get_pull(client, repo, int(chosen["number"]))
+
+
+def permission(client: GitHubClient, repo: str, user: str) -> str | None:
+    """The user's role on ``repo`` (admin/maintain/write/triage/read), ``None`` if unknown."""
+    try:
+        body = client.get_json(f"/repos/{repo}/collaborators/{user}/permission")
+    except NotFound:
+        return None
+    role = body.get("role_name") or body.get("permission")
+    return str(role) if role else None
+
+
+def active_teams(client: GitHubClient, teams: list[str], user: str) -> list[str]:
+    """The ``org/team`` entries of ``teams`` where ``user`` is an active member."""
+    found = []
+    for entry in teams:
+        org, _, team = entry.partition("/")
+        if not team:
+            raise InputError(f"governance.teams: {entry!r} is not org/team; fix ml-ci.yaml")
+        try:
+            body = client.get_json(f"/orgs/{org}/teams/{team}/memberships/{user}")
+        except NotFound:
+            continue
+        if body.get("state") == "active":
+            found.append(entry)
+    return found
+
+
+def fetch_votes(client: GitHubClient, pull: PullInfo) -> list[Vote]:
+    """Every review and ``/ml-ci`` comment on the pull request (all pages)."""
+    base = f"/repos/{pull.repo}"
+    reviews = list(client.paginate(f"{base}/pulls/{pull.number}/reviews"))
+    comments = list(client.paginate(f"{base}/issues/{pull.number}/comments"))
+    return votes_from_reviews(reviews) + votes_from_comments(comments)
+
+
+def evaluate_pull(
+    client: GitHubClient, pull: PullInfo, config: GovernanceConfig, *, required: bool
+) -> Outcome:
+    """Fetch votes, each voter's permission and team memberships, and apply the rules."""
+    votes = fetch_votes(client, pull)
+    actors = sorted({vote.actor for vote in votes})
+    permissions = {actor: permission(client, pull.repo, actor) for actor in actors}
+    teams = {actor: active_teams(client, config.teams, actor) for actor in actors}
+    return evaluate(
+        votes,
+        head_sha=pull.head_sha,
+        author=pull.author,
+        config=config,
+        required=required,
+        permissions=permissions,
+        teams=teams,
+    )

@@ -1,0 +1,254 @@
+"""The GitHub Actions glue: one entry per composite action, inputs read from the environment.
+
+Every composite action step runs ``python -m ml_ci.pack.action <step>`` with
+``ML_CI_INPUTS: ${{ toJSON(inputs) }}`` in its ``env:``. Inputs therefore never reach a shell:
+they are parsed here and passed to ``ml-ci`` as separate argv items (no interpolation, no
+injection). Outputs go to ``$GITHUB_OUTPUT`` (``verdict``, ``record``, ``report``, ``comment-url``).
+
+Exit status: a failed gate is recorded as ``verdict=fail`` and only fails the step when
+``fail-on-gate`` is true (the all-in-one action reports first, then fails in its last step).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ml_ci.errors import EXIT_GATE_FAILED, EXIT_PASS
+
+Inputs = Mapping[str, str]
+
+
+class ActionInputError(Exception):
+    """An action input is unusable (message names the input)."""
+
+
+@dataclass
+class StepResult:
+    """What a step produced: the outputs to publish and the exit status to end with."""
+
+    outputs: dict[str, str] = field(default_factory=dict)
+    exit_code: int = EXIT_PASS
+
+
+def read_inputs(environ: Mapping[str, str]) -> dict[str, str]:
+    """The action's inputs from ``ML_CI_INPUTS`` (JSON object); values become strings."""
+    raw = environ.get("ML_CI_INPUTS", "") or "{}"
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        raise ActionInputError("ML_CI_INPUTS is not JSON; pass ${{ toJSON(inputs) }}") from None
+    if not isinstance(data, dict):
+        raise ActionInputError("ML_CI_INPUTS must be a JSON object of inputs")
+    return {str(k): "" if v is None else str(v).lower() if isinstance(v, bool) else str(v)
+            for k, v in data.items()}  # fmt: skip
+
+
+def flag(inputs: Inputs, name: str) -> bool:
+    """A boolean input: ``true``/``false`` (GitHub passes booleans as strings)."""
+    value = inputs.get(name, "").strip().lower()
+    if value in ("true", "1", "yes"):
+        return True
+    if value in ("", "false", "0", "no"):
+        return False
+    raise ActionInputError(f"input {name!r}: expected true or false, got {value!r}")
+
+
+def fail_on_gate(inputs: Inputs, environ: Mapping[str, str]) -> bool:
+    """``fail-on-gate`` input, overridden to false by ``ML_CI_FAIL_ON_GATE`` (the all-in-one
+    action defers the failure to its last step so that the report is written first)."""
+    if environ.get("ML_CI_FAIL_ON_GATE", "").lower() == "false":
+        return False
+    return flag(inputs, "fail-on-gate")
+
+
+def verdict_of(verdicts: str) -> str:
+    """``fail`` if any of the space-separated step verdicts is fail, else ``pass``."""
+    return "fail" if "fail" in verdicts.split() else "pass"
+
+
+def option(args: list[str], name: str, value: str | None) -> list[str]:
+    """``args + [name, value]`` when ``value`` is non-empty (an unset input keeps the default)."""
+    return [*args, name, value] if value else args
+
+
+def common(inputs: Inputs) -> list[str]:
+    """``--config`` when the ``config`` input is set."""
+    return option([], "--config", inputs.get("config", "").strip())
+
+
+def record_path(inputs: Inputs) -> str:
+    return inputs.get("record", "").strip() or "ml-ci-record.json"
+
+
+def report_path(inputs: Inputs) -> str:
+    return inputs.get("report", "").strip() or "ml-ci-report.md"
+
+
+# ---- one function per action: inputs -> list of ml-ci argv (and whether a gate may fail) ----
+
+Plan = list[tuple[list[str], bool]]  # (ml-ci argv, True if exit 1 means "gate failed")
+
+
+def plan_pull(inputs: Inputs) -> Plan:
+    args = option(["pull", *common(inputs)], "--remote", inputs.get("remote", "").strip())
+    return [(option(args, "--jobs", inputs.get("jobs", "").strip()), False)]
+
+
+def plan_reproduce(inputs: Inputs) -> Plan:
+    args = ["repro", *common(inputs), "--record", record_path(inputs)]
+    return [(option(args, "--runs", inputs.get("runs", "").strip()), True)]
+
+
+def plan_evaluate(inputs: Inputs) -> Plan:
+    record = record_path(inputs)
+    steps: Plan = [
+        (option(["baseline", *common(inputs), "--record", record], "--ref",
+                inputs.get("baseline-ref", "").strip()), False),
+        (["compare", *common(inputs), "--record", record], True),
+    ]  # fmt: skip
+    if flag(inputs, "drift"):
+        steps.append((["drift", *common(inputs), "--record", record, "--fail-on", "never"], True))
+    return steps
+
+
+def plan_report(inputs: Inputs) -> Plan:
+    record = record_path(inputs)
+    steps: Plan = [
+        (["report", *common(inputs), "--record", record, "--output", report_path(inputs)], False)
+    ]
+    if flag(inputs, "publish"):
+        steps.append((["publish", "--record", record, "--report", report_path(inputs)], False))
+    return steps
+
+
+def plan_approve(inputs: Inputs) -> Plan:
+    return [(["approve-status", *common(inputs)], True)]
+
+
+def plan_release(inputs: Inputs) -> Plan:
+    args = option(["release", *common(inputs)], "--version", inputs.get("version", "").strip())
+    if flag(inputs, "push"):
+        args.append("--push")
+    return [(args, False)]
+
+
+def plan_promote(inputs: Inputs) -> Plan:
+    version = inputs.get("version", "").strip()
+    stage = inputs.get("stage", "").strip()
+    if not stage:
+        raise ActionInputError("input 'stage': required (e.g. production)")
+    args = ["promote", *common(inputs), *([version] if version else []), stage]
+    if flag(inputs, "push"):
+        args.append("--push")
+    return [(args, False)]
+
+
+PLANS: dict[str, Callable[[Inputs], Plan]] = {
+    "pull": plan_pull,
+    "reproduce": plan_reproduce,
+    "evaluate": plan_evaluate,
+    "report": plan_report,
+    "approve": plan_approve,
+    "release": plan_release,
+    "promote": plan_promote,
+}
+
+
+def find_comment_url(payload: Any) -> str:
+    """The first ``*comment*url*`` string in a command's JSON result (empty if none)."""
+    if isinstance(payload, dict):
+        for key, value in payload.items():
+            if "comment" in key and "url" in key and isinstance(value, str):
+                return value
+            found = find_comment_url(value)
+            if found:
+                return found
+    elif isinstance(payload, list):
+        for item in payload:
+            found = find_comment_url(item)
+            if found:
+                return found
+    return ""
+
+
+def run_plan(step: str, inputs: Inputs, run: Callable[[list[str]], tuple[int, str]]) -> StepResult:
+    """Run ``step``'s ml-ci commands through ``run`` (argv -> (exit code, stdout))."""
+    result = StepResult(outputs={"record": record_path(inputs)})
+    gate_failed = False
+    for argv, gate in PLANS[step](inputs):
+        code, stdout = run(argv)
+        if code == EXIT_GATE_FAILED and gate:
+            gate_failed = True
+            continue
+        if code != EXIT_PASS:
+            result.exit_code = code
+            return result
+        if argv[0] == "publish":
+            with contextlib.suppress(ValueError):  # a non-JSON result just has no URL
+                result.outputs["comment-url"] = find_comment_url(json.loads(stdout))
+        if argv[0] == "report":
+            result.outputs["report"] = report_path(inputs)
+    if step in ("reproduce", "evaluate", "approve"):
+        result.outputs["verdict"] = "fail" if gate_failed else "pass"
+    if gate_failed and fail_on_gate(inputs, os.environ):
+        result.exit_code = EXIT_GATE_FAILED
+    return result
+
+
+def run_ml_ci(argv: list[str]) -> tuple[int, str]:
+    """Run ``ml-ci argv`` (adding --json where the command has it); echo its output."""
+    command = [sys.executable, "-m", "ml_ci", *argv]
+    if argv[0] in ("pull", "repro", "publish", "compare", "approve-status", "release", "promote"):
+        command.append("--json")
+    print(f"::group::ml-ci {' '.join(argv)}", flush=True)
+    done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=False)
+    print(done.stdout, end="", flush=True)
+    print("::endgroup::", flush=True)
+    return done.returncode, done.stdout
+
+
+def write_outputs(path: str | None, outputs: Mapping[str, str]) -> None:
+    """Append ``name=value`` lines to ``$GITHUB_OUTPUT`` (values are single-line)."""
+    if not path:
+        return
+    with Path(path).open("a", encoding="utf-8") as handle:
+        for name, value in outputs.items():
+            handle.write(f"{name}={value.replace(chr(10), ' ')}\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m ml_ci.pack.action <step>``; ``verdict`` ends the all-in-one action."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1 or args[0] not in (*PLANS, "verdict"):
+        print(
+            f"usage: python -m ml_ci.pack.action {{{','.join([*PLANS, 'verdict'])}}}",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        inputs = read_inputs(os.environ)
+        if args[0] == "verdict":
+            verdict = verdict_of(os.environ.get("ML_CI_VERDICTS", ""))
+            result = StepResult({"verdict": verdict})
+            if verdict == "fail" and flag(inputs, "fail-on-gate"):
+                print("::error::ml-ci: a gate failed (see the report)", file=sys.stderr)
+                result.exit_code = EXIT_GATE_FAILED
+        else:
+            result = run_plan(args[0], inputs, run_ml_ci)
+    except ActionInputError as error:
+        print(f"::error::ml-ci: {error}", file=sys.stderr)
+        return 2
+    write_outputs(os.environ.get("GITHUB_OUTPUT"), result.outputs)
+    return result.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

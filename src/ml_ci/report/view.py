@@ -1,0 +1,219 @@
+"""From the evaluation record to what the report shows: the verdict and ordered rows.
+
+Pure functions over :class:`~ml_ci.record.EvaluationRecord`; the templates only lay out
+what this module decides (which rows, in which order, what the verdict says and why).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ml_ci.record import EvaluationRecord
+from ml_ci.record.compare import GateResult, MetricResult
+
+VerdictLabel = Literal["pass", "fail", "inconclusive", "needs human validation"]
+StatusState = Literal["success", "failure", "pending"]
+
+LATENCY_PREFIX = "latency_"
+# Metrics where smaller is better: their non-inferiority margin lies above zero.
+LOWER_IS_BETTER = frozenset({"log_loss", "brier", "mae", "rmse"})
+VERDICT_ORDER = {"fail": 0, "inconclusive": 1, "pass": 2}
+
+
+def lower_is_better(metric: str) -> bool:
+    return metric in LOWER_IS_BETTER or metric.startswith(LATENCY_PREFIX)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The one-line answer: what, why, and the commit status state that goes with it."""
+
+    label: VerdictLabel
+    reason: str
+    state: StatusState
+
+    @property
+    def icon(self) -> str:
+        return {"pass": "✅", "fail": "❌", "inconclusive": "⚠️"}.get(self.label, "🧑‍⚖️")
+
+    @property
+    def line(self) -> str:
+        return f"{self.label.upper()}: {self.reason}"
+
+
+def _names(gates: list[GateResult], limit: int = 3) -> str:
+    shown = [g.metric + (f" [{g.slice}]" if g.slice else "") for g in gates[:limit]]
+    more = f" and {len(gates) - limit} more" if len(gates) > limit else ""
+    return ", ".join(shown) + more
+
+
+def overall_verdict(record: EvaluationRecord) -> Verdict:
+    """pass / fail / inconclusive / needs human validation, with the deciding reason.
+
+    Order of precedence: a failed reproduction, then failed gates, then inconclusive gates,
+    then significant drift (a person must sign off), then pass. Inconclusive maps to a
+    failing status: the gate could not show the candidate is good enough.
+    """
+    repro = record.repro
+    if repro is not None and repro.verdict in ("mismatch", "nondeterministic"):
+        bad = [o.path for o in repro.outputs if not o.match]
+        where = f" ({', '.join(bad[:3])}{' ...' if len(bad) > 3 else ''})" if bad else ""
+        return Verdict("fail", f"reproduction {repro.verdict}{where}", "failure")
+    compare = record.compare
+    if compare is not None:
+        failed = [g for g in compare.gates if g.verdict == "fail"]
+        unsure = [g for g in compare.gates if g.verdict == "inconclusive"]
+        total = len(compare.gates)
+        if compare.verdict == "fail":
+            reason = (
+                f"{len(failed)} of {total} gates failed: {_names(failed)}"
+                if failed
+                else ("the comparison failed")
+            )
+            return Verdict("fail", reason, "failure")
+        if compare.verdict == "inconclusive":
+            reason = (
+                f"{len(unsure)} of {total} gates inconclusive: {_names(unsure)} "
+                "(the interval spans the margin; more data would decide)"
+            )
+            return Verdict("inconclusive", reason, "failure")
+    if record.needs_human and record.drift is not None:
+        drifted = [c.column for c in record.drift.columns if c.drifted]
+        return Verdict(
+            "needs human validation",
+            f"significant data drift in {len(drifted)} of {len(record.drift.columns)} columns "
+            f"({record.drift.share_drifted:.0%}): {', '.join(drifted[:3])}"
+            + (" ..." if len(drifted) > 3 else ""),
+            "pending",
+        )
+    if compare is not None:
+        return Verdict("pass", f"all {len(compare.gates)} gates passed", "success")
+    return Verdict("inconclusive", "no comparison in the record yet (run ml-ci compare)", "pending")
+
+
+@dataclass(frozen=True)
+class GateRow:
+    """One gate joined with the metric it tests."""
+
+    metric: str
+    slice: str | None
+    rule: str
+    margin: float
+    verdict: str
+    baseline: float | None
+    candidate: float | None
+    delta: float | None
+    ci_low: float | None
+    ci_high: float | None
+    p_value: float | None
+    gate_p_value: float | None
+    adjusted_p_value: float | None
+    reason: str | None
+    n: int | None
+    lower_is_better: bool
+
+    @property
+    def label(self) -> str:
+        return self.metric + (f" [{self.slice}]" if self.slice else "")
+
+    @property
+    def bound(self) -> float | None:
+        """Where the margin sits on the delta axis (None for absolute rules)."""
+        if self.rule == "absolute":
+            return None
+        sign = 1.0 if self.lower_is_better else -1.0
+        if self.rule == "superior":
+            sign = -sign
+        return sign * self.margin
+
+
+def gate_rows(record: EvaluationRecord) -> list[GateRow]:
+    """Every gate with its metric numbers: failed first, then inconclusive, then passed."""
+    if record.compare is None:
+        return []
+    metrics: dict[tuple[str, str | None], MetricResult] = {
+        (m.name, m.slice): m for m in record.compare.metrics
+    }
+    rows = []
+    for gate in record.compare.gates:
+        metric = metrics.get((gate.metric, gate.slice))
+        rows.append(
+            GateRow(
+                metric=gate.metric,
+                slice=gate.slice,
+                rule=gate.rule,
+                margin=gate.margin,
+                verdict=gate.verdict,
+                baseline=metric.baseline if metric else None,
+                candidate=metric.candidate if metric else None,
+                delta=metric.delta if metric else None,
+                ci_low=metric.ci_low if metric else None,
+                ci_high=metric.ci_high if metric else None,
+                p_value=metric.p_value if metric else None,
+                gate_p_value=gate.p_value,
+                adjusted_p_value=gate.adjusted_p_value,
+                reason=gate.reason,
+                n=metric.n if metric else None,
+                lower_is_better=lower_is_better(gate.metric),
+            )
+        )
+    # stable: within a verdict, the compare stage's order is kept
+    return sorted(rows, key=lambda r: VERDICT_ORDER.get(r.verdict, 3))
+
+
+@dataclass
+class ReportView:
+    """Everything the templates need, already ordered and split into sections."""
+
+    record: EvaluationRecord
+    title: str
+    verdict: Verdict
+    gates: list[GateRow] = field(default_factory=list)
+    latency: list[GateRow] = field(default_factory=list)
+    slices_flagged: list[GateRow] = field(default_factory=list)
+    slices_passed: int = 0
+    drift_flagged: list[Any] = field(default_factory=list)
+    drift_other: list[Any] = field(default_factory=list)
+    quality_flagged: list[Any] = field(default_factory=list)
+    quality_other: list[Any] = field(default_factory=list)
+    links: dict[str, str] = field(default_factory=dict)
+    approvals: list[Any] = field(default_factory=list)
+
+    @property
+    def has_compare(self) -> bool:
+        return self.record.compare is not None
+
+
+def build_view(record: EvaluationRecord, title: str | None = None) -> ReportView:
+    """Split the record into the report's sections (absent sections stay empty/None)."""
+    rows = gate_rows(record)
+    overall = [r for r in rows if r.slice is None and not r.metric.startswith(LATENCY_PREFIX)]
+    latency = [r for r in rows if r.metric.startswith(LATENCY_PREFIX)]
+    sliced = [r for r in rows if r.slice is not None and not r.metric.startswith(LATENCY_PREFIX)]
+    view = ReportView(
+        record=record,
+        title=title or f"ml-ci: {record.model or 'model'}",
+        verdict=overall_verdict(record),
+        gates=overall,
+        latency=latency,
+        slices_flagged=[r for r in sliced if r.verdict != "pass"],
+        slices_passed=sum(r.verdict == "pass" for r in sliced),
+    )
+    if record.drift is not None:
+        columns = sorted(record.drift.columns, key=lambda c: (not c.drifted, c.column))
+        view.drift_flagged = [c for c in columns if c.drifted]
+        view.drift_other = [c for c in columns if not c.drifted]
+        order = {"fail": 0, "warn": 1, "pass": 2}
+        quality = sorted(record.drift.quality, key=lambda q: order[q.verdict])
+        view.quality_flagged = [q for q in quality if q.verdict != "pass"]
+        view.quality_other = [q for q in quality if q.verdict == "pass"]
+    links = dict(record.links)
+    if record.repo.run_url and "run" not in links:
+        links = {"run": record.repo.run_url, **links}
+    view.links = links
+    if record.governance is not None:
+        view.approvals = [
+            d for d in record.governance.decisions if d.action == "approve" and d.counted
+        ]
+    return view

