@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ml_ci import gitutil
-from ml_ci.dvcrepo import run_dvc, with_progress
+from ml_ci.dvcrepo import dvc_env, run_dvc, with_progress
 from ml_ci.resources import example_dir
 
 EXAMPLE_NAME = "breast-cancer"
@@ -107,7 +107,7 @@ def build_example(workdir: Path, *, progress: Callable[[str], None] | None = Non
     say("main: generate data/raw.csv, dvc add, dvc repro")
     _make_raw(root, shift=None)
     run_dvc(["add", "-q", "data/raw.csv"], root)
-    run_dvc(["repro", "-q"], root)
+    _repro(root)
     git(["add", "-A"])
     git(["commit", "-q", "-m", "Baseline: logistic regression on breast cancer data"])
     run_dvc(["push", "-q"], root)
@@ -123,7 +123,7 @@ def build_example(workdir: Path, *, progress: Callable[[str], None] | None = Non
     _set_param(root / "params.yaml", CANDIDATE_PARAM)
     _make_raw(root, shift=CANDIDATE_SHIFT)
     run_dvc(["add", "-q", "data/raw.csv"], root)
-    run_dvc(["repro", "-q"], root)
+    _repro(root)
     git(["add", "-A"])
     git(["commit", "-q", "-m", "Candidate: stronger regularisation (C=0.5); new raw data"])
     run_dvc(["push", "-q"], root)
@@ -145,6 +145,13 @@ def _git_in(root: Path) -> Callable[[list[str]], str]:
         return gitutil.git(args, root)
 
     return run
+
+
+def _repro(root: Path) -> None:
+    """``dvc repro`` in the environment ``ml-ci repro`` pins, so verification agrees."""
+    from ml_ci.repro import PINNED_ENV
+
+    run_dvc(["repro", "-q"], root, env=dvc_env(PINNED_ENV))
 
 
 def _make_raw(root: Path, *, shift: str | None) -> None:

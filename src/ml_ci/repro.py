@@ -36,6 +36,7 @@ from ml_ci.dvcrepo import (
     TrackedEntry,
     check_targets,
     dvc_env,
+    dvc_files_at,
     hash_path,
     read_lock_at,
     read_tracked,
@@ -121,6 +122,13 @@ def execute(settings: ReproSettings, progress: Callable[[str], None] | None = No
         )
     targets = settings.targets or list(settings.config.repro.targets)
     check_targets(root, targets)
+    for target in targets:
+        if target.split(":", 1)[-1] not in committed.stages:
+            raise InputError(
+                f"stage {target!r} is not in the committed dvc.lock; "
+                "run `dvc repro` and commit dvc.lock first"
+            )
+    _require_data(root, head)
     stages = upstream_stages(committed, targets)
     outs = committed.outs(stages)
     tolerance = settings.config.repro.tolerance
@@ -152,7 +160,7 @@ def execute(settings: ReproSettings, progress: Callable[[str], None] | None = No
         mode="tolerance" if tolerance else "bytes",
         stages=stages,
         outputs=checks,
-        env=env,
+        env=redact(env),
         duration_s=round(time.monotonic() - started, 3),
         restore=None
         if verdict in ("verified", "within_tolerance")
@@ -190,6 +198,25 @@ def write_record(result: ReproResult, config: Config, path: Path) -> Path:
     record.repro = result.section
     save_record(path, record)
     return path
+
+
+def redact(env: dict[str, str]) -> dict[str, str]:
+    """The environment as recorded: values of secret-looking names are hidden."""
+    secret = ("TOKEN", "SECRET", "PASSWORD", "PASSWD", "KEY", "CREDENTIAL")
+    return {
+        name: "***" if any(word in name.upper() for word in secret) else value
+        for name, value in env.items()
+    }
+
+
+def _require_data(root: Path, head: str) -> None:
+    """``dvc add``-ed inputs must be in the workspace: reproduction starts from them."""
+    missing = [e.path for e in dvc_files_at(root, head) if not (root / e.path).exists()]
+    if missing:
+        raise InputError(
+            f"{', '.join(missing[:3])}{' ...' if len(missing) > 3 else ''}: DVC-tracked input "
+            "data is not in the workspace; run `ml-ci pull` first"
+        )
 
 
 def upstream_stages(lock: DvcLock, targets: list[str]) -> list[str]:
@@ -265,11 +292,11 @@ def _against_lock(
         problems = []
         if tampered:
             problems.append(
-                f"the workspace file before the run (md5 {pre}) differs from dvc.lock; "
+                f"the workspace file before the run has md5 {pre}, dvc.lock says {out.hash}; "
                 f"kept in {BACKUP_DIR / out.path}"
             )
         if post != out.hash and tolerance is None:
-            problems.append("the reproduced output differs from the committed dvc.lock")
+            problems.append(f"reproduced md5 {post}, the committed dvc.lock says {out.hash}")
         checks.append(
             OutputCheck(
                 path=out.path,

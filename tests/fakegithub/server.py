@@ -454,6 +454,12 @@ class FakeGitHub:
                 self.add_ref(name, ref, sha)
             for comment in repo.get("comments", []):
                 self.add_comment(name, comment["number"], comment["body"], comment["user"])
+            for issue in repo.get("issues", []):
+                issue = dict(issue)
+                self.add_issue(name, issue.pop("title"), **issue)
+            for review in repo.get("reviews", []):
+                review = dict(review)
+                self.add_review(name, review.pop("number"), review.pop("user"), **review)
         for team, members in data.get("teams", {}).items():
             org, slug = team.split("/", 1)
             for login in members:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -49,8 +48,10 @@ def _git_init(path: Path) -> None:
     subprocess.run(["git", "init", "-q", str(path)], check=True)
 
 
-def _dvc(path: Path, *args: str) -> None:
-    subprocess.run([sys.executable, "-m", "dvc", *args], cwd=path, check=True, capture_output=True)
+def _dvc_init(path: Path) -> None:
+    from dvc.repo import Repo
+
+    Repo.init(str(path)).close()  # in-process: the same as `dvc init`, without a new interpreter
 
 
 def test_not_a_dvc_repo(tmp_path: Path) -> None:
@@ -62,14 +63,14 @@ def test_not_a_dvc_repo(tmp_path: Path) -> None:
 
 def test_no_remote(tmp_path: Path) -> None:
     _git_init(tmp_path)
-    _dvc(tmp_path, "init", "-q")
+    _dvc_init(tmp_path)
     line = one_line_error(run_ml_ci("pull", cwd=tmp_path))
     assert "no DVC remote configured" in line and "dvc remote add" in line
 
 
 def test_no_committed_lock(tmp_path: Path) -> None:
     _git_init(tmp_path)
-    _dvc(tmp_path, "init", "-q")
+    _dvc_init(tmp_path)
     (tmp_path / "dvc.yaml").write_text("stages:\n  s:\n    cmd: echo hi\n", encoding="utf-8")
     line = one_line_error(run_ml_ci("repro", cwd=tmp_path))
     assert "dvc.lock" in line
@@ -139,3 +140,9 @@ def test_demo_refuses_a_non_empty_folder(tmp_path: Path) -> None:
     line = one_line_error(run_ml_ci("demo", "--dir", str(tmp_path), cwd=tmp_path))
     assert "not empty" in line
     assert (tmp_path / "keep.txt").read_text(encoding="utf-8") == "mine"
+
+
+def test_repro_without_pulled_input_data(example_repo: ExampleRepo) -> None:
+    (example_repo.root / "data" / "raw.csv").unlink()
+    line = one_line_error(run_ml_ci("repro", cwd=example_repo.root))
+    assert "data/raw.csv" in line and "ml-ci pull" in line

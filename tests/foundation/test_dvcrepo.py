@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from ml_ci.dvcrepo import dir_md5, file_md5, parse_lock, read_tracked
@@ -14,15 +14,17 @@ from ml_ci.lineage import params_diff
 from ml_ci.repro import upstream_stages
 
 
-def test_hashes_match_dvc_add(tmp_path: Path) -> None:
+def test_hashes_match_dvc_add(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dvc.repo import Repo
+
     subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
-    subprocess.run([sys.executable, "-m", "dvc", "init", "-q"], cwd=tmp_path, check=True)
     (tmp_path / "folder" / "sub").mkdir(parents=True)
     (tmp_path / "folder" / "a.txt").write_text("a\n")
     (tmp_path / "folder" / "sub" / "b.bin").write_bytes(bytes(range(256)) * 10)
     (tmp_path / "file.txt").write_text("hello\r\nworld\n")  # DVC 3 does not dos2unix
-    for target in ("folder", "file.txt"):
-        subprocess.run([sys.executable, "-m", "dvc", "add", "-q", target], cwd=tmp_path, check=True)
+    monkeypatch.chdir(tmp_path)  # DVC's add resolves targets from the working folder
+    with Repo.init(str(tmp_path)) as repo:  # DVC itself writes the .dvc files
+        repo.add(["folder", "file.txt"])
     folder = yaml.safe_load((tmp_path / "folder.dvc").read_text())["outs"][0]["md5"]
     single = yaml.safe_load((tmp_path / "file.txt.dvc").read_text())["outs"][0]["md5"]
     assert dir_md5(tmp_path / "folder") == folder and folder.endswith(".dir")

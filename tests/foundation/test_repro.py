@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from ml_ci import gitutil
 from ml_ci.dvcrepo import file_md5, read_lock_at
@@ -70,7 +71,7 @@ def test_tampered_model_is_named_and_kept(example_repo: ExampleRepo) -> None:
     model = root / "models" / "model.pkl"
     tampered = model.read_bytes() + b"tampered"
     model.write_bytes(tampered)
-    done = run_ml_ci("repro", cwd=root)
+    done = run_ml_ci("repro", "train", cwd=root)
     assert done.returncode == 1, done.stderr
     assert "models/model.pkl" in done.stderr.strip().splitlines()[-1]
     assert "Traceback" not in done.stderr
@@ -85,7 +86,7 @@ def test_uncommitted_change_fails_and_committed_outputs_restore(example_repo: Ex
     root = example_repo.root
     params = root / "params.yaml"
     params.write_text(params.read_text().replace("C: 0.5", "C: 0.05"), encoding="utf-8")
-    done = run_ml_ci("repro", "--json", cwd=root)
+    done = run_ml_ci("repro", "--json", "train", cwd=root)
     assert done.returncode == 1
     payload = json.loads(done.stdout)
     failed = {check["path"] for check in payload["outputs"] if not check["match"]}
@@ -157,3 +158,32 @@ def test_pinned_environment_is_complete() -> None:
         assert PINNED_ENV[f"{name}_NUM_THREADS"] == "1"
     assert PINNED_ENV["VECLIB_MAXIMUM_THREADS"] == "1"
     assert (PINNED_ENV["TZ"], PINNED_ENV["LC_ALL"]) == ("UTC", "C.UTF-8")
+
+
+def test_recorded_environment_hides_secrets() -> None:
+    from ml_ci.repro import redact
+
+    shown = redact({"HF_TOKEN": "hf_abc", "AWS_SECRET_ACCESS_KEY": "x", "OMP_NUM_THREADS": "1"})
+    assert shown == {"HF_TOKEN": "***", "AWS_SECRET_ACCESS_KEY": "***", "OMP_NUM_THREADS": "1"}
+
+
+def test_repo_info_reads_github_variables(
+    example_repo: ExampleRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ml_ci.lineage import find_base, repo_info
+
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"pull_request": {"number": 7}}), encoding="utf-8")
+    monkeypatch.setenv("GITHUB_REPOSITORY", "acme/models")
+    monkeypatch.setenv("GITHUB_RUN_ID", "42")
+    monkeypatch.setenv("GITHUB_SERVER_URL", "https://github.example")
+    monkeypatch.setenv("GITHUB_HEAD_REF", "feature")
+    monkeypatch.setenv("GITHUB_BASE_REF", "main")
+    monkeypatch.setenv("GITHUB_EVENT_PATH", str(event))
+    base = find_base(example_repo.root, ref=None, default_branch="main")
+    info = repo_info(example_repo.root, base)
+    assert (info.name, info.pull_request) == ("acme/models", 7)
+    assert info.run_url == "https://github.example/acme/models/actions/runs/42"
+    assert (info.head_ref, info.base_ref) == ("feature", "main")
+    assert info.base_sha == example_repo.main_sha
+    assert find_base(example_repo.root, ref=None, default_branch="trunk") is None

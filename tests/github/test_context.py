@@ -38,8 +38,9 @@ def test_fork_is_detected(tmp_path: Path) -> None:
     payload = json.loads((WEBHOOKS / "pull_request.opened.json").read_text())
     payload["pull_request"]["head"]["repo"]["full_name"] = "forker/Hello-World"
     (tmp_path / "event.json").write_text(json.dumps(payload))
-    context = from_env({**env_for("pull_request.opened"),
-                        "GITHUB_EVENT_PATH": str(tmp_path / "event.json")})
+    context = from_env(
+        {**env_for("pull_request.opened"), "GITHUB_EVENT_PATH": str(tmp_path / "event.json")}
+    )
     assert context.is_fork
 
 

@@ -103,6 +103,8 @@ def test_standalone_process_serves_state_and_dumps_it(tmp_path: Path) -> None:
             REPO: {
                 "pulls": [{"number": 3, "head_sha": "c" * 40, "user": "bob"}],
                 "collaborators": {"alice": "maintain"},
+                "reviews": [{"number": 3, "user": "alice", "state": "APPROVED"}],
+                "issues": [{"title": "Data drift", "labels": ["ml-ci"]}],
             }
         },
         "teams": {"acme/leads": ["alice"]},
@@ -137,6 +139,10 @@ def test_standalone_process_serves_state_and_dumps_it(tmp_path: Path) -> None:
             headers=headers,
             timeout=10,
         )
+        reviews = requests.get(f"{url}/repos/{REPO}/pulls/3/reviews", headers=headers, timeout=10)
+        issues = requests.get(
+            f"{url}/repos/{REPO}/issues", params={"labels": "ml-ci"}, headers=headers, timeout=10
+        )
         member = requests.get(
             f"{url}/orgs/acme/teams/leads/memberships/alice", headers=headers, timeout=10
         )
@@ -146,6 +152,24 @@ def test_standalone_process_serves_state_and_dumps_it(tmp_path: Path) -> None:
     assert url.startswith("http://127.0.0.1:")
     assert pull["head"]["sha"] == "c" * 40 and posted.status_code == 201
     assert member.json()["state"] == "active"
+    assert [r["user"]["login"] for r in reviews.json()] == ["alice"]
+    assert [i["title"] for i in issues.json()] == ["Data drift"]
     final = json.loads((tmp_path / "final.json").read_text())
     assert [c["body"] for c in final["repos"][REPO]["comments"]] == ["hi"]
     assert final["violations"] == [] and code == 0
+
+
+def test_out_of_spec_answers_are_caught() -> None:
+    """The fake's own answers are checked: a comment without its id is not GitHub's shape."""
+    from tests.fakegithub import spec
+
+    gh = started()
+    try:
+        good = gh.add_comment(REPO, 1, "hello", "bob")
+    finally:
+        gh.stop()
+    request = spec.make_request("GET", f"/repos/{REPO}/issues/1/comments", [], {}, None)
+    assert spec.validate_response(request, 200, [good], {}) is None
+    broken = {k: v for k, v in good.items() if k != "id"}
+    problem = spec.validate_response(request, 200, [broken], {})
+    assert problem is not None and "'id' is a required property" in problem

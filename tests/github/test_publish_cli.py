@@ -30,8 +30,14 @@ def gh(fake_github: FakeGitHub) -> FakeGitHub:
 @pytest.fixture
 def workflow(gh: FakeGitHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The environment of a pull_request workflow step; returns the work folder."""
-    event = {"number": 7, "pull_request": {"number": 7, "head": {"sha": HEAD,
-             "repo": {"full_name": REPO}}, "base": {"repo": {"full_name": REPO}}}}
+    event = {
+        "number": 7,
+        "pull_request": {
+            "number": 7,
+            "head": {"sha": HEAD, "repo": {"full_name": REPO}},
+            "base": {"repo": {"full_name": REPO}},
+        },
+    }
     (tmp_path / "event.json").write_text(json.dumps(event))
     save_record(tmp_path / "ml-ci-record.json", demo_record())
     values = {
@@ -88,11 +94,13 @@ def test_publish_in_a_pull_request_workflow(
 
 
 def test_token_never_printed_outside_actions(
-    gh: FakeGitHub, workflow: Path, monkeypatch: pytest.MonkeyPatch,
+    gh: FakeGitHub,
+    workflow: Path,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.delenv("GITHUB_ACTIONS")
-    gh.faults(script=["500", "lost"])
+    gh.faults(script=["lost"], method="POST")
     assert main(["publish", "--repo", REPO, "--pr", "7", "--sha", HEAD]) == 0
     out, err = capsys.readouterr()
     assert TOKEN not in out + err and "::" not in out
@@ -100,13 +108,15 @@ def test_token_never_printed_outside_actions(
 
 
 def test_fork_token_fails_with_the_fix_and_keeps_local_outputs(
-    gh: FakeGitHub, workflow: Path, monkeypatch: pytest.MonkeyPatch,
+    gh: FakeGitHub,
+    workflow: Path,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     gh.add_token("ghs_fork", ACTIONS_BOT, app=True, read_only=True)
     monkeypatch.setenv("GITHUB_TOKEN", "ghs_fork")
     assert main(["publish"]) == 2
-    out, err = capsys.readouterr()
+    _, err = capsys.readouterr()
     lines = [line for line in err.splitlines() if line.startswith("ml-ci:")]
     assert len(lines) == 1 and "workflow_run" in lines[0] and "Traceback" not in err
     assert "ghs_fork" not in err
@@ -153,7 +163,52 @@ def test_annotations_are_capped_at_ten_per_level(
 def test_report_key_from_config(
     gh: FakeGitHub, workflow: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    (workflow / "ml-ci.yaml").write_text("report:\n  key: nightly\n  status_context: ml-ci/nightly\n")
+    (workflow / "ml-ci.yaml").write_text(
+        "report:\n  key: nightly\n  status_context: ml-ci/nightly\n"
+    )
     assert main(["publish"]) == 0
     assert gh.comments(REPO, 7)[0]["body"].startswith(marker("nightly"))
     assert gh.statuses(REPO, HEAD)[0]["context"] == "ml-ci/nightly"
+
+
+def test_workflow_run_trusts_the_event_sha_over_the_record(
+    gh: FakeGitHub,
+    workflow: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The fork-safe second workflow: PR number from the record, checked against the event."""
+    gh.add_pull(REPO, 8, "e" * 40, "mallory")
+    event = {"workflow_run": {"head_sha": HEAD, "pull_requests": []}}
+    (workflow / "event.json").write_text(json.dumps(event))
+    monkeypatch.setenv("GITHUB_EVENT_NAME", "workflow_run")
+    assert main(["publish"]) == 0  # the record says PR 7, whose head is the run's head
+    assert len(gh.comments(REPO, 7)) == 1
+
+    record = demo_record()
+    record.repo.pull_request = 8  # a forged record pointing at someone else's PR
+    save_record(workflow / "ml-ci-record.json", record)
+    assert main(["publish"]) == 2
+    assert "refusing to publish" in capsys.readouterr().err
+    assert gh.comments(REPO, 8) == []
+
+
+def test_push_event_sets_the_status_without_a_comment(
+    gh: FakeGitHub,
+    workflow: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    (workflow / "event.json").write_text(json.dumps({"after": "f" * 40}))
+    monkeypatch.setenv("GITHUB_EVENT_NAME", "push")
+    record = demo_record()
+    record.repo.pull_request = None
+    record.repo.head_sha = None
+    save_record(workflow / "ml-ci-record.json", record)
+    assert main(["publish", "--json"]) == 0
+    out, err = capsys.readouterr()
+    result = json.loads(out)  # under --json, workflow commands go to stderr
+    assert f"::add-mask::{TOKEN}" in err
+    assert result["comment_action"] is None and result["pull_request"] is None
+    assert gh.comments(REPO, 7) == []
+    assert gh.statuses(REPO, "f" * 40)[0]["state"] == "failure"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -64,3 +65,56 @@ def config(**sections: Any) -> Config:
     data: dict[str, Any] = {"model": {"name": "churn", "path": "models/model.pkl"}}
     data.update(sections)
     return validate_config(data)
+
+
+LOCK = """\
+schema: '2.0'
+stages:
+  train:
+    cmd: python src/train.py
+    deps:
+    - path: data/train.csv
+      md5: {data}
+      size: 10
+    - path: src/train.py
+      md5: 0123456789abcdef0123456789abcdef
+      size: 5
+    outs:
+    - path: data/train.csv
+      md5: {data}
+      size: 10
+    - path: models/model.pkl
+      md5: {model}
+      size: 20
+"""
+LIGHT_CONFIG = """\
+model: {name: breast-cancer, path: models/model.pkl}
+governance: {approvers: [alice]}
+"""
+
+
+@dataclass(frozen=True)
+class LightRepo:
+    """A git repository whose commits carry a dvc.lock (no data: the release only reads the
+    committed lock), a ``candidate`` branch with a new model hash, and a bare ``origin``."""
+
+    root: Path
+    git_remote: Path
+    main_sha: str
+    candidate_sha: str
+    candidate_branch: str = "candidate"
+
+
+def light_repo(base: Path) -> LightRepo:
+    base.mkdir(parents=True, exist_ok=True)
+    root, bare = init_repo(base)
+    (root / "ml-ci.yaml").write_text(LIGHT_CONFIG, encoding="utf-8")
+    (root / "dvc.lock").write_text(LOCK.format(data="a" * 32, model="b" * 32), encoding="utf-8")
+    run(["git", "add", "-A"], root)
+    main_sha = commit(root, "baseline model")
+    run(["git", "push", "-q", "origin", "main"], root)
+    run(["git", "checkout", "-q", "-b", "candidate"], root)
+    (root / "dvc.lock").write_text(LOCK.format(data="c" * 32, model="d" * 32), encoding="utf-8")
+    run(["git", "add", "-A"], root)
+    candidate_sha = commit(root, "candidate model")
+    return LightRepo(root, bare, main_sha, candidate_sha)

@@ -15,7 +15,7 @@ import pytest
 from ml_ci.cli import main
 from ml_ci.example import ExampleRepo
 from ml_ci.record import load_record
-from tests.release.helpers import gto_show, remote_tag_names, run
+from tests.release.helpers import LightRepo, gto_show, light_repo, remote_tag_names, run
 from tests.release.records import write_record
 
 MODEL = "breast-cancer"
@@ -41,7 +41,7 @@ def agree(capsys: pytest.CaptureFixture[str], root: Path) -> dict[str, str]:
     return ours
 
 
-def merge_candidate(repo: ExampleRepo) -> str:
+def merge_candidate(repo: ExampleRepo | LightRepo) -> str:
     run(["git", "checkout", "-q", "main"], repo.root)
     run(
         ["git", "merge", "-q", "--no-ff", "-m", "Merge candidate", repo.candidate_branch], repo.root
@@ -51,8 +51,17 @@ def merge_candidate(repo: ExampleRepo) -> str:
 
 @pytest.fixture
 def repo(example_repo: ExampleRepo, monkeypatch: pytest.MonkeyPatch) -> ExampleRepo:
+    """The bundled example (real DVC pipeline): the demo's repository."""
     monkeypatch.chdir(example_repo.root)
     return example_repo
+
+
+@pytest.fixture
+def light(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> LightRepo:
+    """A small git repository with committed dvc.lock files: enough for the refusals."""
+    made = light_repo(tmp_path / "light")
+    monkeypatch.chdir(made.root)
+    return made
 
 
 def test_release_promote_rollback_demo(
@@ -130,18 +139,19 @@ def test_release_promote_rollback_demo(
     ids=["no-approval", "non-approver", "gates-failed", "swapped-model"],
 )
 def test_release_refuses(
-    repo: ExampleRepo,
+    light: LightRepo,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     approvers: tuple[str, ...],
     record_options: dict[str, str],
     message: str,
 ) -> None:
+    repo = light
     merge_candidate(repo)
     record = tmp_path / "record.json"
     write_record(repo.root, repo.candidate_sha, record, **record_options)  # type: ignore[arg-type]
     flags = [arg for name in approvers for arg in ("--approved-by", name)]
-    code, out, err = cli(capsys, "release", "--offline", *flags, "--record", str(record))
+    code, _out, err = cli(capsys, "release", "--offline", *flags, "--record", str(record))
     assert code == 1
     assert message in err and "Traceback" not in err
     assert not any(name.startswith(MODEL) for name in remote_tag_names(repo.git_remote))
@@ -149,8 +159,9 @@ def test_release_refuses(
 
 
 def test_promote_with_required_approval_checks_governance(
-    repo: ExampleRepo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    light: LightRepo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    repo = light
     config = repo.root / "ml-ci.yaml"
     config.write_text(config.read_text() + "release:\n  promote_requires_approval: true\n")
     record = tmp_path / "record.json"

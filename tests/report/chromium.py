@@ -28,7 +28,10 @@ def run(html: Path, work: Path, *extra: str) -> subprocess.CompletedProcess[str]
     assert binary is not None
     return subprocess.run(
         [binary, *FLAGS, f"--user-data-dir={work / 'profile'}", *extra, html.resolve().as_uri()],
-        capture_output=True, text=True, timeout=120, check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     )
 
 
@@ -40,8 +43,11 @@ def dump_dom(html: Path, work: Path) -> str:
     return run(html, work, "--dump-dom").stdout
 
 
-def read_png(path: Path) -> tuple[int, int, int, bytes]:
-    """(width, height, channels, raw pixels) of an 8-bit RGB/RGBA/grey PNG (no interlace)."""
+def read_png(path: Path, max_rows: int | None = None) -> tuple[int, int, int, bytes]:
+    """(width, height, channels, raw pixels) of an 8-bit RGB/RGBA/grey PNG (no interlace).
+
+    ``max_rows`` decodes only the top of the image (PNG filters look at earlier rows only).
+    """
     data = path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
     pos, idat, header = 8, b"", b""
@@ -61,7 +67,7 @@ def read_png(path: Path) -> tuple[int, int, int, bytes]:
     stride = width * channels
     pixels = bytearray()
     previous = bytearray(stride)
-    for row in range(height):
+    for row in range(height if max_rows is None else min(height, max_rows)):
         start = row * (stride + 1)
         kind, line = raw[start], bytearray(raw[start + 1 : start + 1 + stride])
         for i in range(stride):  # undo the PNG filter of this scanline
@@ -84,11 +90,13 @@ def read_png(path: Path) -> tuple[int, int, int, bytes]:
     return width, height, channels, bytes(pixels)
 
 
-def grey_variance(path: Path) -> float:
-    """Variance of the pixels' grey level (0 for a blank, single-colour image)."""
-    width, height, channels, pixels = read_png(path)
+def grey_variance(path: Path, max_rows: int = 500) -> float:
+    """Variance of the grey level of the top ``max_rows`` rows (0 for a blank image)."""
+    _, _, channels, pixels = read_png(path, max_rows)
     step = channels
-    greys = [sum(pixels[i : i + min(3, channels)]) / min(3, channels)
-             for i in range(0, len(pixels), step * 7)]  # every 7th pixel is plenty
+    greys = [
+        sum(pixels[i : i + min(3, channels)]) / min(3, channels)
+        for i in range(0, len(pixels), step * 7)
+    ]  # every 7th pixel is plenty
     mean = sum(greys) / len(greys)
     return sum((g - mean) ** 2 for g in greys) / len(greys)

@@ -68,6 +68,7 @@ def demo_record(*, verdict: str = "fail", slices: int = 4, columns: int = 6) -> 
             metric="latency_p95_ms",
             rule="absolute",
             margin=20.0,
+            max=20.0,
             verdict="pass",
             reason="p95 13.5 ms <= 20 ms",
         ),
@@ -123,7 +124,7 @@ def demo_record(*, verdict: str = "fail", slices: int = 4, columns: int = 6) -> 
                 OutputCheck(path="model.pkl", expected="fedcba98", actual="fedcba98", match=True)
             ],
         ),
-        compare=CompareSection(metrics=metrics, gates=gates, verdict=compare_verdict),  # type: ignore[arg-type]
+        compare=CompareSection(metrics=metrics, gates=gates, verdict=compare_verdict, alpha=0.05),  # type: ignore[arg-type]
         drift=DriftSection(
             columns=drift_columns,
             quality=[

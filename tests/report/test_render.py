@@ -29,8 +29,14 @@ def test_sections_top_to_bottom() -> None:
     text = render(with_governance(demo_record()))
     assert text.splitlines()[2].startswith("**❌ FAIL**: 1 of 7 gates failed: roc_auc")
     assert headings(text) == [
-        "### Gates", "### Slices", "### Latency SLO", "### Data drift and quality",
-        "### Reproduction", "### Data lineage", "### Links", "### Governance",
+        "### Gates",
+        "### Slices",
+        "### Latency SLO",
+        "### Data drift and quality",
+        "### Reproduction",
+        "### Data lineage",
+        "### Links",
+        "### Governance",
     ]
     assert text.index("```mermaid") < text.index("### Slices")
 
@@ -91,9 +97,13 @@ def test_no_compare_is_inconclusive() -> None:
 def test_untrusted_text_cannot_break_tables() -> None:
     record = demo_record(slices=0)
     record.drift = DriftSection(
-        columns=[ColumnDrift(column="a|b<script>\nx", method="psi", value=0.5, threshold=0.2,
-                             drifted=True)],
-        share_drifted=1.0, verdict="retrain",
+        columns=[
+            ColumnDrift(
+                column="a|b<script>\nx", method="psi", value=0.5, threshold=0.2, drifted=True
+            )
+        ],
+        share_drifted=1.0,
+        verdict="retrain",
     )
     text = render(record)
     assert "a\\|b&lt;script&gt; x" in text and "<script>" not in text
@@ -121,7 +131,7 @@ def test_template_problems_are_config_errors(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="template_dir"):
         render(demo_record(), template_dir=tmp_path / "missing")
     (tmp_path / "report.md.j2").write_text("{% block x %}", encoding="utf-8")
-    with pytest.raises(ConfigError, match="report.md.j2") as caught:
+    with pytest.raises(ConfigError, match=r"report\.md\.j2") as caught:
         render(demo_record(), template_dir=tmp_path)
     assert "\n" not in str(caught.value)
 
@@ -139,12 +149,30 @@ def test_huge_record_degrades_to_fit_a_comment() -> None:
 
 def test_summary_fits_a_mebibyte() -> None:
     record = demo_record(slices=2000, columns=10)
-    for index in range(20_000):
+    for index in range(10_000):
         record.compare.gates.append(  # type: ignore[union-attr]
-            GateResult(metric="accuracy", rule="non_inferior", margin=0.01,
-                       verdict="pass", reason=f"reason {index} " + "x" * 40)
+            GateResult(
+                metric="accuracy",
+                rule="non_inferior",
+                margin=0.01,
+                verdict="pass",
+                reason=f"reason {index} " + "x" * 40,
+            )
         )
     assert len(render(record, "summary", limit=10**9).encode()) > SUMMARY_LIMIT
     text = render(record, "summary")
     assert len(text.encode()) <= SUMMARY_LIMIT
     assert "**❌ FAIL**" in text
+
+
+def test_rules_margins_and_interval_level() -> None:
+    record = demo_record()
+    text = render(record)
+    assert "| delta [95% CI] |" in text
+    assert "absolute (value <= 20)" in text
+    gate = record.compare.gates[1]  # type: ignore[union-attr]
+    gate.relative, gate.mde, gate.threshold = True, 0.031, -0.00981
+    row = next(r for r in build_view(record).gates if r.metric == "roc_auc")
+    assert row.rule_text == "non_inferior (1% of baseline)"
+    assert row.bound == -0.00981  # the compare stage's threshold, relative margin applied
+    assert "smallest difference this sample can detect: 0.031" in render(record)

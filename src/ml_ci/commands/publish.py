@@ -46,7 +46,13 @@ def command(
     from ml_ci.commands.report import report_settings
     from ml_ci.github import context as actions
     from ml_ci.github.client import cli_client
-    from ml_ci.github.publish import append_summary, execute_plan, plan_publish, write_outputs
+    from ml_ci.github.publish import (
+        append_summary,
+        check_pull_head,
+        execute_plan,
+        plan_publish,
+        write_outputs,
+    )
     from ml_ci.record import load_record
     from ml_ci.report.render import render
 
@@ -100,6 +106,8 @@ def command(
     outputs = {"verdict": plan.verdict, "comment-url": "", "report-path": str(html_path)}
     client = cli_client(workflow_command)
     try:
+        if target.pull_request_from_record and env.event_sha and target.pull_request:
+            check_pull_head(client, target.repo, target.pull_request, env.event_sha)
         result = execute_plan(plan, client, login=settings.login, progress=console.progress)
         outputs["comment-url"] = result.comment_url or ""
     finally:

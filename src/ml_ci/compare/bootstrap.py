@@ -25,6 +25,7 @@ bootstrap within Monte-Carlo error, and the exact path equal to scipy.stats.boot
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -76,7 +77,9 @@ def ap_weighted(weights_sorted: Floats, ranked: Ranked) -> Floats:
     with np.errstate(invalid="ignore", divide="ignore"):
         precision = np.where(seen > 0, tp / np.where(seen > 0, seen, 1), 0.0)
         total = tp[:, -1]
-        return np.where(total > 0, (gained * precision).sum(axis=1) / np.where(total > 0, total, 1), 0.0)
+        return np.where(
+            total > 0, (gained * precision).sum(axis=1) / np.where(total > 0, total, 1), 0.0
+        )
 
 
 def ap_gradient(ranked: Ranked) -> Floats:
@@ -136,30 +139,30 @@ def strata_sums(
 ) -> tuple[Floats, Floats]:
     """Moment-matched stratified Poisson sums: (B, k) weighted sums and (B,) total weights.
 
-    sum_s [W_s mu_s + sqrt(W_s) L_s z_s] with W_s ~ Poisson(n_s), L_s L_s^T = Sigma_s (the
-    stratum's population covariance), z_s ~ N(0, I): the exact conditional mean and covariance
-    of the stratum's weighted sum given W_s (a sum of W_s draws with replacement).
+    sum_s [W_s mu_s + e_s] with W_s ~ Poisson(n_s) and e_s ~ Normal(0, W_s Sigma_s) (Sigma_s the
+    stratum's population covariance): the exact conditional mean and covariance of the
+    stratum's weighted sum given W_s (a sum of W_s draws with replacement). The e_s of one
+    replicate add up to one Normal(0, sum_s W_s Sigma_s), drawn at once.
     """
     n, k = columns.shape
-    order = np.argsort(key, kind="stable")
+    order = np.argsort(key)
     x = columns[order]
-    s = max(1, min(strata, n))
-    starts = np.linspace(0, n, s + 1).astype(np.int64)[:-1]
-    starts = np.unique(starts)
-    sizes = np.diff(np.append(starts, n)).astype(np.float64)
-    mu = np.add.reduceat(x, starts, axis=0) / sizes[:, None]
-    centred = x - np.repeat(mu, sizes.astype(np.int64), axis=0)
-    cov = np.empty((len(starts), k, k))
-    for i in range(k):
-        for j in range(i, k):
-            value = np.add.reduceat(centred[:, i] * centred[:, j], starts) / sizes
-            cov[:, i, j] = cov[:, j, i] = value
-    eigval, eigvec = np.linalg.eigh(cov)
-    root = eigvec * np.sqrt(np.clip(eigval, 0, None))[:, None, :]  # root @ root.T = cov
-    weight = rng.poisson(sizes, size=(resamples, len(starts))).astype(np.float64)
-    z = rng.standard_normal(size=(resamples, len(starts), k))
-    noise = np.einsum("sij,bsj->bsi", root, z) * np.sqrt(weight)[:, :, None]
-    sums = weight @ mu + noise.sum(axis=1)
+    edges = np.unique(np.linspace(0, n, max(1, min(strata, n)) + 1).astype(np.int64))
+    sizes = np.diff(edges).astype(np.float64)
+    mu = np.empty((len(sizes), k))
+    cov = np.empty((len(sizes), k, k))
+    for i, (start, stop) in enumerate(itertools.pairwise(edges)):
+        part = x[start:stop]
+        mu[i] = part.mean(axis=0)
+        centred = part - mu[i]
+        cov[i] = centred.T @ centred / len(part)
+    weight = rng.poisson(sizes, size=(resamples, len(sizes))).astype(np.float64)
+    # sum_s sqrt(W_s) L_s z_s given W is Normal(0, sum_s W_s Sigma_s): draw it directly
+    spread = (weight @ cov.reshape(len(sizes), k * k)).reshape(resamples, k, k)
+    eigval, eigvec = np.linalg.eigh(spread)
+    root = eigvec * np.sqrt(np.clip(eigval, 0, None))[:, None, :]  # root @ root.T = spread
+    z = rng.standard_normal(size=(resamples, k))
+    sums = weight @ mu + np.einsum("bij,bj->bi", root, z)
     return sums, weight.sum(axis=1)
 
 
@@ -188,13 +191,13 @@ def continuous_replicates(
         g = np.empty(n)
         g[r.order] = ap_gradient(r)
         extra.append(g * n)  # sum w x / sum w ~= sum w g (first order, sum g = 0)
-        base_ap.append(
-            float(ap_weighted(np.ones((1, n)), r)[0])
-        )
+        base_ap.append(float(ap_weighted(np.ones((1, n)), r)[0]))
     full = np.column_stack([columns, *extra]) if extra else columns
     sums, totals = strata_sums(full, key, resamples, rng)
     k = columns.shape[1]
-    ap = np.column_stack(
-        [base_ap[i] + sums[:, k + i] / totals for i in range(len(ranked))]
-    ) if ranked else np.zeros((resamples, 0))
+    ap = (
+        np.column_stack([base_ap[i] + sums[:, k + i] / totals for i in range(len(ranked))])
+        if ranked
+        else np.zeros((resamples, 0))
+    )
     return Replicates(sums[:, :k], totals, ap, exact=False)

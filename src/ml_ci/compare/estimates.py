@@ -105,8 +105,9 @@ class NormalEstimate(Estimate):
 class ReplicateEstimate(Estimate):
     """Percentile bootstrap from ``B`` replicates r (sorted).
 
-    lower(a) is the k-th smallest replicate with k = ceil(a B) ("inverted CDF" quantile) and
-    p_above(m) = #{r <= m} / B, so p_above(m) < a  <=>  #{r <= m} <= k - 1  <=>  r_(k) > m.
+    p_above(m) = (#{r <= m} + 1) / (B + 1) (never exactly 0), and lower(a) is the k-th
+    smallest replicate with k = ceil(a (B + 1)) - 1, so that
+    p_above(m) < a  <=>  #{r <= m} <= k - 1  <=>  r_(k) > m.  (k = 0: no bound, -inf.)
     """
 
     value: float
@@ -120,24 +121,28 @@ class ReplicateEstimate(Estimate):
 
     def _k(self, a: float) -> int:
         b = len(self.replicates)
-        return min(max(math.ceil(a * b - 1e-9), 1), b)
+        return min(math.ceil(a * (b + 1) - 1e-9) - 1, b)
 
     @property
     def se(self) -> float | None:
         return float(np.std(self.replicates, ddof=1)) if len(self.replicates) > 1 else None
 
     def lower(self, a: float) -> float:
-        return float(self.replicates[self._k(a) - 1])
+        k = self._k(a)
+        return float(self.replicates[k - 1]) if k >= 1 else -math.inf
 
     def upper(self, a: float) -> float:
-        return float(self.replicates[len(self.replicates) - self._k(a)])
+        k = self._k(a)
+        return float(self.replicates[len(self.replicates) - k]) if k >= 1 else math.inf
 
     def p_above(self, m: float) -> float:
-        return float(np.searchsorted(self.replicates, m, side="right") / len(self.replicates))
+        below = int(np.searchsorted(self.replicates, m, side="right"))
+        return (below + 1) / (len(self.replicates) + 1)
 
     def p_below(self, m: float) -> float:
         b = len(self.replicates)
-        return float((b - np.searchsorted(self.replicates, m, side="left")) / b)
+        above = b - int(np.searchsorted(self.replicates, m, side="left"))
+        return (above + 1) / (b + 1)
 
 
 @dataclass(frozen=True)

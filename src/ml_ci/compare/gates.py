@@ -107,10 +107,18 @@ def check_gate(
             bound = p = p_opp = None
         elif higher:  # need delta > threshold
             tol = tolerance(threshold)
-            bound, p, p_opp = est.lower(alpha), est.p_above(threshold - tol), est.p_below(threshold + tol)
+            bound, p, p_opp = (
+                est.lower(alpha),
+                est.p_above(threshold - tol),
+                est.p_below(threshold + tol),
+            )
         else:  # need delta < threshold
             tol = tolerance(threshold)
-            bound, p, p_opp = est.upper(alpha), est.p_below(threshold + tol), est.p_above(threshold - tol)
+            bound, p, p_opp = (
+                est.upper(alpha),
+                est.p_below(threshold + tol),
+                est.p_above(threshold - tol),
+            )
     forced = None
     if max_improvement is not None and gate.rule != "absolute" and stats.delta is not None:
         improvement = stats.delta.value if higher else -stats.delta.value
@@ -206,22 +214,39 @@ def _verdict(
     describe = _describe(check)
     if check.below_min:
         verdict = "pass" if check.p_value < alpha else "inconclusive"
-        return verdict, "; ".join([describe, f"below min_size (n={stats.n}): reported, cannot fail", *notes])
+        return verdict, "; ".join(
+            [describe, f"below min_size (n={stats.n}): reported, cannot fail", *notes]
+        )
     if check.forced_fail:
         return "fail", "; ".join([check.forced_fail, describe, *notes])
     if adjusted < alpha:
-        label = f"Holm-adjusted p={adjusted:.3g} < {alpha:g} (family of {family})" if correction == "holm" and check.in_family else f"p={adjusted:.3g} < {alpha:g}"
+        label = (
+            f"Holm-adjusted p={adjusted:.3g} < {alpha:g} (family of {family})"
+            if correction == "holm" and check.in_family
+            else f"p={adjusted:.3g} < {alpha:g}"
+        )
         return "pass", "; ".join([describe, label, *notes])
     if check.p_opposite is not None and check.p_opposite < alpha:
         return "fail", "; ".join([describe, "the interval lies entirely on the wrong side", *notes])
     mde = f"; minimum detectable effect at this n: {check.mde:.3g}" if check.mde is not None else ""
-    return "inconclusive", "; ".join([describe + ", the interval straddles the threshold" + mde, *notes])
+    return "inconclusive", "; ".join(
+        [describe + ", the interval straddles the threshold" + mde, *notes]
+    )
 
 
 def _describe(check: GateCheck) -> str:
     gate = check.gate
     higher = higher_is_better(check.stats.name)
     subject = "candidate" if gate.rule == "absolute" else "delta"
-    side = "lower" if (gate.rule == "absolute" and gate.min is not None) or (gate.rule != "absolute" and higher) else "upper"
+    side = (
+        "lower"
+        if (gate.rule == "absolute" and gate.min is not None)
+        or (gate.rule != "absolute" and higher)
+        else "upper"
+    )
     bound = "n/a" if check.bound is None or not math.isfinite(check.bound) else f"{check.bound:.4g}"
-    return f"one-sided {side} bound of {subject} {bound} vs threshold {check.threshold:.4g}" if check.threshold is not None else f"{side} bound {bound}"
+    return (
+        f"one-sided {side} bound of {subject} {bound} vs threshold {check.threshold:.4g}"
+        if check.threshold is not None
+        else f"{side} bound {bound}"
+    )

@@ -40,13 +40,18 @@ class PairedCounts:
 
 
 def mcnemar_exact_p(counts: PairedCounts) -> float:
-    """Exact McNemar: two-sided binomial test of cand_only ~ Bin(cand_only + base_only, 1/2)."""
-    from scipy.stats import binomtest
+    """Exact McNemar: two-sided binomial test of cand_only ~ Bin(cand_only + base_only, 1/2).
+
+    Bin(d, 1/2) is symmetric, so the two-sided p is min(1, 2 P(X <= min(b, c))) -- what
+    scipy.stats.binomtest gives (checked in the tests), without importing scipy.stats.
+    """
+    from scipy.special import bdtr
 
     discordant = counts.cand_only + counts.base_only
     if discordant == 0:
         return 1.0
-    return float(binomtest(counts.cand_only, discordant, 0.5).pvalue)
+    smaller = min(counts.cand_only, counts.base_only)
+    return float(min(1.0, 2 * bdtr(smaller, discordant, 0.5)))
 
 
 def wilson(successes: int, n: int, z: float) -> tuple[float, float]:
@@ -67,7 +72,8 @@ def newcombe_paired(counts: PairedCounts, z: float) -> tuple[float, float]:
     correlation of the 2x2 table:
     L = d - sqrt((p1 - l1)^2 - 2 phi (p1 - l1)(u2 - p2) + (u2 - p2)^2)
     U = d + sqrt((u1 - p1)^2 - 2 phi (u1 - p1)(p2 - l2) + (p2 - l2)^2)
-    (phi = 0 when a margin of the table is empty).
+    phi = C / sqrt(product of the margins), with Newcombe's adjustment of C = AD - BC:
+    C - n/2 when C > n/2, 0 when 0 <= C <= n/2, C when negative (phi = 0 for an empty margin).
     """
     a, b, c, d_ = counts.both, counts.cand_only, counts.base_only, counts.neither
     n = counts.n
@@ -75,10 +81,16 @@ def newcombe_paired(counts: PairedCounts, z: float) -> tuple[float, float]:
     l1, u1 = wilson(a + b, n, z)
     l2, u2 = wilson(a + c, n, z)
     margins = (a + b) * (c + d_) * (a + c) * (b + d_)
-    phi = (a * d_ - b * c) / math.sqrt(margins) if margins > 0 else 0.0
+    cross = a * d_ - b * c
+    adjusted = cross - n / 2 if cross > n / 2 else (0.0 if cross >= 0 else cross)
+    phi = adjusted / math.sqrt(margins) if margins > 0 else 0.0
     delta = p1 - p2
-    low = delta - math.sqrt(max(0.0, (p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2))
-    high = delta + math.sqrt(max(0.0, (u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2))
+    low = delta - math.sqrt(
+        max(0.0, (p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2)
+    )
+    high = delta + math.sqrt(
+        max(0.0, (u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2)
+    )
     return max(-1.0, low), min(1.0, high)
 
 
@@ -125,8 +137,13 @@ def midranks(score: Floats, y: npt.NDArray[np.int64], order: npt.NDArray[np.int6
         before = np.r_[0, np.cumsum(is_cls)][starts]  # class rows before each run
         in_run = np.add.reduceat(is_cls, starts)
         mid_within = (before + (in_run + 1) / 2.0)[group]
-        mask = ys == cls
-        out[cls] = (mid_all[mask], mid_within[mask])
+        # back to table row order: DeLong pairs the two models' components row by row
+        mask = np.zeros(n, dtype=bool)
+        mask[order] = ys == cls
+        both = np.empty((2, n))
+        both[0, order] = mid_all
+        both[1, order] = mid_within
+        out[cls] = (both[0, mask], both[1, mask])
     return Midranks(out[1][0], out[0][0], out[1][1], out[0][1])
 
 

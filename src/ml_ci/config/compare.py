@@ -51,6 +51,12 @@ class Gate(Section):
     def _absolute_needs_bounds(self) -> Gate:
         if self.rule == "absolute" and self.min is None and self.max is None:
             raise ValueError("rule 'absolute' needs 'min' or 'max'")
+        if self.metric.startswith("latency_") and self.rule != "absolute":
+            raise ValueError(
+                f"{self.metric}: latency gates use rule 'absolute' with 'max' (e.g. max: 200)"
+            )
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min} is above max {self.max}")
         return self
 
 

@@ -70,8 +70,9 @@ class Table:
         source = (
             pa.BufferReader(self._parquet) if isinstance(self._parquet, bytes) else self._parquet
         )
-        read = pq.read_table(source, columns=[name], read_dictionary=[name] if text else None)
-        return read.column(0)
+        # ParquetFile, not pq.read_table: that goes through pyarrow.dataset, which imports pandas
+        handle = pq.ParquetFile(source, read_dictionary=[name] if text else None)
+        return handle.read(columns=[name]).column(0)
 
     @classmethod
     def from_arrow(cls, table: pa.Table, label: str) -> Table:

@@ -131,6 +131,8 @@ class Target:
     repo: str
     pull_request: int | None
     sha: str | None
+    # where the number came from: a record from a fork's run is not to be trusted blindly
+    pull_request_from_record: bool = False
 
 
 def resolve_target(
@@ -156,4 +158,5 @@ def resolve_target(
         )
     number = pull_request or context.pull_request or record_pull_request
     head = sha or context.event_sha or record_sha or context.sha
-    return Target(name, number, head)
+    from_record = not (pull_request or context.pull_request) and number is not None
+    return Target(name, number, head, from_record)

@@ -141,6 +141,23 @@ def upsert_sticky_comment(
     return sticky_comment(client, repo, number, key, body, login=login).comment
 
 
+def check_pull_head(client: GitHubClient, repo: str, number: int, sha: str) -> None:
+    """Refuse to publish on a pull request whose head is not ``sha``.
+
+    In the fork-safe workflow_run pattern the pull request number comes from the uploaded
+    record, which a fork's run could have forged; the event's head SHA cannot be forged.
+    """
+    from ml_ci.errors import InputError
+
+    pull = client.get_json(f"/repos/{repo}/pulls/{number}")
+    head = str((pull.get("head") or {}).get("sha") or "")
+    if head != sha:
+        raise InputError(
+            f"record: repo.pull_request {number} has head {head[:8]}, not the workflow "
+            f"run's {sha[:8]}; refusing to publish there (pass --pr to override)"
+        )
+
+
 # ---------------------------------------------------------------------- commit status
 def status_payload(
     state: str, description: str, *, context: str = STATUS_CONTEXT, target_url: str | None = None
@@ -223,29 +240,6 @@ def append_summary(path: Path, text: str) -> int:
     with path.open("ab") as handle:
         handle.write(data)
     return len(data)
-
-
-__all__ = [
-    "ACTIONS_BOT",
-    "Annotation",
-    "PublishPlan",
-    "PublishResult",
-    "StickyResult",
-    "annotation_lines",
-    "append_summary",
-    "execute_plan",
-    "gate_annotations",
-    "identity",
-    "marker",
-    "own_comments",
-    "plan_publish",
-    "set_status",
-    "status_payload",
-    "sticky_comment",
-    "upsert_sticky_comment",
-    "with_marker",
-    "write_outputs",
-]
 
 
 # ---------------------------------------------------------------------- the whole publish
@@ -365,3 +359,27 @@ def execute_plan(
         status = set_status(client, plan.repo, plan.sha, plan.status)
         result.status_url = status.get("url")
     return result
+
+
+__all__ = [
+    "ACTIONS_BOT",
+    "Annotation",
+    "PublishPlan",
+    "PublishResult",
+    "StickyResult",
+    "annotation_lines",
+    "append_summary",
+    "check_pull_head",
+    "execute_plan",
+    "gate_annotations",
+    "identity",
+    "marker",
+    "own_comments",
+    "plan_publish",
+    "set_status",
+    "status_payload",
+    "sticky_comment",
+    "upsert_sticky_comment",
+    "with_marker",
+    "write_outputs",
+]

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ml_ci.errors import EXIT_GATE_FAILED, EXIT_PASS
+from ml_ci.errors import EXIT_GATE_FAILED, EXIT_PASS, MlCiError
 
 Inputs = Mapping[str, str]
 
@@ -109,46 +109,45 @@ def plan_reproduce(inputs: Inputs) -> Plan:
 
 def plan_evaluate(inputs: Inputs) -> Plan:
     record = record_path(inputs)
+    baseline = ["baseline", *common(inputs), "--output", "baseline-predictions.csv"]
     steps: Plan = [
-        (option(["baseline", *common(inputs), "--record", record], "--ref",
-                inputs.get("baseline-ref", "").strip()), False),
-        (["compare", *common(inputs), "--record", record], True),
+        (option(baseline, "--ref", inputs.get("baseline-ref", "").strip()), False),
+        (["compare", *common(inputs), "--baseline", "baseline-predictions.csv",
+          "--output", record], True),
     ]  # fmt: skip
     if flag(inputs, "drift"):
-        steps.append((["drift", *common(inputs), "--record", record, "--fail-on", "never"], True))
+        steps.append((["drift", *common(inputs), "--output", record, "--fail-on", "never"], True))
     return steps
 
 
 def plan_report(inputs: Inputs) -> Plan:
     record = record_path(inputs)
-    steps: Plan = [
-        (["report", *common(inputs), "--record", record, "--output", report_path(inputs)], False)
-    ]
+    args = ["report", *common(inputs), "--record", record, "--output", report_path(inputs)]
+    steps: Plan = [(args, False)]
     if flag(inputs, "publish"):
-        steps.append((["publish", "--record", record, "--report", report_path(inputs)], False))
+        steps.append((["publish", *common(inputs), "--record", record], False))
     return steps
 
 
 def plan_approve(inputs: Inputs) -> Plan:
-    return [(["approve-status", *common(inputs)], True)]
+    args = option(["approve-status", *common(inputs)], "--record", inputs.get("record", "").strip())
+    return [([*args, "--strict"], True)]
 
 
 def plan_release(inputs: Inputs) -> Plan:
-    args = option(["release", *common(inputs)], "--version", inputs.get("version", "").strip())
-    if flag(inputs, "push"):
-        args.append("--push")
-    return [(args, False)]
+    args = ["release", *common(inputs), "--record", record_path(inputs)]
+    args = option(args, "--bump", inputs.get("bump", "").strip())
+    return [([*args, "--push" if flag(inputs, "push") else "--no-push"], False)]
 
 
 def plan_promote(inputs: Inputs) -> Plan:
-    version = inputs.get("version", "").strip()
     stage = inputs.get("stage", "").strip()
     if not stage:
         raise ActionInputError("input 'stage': required (e.g. production)")
-    args = ["promote", *common(inputs), *([version] if version else []), stage]
-    if flag(inputs, "push"):
-        args.append("--push")
-    return [(args, False)]
+    args = option(
+        ["promote", *common(inputs), "--to", stage], "--version", inputs.get("version", "").strip()
+    )
+    return [([*args, "--push" if flag(inputs, "push") else "--no-push"], False)]
 
 
 PLANS: dict[str, Callable[[Inputs], Plan]] = {
@@ -196,6 +195,9 @@ def run_plan(step: str, inputs: Inputs, run: Callable[[list[str]], tuple[int, st
                 result.outputs["comment-url"] = find_comment_url(json.loads(stdout))
         if argv[0] == "report":
             result.outputs["report"] = report_path(inputs)
+        if argv[0] == "release":
+            with contextlib.suppress(ValueError, AttributeError):
+                result.outputs["version"] = str(json.loads(stdout).get("version") or "")
     if step in ("reproduce", "evaluate", "approve"):
         result.outputs["verdict"] = "fail" if gate_failed else "pass"
     if gate_failed and fail_on_gate(inputs, os.environ):
@@ -206,13 +208,47 @@ def run_plan(step: str, inputs: Inputs, run: Callable[[list[str]], tuple[int, st
 def run_ml_ci(argv: list[str]) -> tuple[int, str]:
     """Run ``ml-ci argv`` (adding --json where the command has it); echo its output."""
     command = [sys.executable, "-m", "ml_ci", *argv]
-    if argv[0] in ("pull", "repro", "publish", "compare", "approve-status", "release", "promote"):
+    if argv[0] in ("pull", "repro", "publish", "approve-status", "release", "promote"):
         command.append("--json")
     print(f"::group::ml-ci {' '.join(argv)}", flush=True)
     done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=False)
     print(done.stdout, end="", flush=True)
     print("::endgroup::", flush=True)
     return done.returncode, done.stdout
+
+
+def find_record_run(inputs: Inputs, environ: Mapping[str, str]) -> StepResult:
+    """The run id of the pull-request check whose record a release on a push should use.
+
+    ``ML_CI_RECORD_RUN_ID`` overrides the lookup (a manual re-release of a known run). Else:
+    the pull request merged as ``GITHUB_SHA`` (``GET /repos/{repo}/commits/{sha}/pulls``),
+    then the newest run of the check workflow for its head SHA.
+    """
+    override = environ.get("ML_CI_RECORD_RUN_ID", "").strip()
+    if override:
+        if not override.isdigit():
+            raise ActionInputError("ML_CI_RECORD_RUN_ID must be a workflow run id (digits)")
+        return StepResult({"run-id": override})
+    from ml_ci.github.client import GitHubClient
+
+    repo, sha = environ.get("GITHUB_REPOSITORY", ""), environ.get("GITHUB_SHA", "")
+    workflow = inputs.get("workflow", "").strip() or "ml-ci-pr.yml"
+    client = GitHubClient.from_env(environ)
+    pulls = client.get_json(f"/repos/{repo}/commits/{sha}/pulls")
+    merged = [pull for pull in pulls if pull.get("merged_at")] or pulls
+    if not merged:
+        raise ActionInputError(
+            f"commit {sha} is not the merge of a pull request; nothing to release"
+        )
+    head = merged[0]["head"]["sha"]
+    runs = client.get_json(
+        f"/repos/{repo}/actions/workflows/{workflow}/runs",
+        {"head_sha": head, "event": "pull_request", "per_page": 1},
+    )
+    found = runs.get("workflow_runs") or []
+    if not found:
+        raise ActionInputError(f"no {workflow} run for pull request head {head}; rerun the check")
+    return StepResult({"run-id": str(found[0]["id"]), "head-sha": head})
 
 
 def write_outputs(path: str | None, outputs: Mapping[str, str]) -> None:
@@ -227,11 +263,9 @@ def write_outputs(path: str | None, outputs: Mapping[str, str]) -> None:
 def main(argv: list[str] | None = None) -> int:
     """``python -m ml_ci.pack.action <step>``; ``verdict`` ends the all-in-one action."""
     args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1 or args[0] not in (*PLANS, "verdict"):
-        print(
-            f"usage: python -m ml_ci.pack.action {{{','.join([*PLANS, 'verdict'])}}}",
-            file=sys.stderr,
-        )
+    steps = [*PLANS, "verdict", "find-record-run"]
+    if len(args) != 1 or args[0] not in steps:
+        print(f"usage: python -m ml_ci.pack.action {{{','.join(steps)}}}", file=sys.stderr)
         return 2
     try:
         inputs = read_inputs(os.environ)
@@ -241,9 +275,11 @@ def main(argv: list[str] | None = None) -> int:
             if verdict == "fail" and flag(inputs, "fail-on-gate"):
                 print("::error::ml-ci: a gate failed (see the report)", file=sys.stderr)
                 result.exit_code = EXIT_GATE_FAILED
+        elif args[0] == "find-record-run":
+            result = find_record_run(inputs, os.environ)
         else:
             result = run_plan(args[0], inputs, run_ml_ci)
-    except ActionInputError as error:
+    except (ActionInputError, MlCiError) as error:
         print(f"::error::ml-ci: {error}", file=sys.stderr)
         return 2
     write_outputs(os.environ.get("GITHUB_OUTPUT"), result.outputs)

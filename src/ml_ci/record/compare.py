@@ -33,9 +33,25 @@ class GateResult(RecordModel):
     p_value: float | None = Field(None, description="One-sided, against the margin.")
     adjusted_p_value: float | None = None
     reason: str | None = None
+    threshold: float | None = Field(None, description="What the bound must clear (metric units).")
+    bound: float | None = Field(None, description="One-sided (1 - alpha) confidence bound.")
+    mde: float | None = Field(
+        None, description="Minimum detectable effect (80% power) at this sample size."
+    )
+    relative: bool = Field(False, description="The configured margin was relative.")
+    min: float | None = Field(None, description="absolute rule: lowest allowed value.")
+    max: float | None = Field(None, description="absolute rule: highest allowed value.")
 
 
 class CompareSection(RecordModel):
     metrics: list[MetricResult] = Field(default_factory=list)
     gates: list[GateResult] = Field(default_factory=list)
     verdict: Literal["pass", "fail", "inconclusive"]
+    alpha: float | None = Field(None, description="Two-sided level of the intervals.")
+    correction: Literal["holm", "none"] | None = None
+    inconclusive: Literal["fail", "pass", "warn"] | None = Field(
+        None, description="What an inconclusive gate does to the exit code."
+    )
+    resamples: int | None = Field(None, description="Bootstrap replicates.")
+    seed: int | None = None
+    n: int | None = Field(None, description="Rows compared (after the join).")

@@ -130,9 +130,12 @@ def inconclusive_let_pass(record: EvaluationRecord, inconclusive: str) -> bool:
 
 
 def tag_fields(
-    record: EvaluationRecord, approved_by: list[str], pull_request: int | None
+    record: EvaluationRecord,
+    approved_by: list[str],
+    pull_request: int | None,
+    data: list[tuple[str, str]],
 ) -> dict[str, str]:
-    """The ``key: value`` lines of ml-ci's tag messages."""
+    """The ``key: value`` lines of ml-ci's tag messages (``data``: (path, hash) pairs)."""
     from ml_ci.record import record_digest
 
     fields = {
@@ -144,10 +147,21 @@ def tag_fields(
     }
     if record.artifact is not None:
         fields["artifact"] = f"{record.artifact.path} {record.artifact.hash or '?'}"
-    if record.lineage is not None:
-        data = [f"{e.path}={e.hash}" for e in record.lineage.deps if e.hash][:MAX_DATA_HASHES]
-        fields["data"] = ", ".join(data)
+    fields["data"] = ", ".join(f"{path}={value}" for path, value in data[:MAX_DATA_HASHES])
     return fields
+
+
+def data_hashes(root: Path, commit: str) -> list[tuple[str, str]]:
+    """(path, DVC hash) of the DVC-tracked data in the tree of ``commit``: ``.dvc`` files and
+    stage dependencies that DVC tracks (another stage's output), not code. Read in this run
+    from the merged tree rather than taken from the record."""
+    from ml_ci.dvcrepo import dvc_files_at, read_lock_at
+
+    lock = read_lock_at(root, commit)
+    added = dvc_files_at(root, commit)
+    tracked = {entry.path for entry in added} | {e.path for e in (lock.outs() if lock else [])}
+    deps = [entry for entry in (lock.deps() if lock else []) if entry.path in tracked]
+    return sorted({e.path: e.hash for e in [*added, *deps] if e.hash}.items())
 
 
 def release_planner(
@@ -231,7 +245,7 @@ def execute(
         approved = [a for a in approved if a != "-"]
         kind = config.release.bump
     number = pull.number if pull else record.repo.pull_request
-    fields = tag_fields(record, approved, number)
+    fields = tag_fields(record, approved, number, data_hashes(root, commit))
     planner = release_planner(model, commit, stage, kind, fields)
     new = apply_tags(root, model, planner, **apply_tags_kwargs)  # type: ignore[arg-type]
     state = load_registry(root)[model]

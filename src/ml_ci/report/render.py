@@ -187,6 +187,7 @@ def render(
         "mermaid": mermaid_deltas(view.gates),  # one unit per chart: latency (ms) stays out
         "svg": svg_intervals(view.gates + view.slices_flagged[:30]) if fmt == "html" else None,
         "show_governance": record.governance is not None or record.compare is not None,
+        "ci_level": _ci_level(record),
     }
     text = ""
     for budget in LADDER if limit else LADDER[:1]:
@@ -200,6 +201,12 @@ def render(
     # an override that ignores the budget: cut, but never past the limit
     note = "\n\n_(report cut to fit GitHub's size limit; see the full report artifact)_\n"
     return text[: limit - len(note) - 8] + note
+
+
+def _ci_level(record: EvaluationRecord) -> str:
+    """``95% CI`` from the compare section's alpha (two-sided intervals), else ``CI``."""
+    alpha = record.compare.alpha if record.compare is not None else None
+    return f"{1 - alpha:.0%} CI" if alpha else "CI"
 
 
 def encoded(text: str, fmt: Format) -> str | bytes:

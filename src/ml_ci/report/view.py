@@ -112,16 +112,40 @@ class GateRow:
     reason: str | None
     n: int | None
     lower_is_better: bool
+    threshold: float | None = None
+    mde: float | None = None
+    relative: bool = False
+    min: float | None = None
+    max: float | None = None
 
     @property
     def label(self) -> str:
         return self.metric + (f" [{self.slice}]" if self.slice else "")
 
     @property
+    def rule_text(self) -> str:
+        """The rule and its margin or limits, e.g. ``non_inferior (0.01)``, ``absolute (<= 20)``."""
+        if self.rule == "absolute":
+            parts = [f"{self.min:g} <="] if self.min is not None else []
+            parts.append("value")
+            parts += [f"<= {self.max:g}"] if self.max is not None else []
+            return (
+                f"absolute ({' '.join(parts)})" if len(parts) > 1 else f"absolute ({self.margin:g})"
+            )
+        margin = f"{self.margin * 100:.3g}% of baseline" if self.relative else f"{self.margin:.4g}"
+        return f"{self.rule} ({margin})"
+
+    @property
     def bound(self) -> float | None:
-        """Where the margin sits on the delta axis (None for absolute rules)."""
+        """Where the margin sits on the delta axis (None for absolute rules).
+
+        The compare stage's ``threshold`` already accounts for relative margins and for
+        metrics where lower is better; older records without it fall back to the margin.
+        """
         if self.rule == "absolute":
             return None
+        if self.threshold is not None:
+            return self.threshold
         sign = 1.0 if self.lower_is_better else -1.0
         if self.rule == "superior":
             sign = -sign
@@ -156,6 +180,11 @@ def gate_rows(record: EvaluationRecord) -> list[GateRow]:
                 reason=gate.reason,
                 n=metric.n if metric else None,
                 lower_is_better=lower_is_better(gate.metric),
+                threshold=gate.threshold,
+                mde=gate.mde,
+                relative=gate.relative,
+                min=gate.min,
+                max=gate.max,
             )
         )
     # stable: within a verdict, the compare stage's order is kept

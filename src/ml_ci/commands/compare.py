@@ -1,0 +1,142 @@
+"""``ml-ci compare``: candidate vs baseline predictions through statistical gates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from ml_ci.commands._common import config_option
+from ml_ci.console import Console, json_option
+
+if TYPE_CHECKING:
+    from ml_ci.config import Config
+    from ml_ci.record.compare import CompareSection
+
+
+@click.command("compare")
+@click.option(
+    "--baseline",
+    "baseline",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("baseline-predictions.csv"),
+    show_default=True,
+    help="Baseline predictions table (CSV or Parquet), e.g. from `ml-ci baseline`.",
+)
+@click.option(
+    "--candidate",
+    "candidate",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Candidate predictions table (default: predictions.path in ml-ci.yaml).",
+)
+@config_option
+@click.option(
+    "--output",
+    "output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("ml-ci-record.json"),
+    show_default=True,
+    help="Evaluation record to write the `compare` section into.",
+)
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="Bootstrap seed.")
+@click.option(
+    "--timing",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Timed predict runs for latency gates (default: <baseline>.timing.json if present).",
+)
+@json_option
+def command(
+    baseline: Path,
+    candidate: Path | None,
+    config_path: Path | None,
+    output: Path,
+    seed: int | None,
+    timing: Path | None,
+    json_mode: bool,
+) -> None:
+    """Compare candidate with baseline on the same rows; exit 1 when a gate fails.
+
+    Every metric gets a paired interval; a gate passes only when its one-sided confidence
+    bound clears the margin (Holm-corrected across gates and slices by default).
+    """
+    from ml_ci.compare.engine import CompareSettings, execute
+    from ml_ci.errors import GateFailed
+    from ml_ci.record import load_record, save_record
+
+    console = Console(json_mode=json_mode)
+    config = _config(config_path, console)
+    settings = CompareSettings(
+        baseline=baseline,
+        candidate=candidate or Path(config.predictions.path),
+        config=config,
+        seed=seed,
+        timing=timing,
+    )
+    section = execute(settings, progress=console.progress)
+    record = load_record(output, missing_ok=True)
+    record.compare = section
+    save_record(output, record)
+    console.result(describe(section, console), section.model_dump(mode="json"))
+    policy = config.compare.inconclusive
+    if section.verdict == "fail" or (section.verdict == "inconclusive" and policy == "fail"):
+        raise GateFailed(f"compare: {summary(section)} (record: {output})")
+    if section.verdict == "inconclusive" and policy == "warn":
+        console.warn(f"compare: {summary(section)}; compare.inconclusive is 'warn'")
+
+
+def _config(path: Path | None, console: Console) -> Config:
+    from ml_ci.config import CONFIG_FILE, Config, load_config
+
+    if path is not None:
+        return load_config(path)
+    found = _find(Path.cwd(), CONFIG_FILE)
+    if found is None:
+        console.progress(f"no {CONFIG_FILE} found: using the defaults (task binary)")
+        return Config()
+    return load_config(found)
+
+
+def _find(start: Path, name: str) -> Path | None:
+    for folder in (start.resolve(), *start.resolve().parents):
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
+def summary(section: CompareSection) -> str:
+    counts: dict[str, int] = {}
+    for gate in section.gates:
+        counts[gate.verdict] = counts.get(gate.verdict, 0) + 1
+    parts = ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
+    return f"verdict {section.verdict} ({parts or 'no gates'})"
+
+
+def _num(value: Any, digits: int = 4) -> str:
+    return (
+        "-" if value is None else f"{value:.{digits}g}" if isinstance(value, float) else str(value)
+    )
+
+
+def describe(section: CompareSection, console: Console) -> str:
+    """The human-readable table of metrics and gates."""
+    lines = [f"{'metric':<28} {'baseline':>9} {'candidate':>9} {'delta':>9}  {'CI':<21} p"]
+    for m in section.metrics:
+        name = m.name if m.slice is None else f"{m.name} [{m.slice}]"
+        ci = "-" if m.ci_low is None else f"[{_num(m.ci_low)}, {_num(m.ci_high)}]"
+        lines.append(
+            f"{name:<28} {_num(m.baseline):>9} {_num(m.candidate):>9} {_num(m.delta):>9}  "
+            f"{ci:<21} {_num(m.p_value, 3)}"
+        )
+    lines.append("")
+    for g in section.gates:
+        where = "" if g.slice is None else f" [{g.slice}]"
+        ok = {"pass": True, "fail": False}.get(g.verdict)
+        lines.append(
+            f"{console.verdict(g.verdict.upper(), ok)} {g.metric}{where} {g.rule}: {g.reason}"
+        )
+    ok = {"pass": True, "fail": False}.get(section.verdict)
+    lines.append(f"verdict: {console.verdict(section.verdict, ok)}")
+    return "\n".join(lines)

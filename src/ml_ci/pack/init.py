@@ -1,0 +1,305 @@
+"""``ml-ci init``: add ml-ci to an existing git + DVC repository.
+
+Writes ``ml-ci.yaml`` (inferred from ``dvc.yaml``), the workflow templates into
+``.github/workflows/`` and an ml-ci entry in ``.pre-commit-config.yaml``. Never overwrites an
+existing file unless ``force``; returns what it wrote and what the user must do next.
+
+Inference (pure functions, tested on their own):
+
+* model artifact: the first stage output under ``models/`` or ending in .pkl/.joblib/.onnx/.pt;
+* predictions table: the first output named ``predictions*.csv`` / ``predictions*.parquet``;
+* predict command: the command of the stage writing the predictions, with the model, data and
+  predictions paths replaced by ``{model}``, ``{data}``, ``{output}`` (only when all three
+  appear in it).
+"""
+
+from __future__ import annotations
+
+import configparser
+import posixpath
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ml_ci.errors import InputError
+
+MODEL_SUFFIXES = (".pkl", ".pickle", ".joblib", ".onnx", ".pt", ".pth")
+TABLE_SUFFIXES = (".csv", ".parquet")
+WORKFLOWS = ("ml-ci-pr.yml", "ml-ci-comment.yml", "ml-ci-approvals.yml", "ml-ci-release.yml")
+DRIFT_WORKFLOW = "drift-watch.yml"
+DEFAULT_ACTION = "ml-ci/ml-ci@v1"
+REQUIRED_CHECKS = ("ml-ci/gates", "ml-ci/governance")
+#: DVC remote URL scheme -> the secrets its credentials usually come from.
+REMOTE_SECRETS = {
+    "s3": ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"),
+    "gs": ("GOOGLE_APPLICATION_CREDENTIALS",),
+    "azure": ("AZURE_STORAGE_CONNECTION_STRING",),
+    "ssh": ("DVC_SSH_KEY",),
+    "http": ("DVC_HTTP_USER", "DVC_HTTP_PASSWORD"),
+    "https": ("DVC_HTTP_USER", "DVC_HTTP_PASSWORD"),
+}
+
+
+@dataclass(frozen=True)
+class InitSettings:
+    root: Path
+    force: bool = False
+    action: str = DEFAULT_ACTION
+    drift: bool = False
+
+
+@dataclass
+class InitResult:
+    """What ``init`` did and what the user has to do next."""
+
+    root: str
+    written: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    config: dict[str, Any] = field(default_factory=dict)
+    secrets: list[str] = field(default_factory=list)
+    required_checks: list[str] = field(default_factory=lambda: list(REQUIRED_CHECKS))
+    next_steps: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- inference (pure)
+
+
+def stage_outputs(stage: Mapping[str, Any]) -> list[str]:
+    """Paths a dvc.yaml stage writes (outs, metrics, plots; str or {path: options})."""
+    paths: list[str] = []
+    for key in ("outs", "metrics", "plots"):
+        for entry in stage.get(key) or []:
+            names = (
+                [entry]
+                if isinstance(entry, str)
+                else list(entry)
+                if isinstance(entry, dict)
+                else []
+            )
+            paths.extend(posixpath.normpath(str(name)) for name in names)
+    return paths
+
+
+def stage_deps(stage: Mapping[str, Any]) -> list[str]:
+    return [posixpath.normpath(str(dep)) for dep in stage.get("deps") or [] if isinstance(dep, str)]
+
+
+def find_model(stages: Mapping[str, Any]) -> str | None:
+    """The model artifact: an output under models/ or with a model file extension."""
+    for stage in stages.values():
+        for path in stage_outputs(stage):
+            if path.startswith("models/") or path.lower().endswith(MODEL_SUFFIXES):
+                return path
+    return None
+
+
+def find_predictions(stages: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(stage name, path) of the predictions table: an output named predictions*.csv/parquet."""
+    for name, stage in stages.items():
+        for path in stage_outputs(stage):
+            base = posixpath.basename(path).lower()
+            if base.startswith("predictions") and base.endswith(TABLE_SUFFIXES):
+                return str(name), path
+    return None
+
+
+def guess_predict_command(
+    stage: Mapping[str, Any], model: str, predictions: str
+) -> tuple[str, str] | None:
+    """(command template, evaluation data) from the predictions stage, or None.
+
+    The data is the stage's table dependency that appears in its command; each of the three
+    paths is replaced as a whole word so ``data/test.csv`` never matches inside a longer path.
+    """
+    cmd = stage.get("cmd")
+    if not isinstance(cmd, str):
+        return None
+    data = next(
+        (dep for dep in stage_deps(stage) if dep.endswith(TABLE_SUFFIXES) and _mentions(cmd, dep)),
+        None,
+    )
+    if data is None or not _mentions(cmd, model) or not _mentions(cmd, predictions):
+        return None
+    for path, placeholder in ((model, "{model}"), (data, "{data}"), (predictions, "{output}")):
+        cmd = _word(path).sub(placeholder, cmd)
+    return cmd, data
+
+
+def _word(path: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![\w./-]){re.escape(path)}(?![\w./-])")
+
+
+def _mentions(cmd: str, path: str) -> bool:
+    return _word(path).search(cmd) is not None
+
+
+def model_name(root: Path) -> str:
+    """A release-tag-safe name from the folder name: lowercase, digits and dashes."""
+    name = re.sub(r"[^a-z0-9]+", "-", root.name.lower()).strip("-")
+    return name or "model"
+
+
+def infer_config(root: Path, dvc_yaml: Mapping[str, Any]) -> dict[str, Any]:
+    """The ml-ci.yaml mapping for a repository whose pipeline is ``dvc_yaml``."""
+    stages = {k: v for k, v in (dvc_yaml.get("stages") or {}).items() if isinstance(v, dict)}
+    config: dict[str, Any] = {"version": 1, "task": "binary", "model": {"name": model_name(root)}}
+    model = find_model(stages)
+    if model:
+        config["model"]["path"] = model
+    found = find_predictions(stages)
+    if found:
+        stage_name, predictions = found
+        config["predictions"] = {"path": predictions}
+        guess = guess_predict_command(stages[stage_name], model, predictions) if model else None
+        if guess:
+            config["predict"] = {"command": guess[0], "data": guess[1]}
+    return config
+
+
+def remote_secrets(dvc_config: str) -> list[str]:
+    """Secrets the DVC remotes in ``.dvc/config`` usually need (none for local folders)."""
+    parser = configparser.ConfigParser()
+    try:
+        parser.read_string(dvc_config)
+    except configparser.Error:
+        return []
+    secrets: list[str] = []
+    for section in parser.sections():
+        url = parser.get(section, "url", fallback="")
+        scheme = url.split("://", 1)[0] if "://" in url else ""
+        for secret in REMOTE_SECRETS.get(scheme, ()):
+            if secret not in secrets:
+                secrets.append(secret)
+    return secrets
+
+
+def render_workflow(template: str, action: str, default_branch: str) -> str:
+    """A workflow template with ml-ci's action reference and the default branch filled in."""
+    owner_repo, _, ref = action.partition("@")
+    text = re.sub(
+        r"ml-ci/ml-ci((?:/actions/[a-z-]+)?)@v1", rf"{owner_repo}\1@{ref or 'v1'}", template
+    )
+    return text.replace("branches: [main]", f"branches: [{default_branch}]")
+
+
+PRE_COMMIT_ENTRY = """\
+  - repo: https://github.com/{owner_repo}
+    rev: {ref}
+    hooks:
+      - id: ml-ci-config
+      - id: ml-ci-dvc-lock
+      - id: ml-ci-no-large-data
+      - id: ml-ci-determinism
+"""
+
+
+def pre_commit_config(existing: str | None, action: str) -> str | None:
+    """The new .pre-commit-config.yaml text, or None when it already uses ml-ci's hooks."""
+    owner_repo, _, ref = action.partition("@")
+    entry = PRE_COMMIT_ENTRY.format(owner_repo=owner_repo, ref=ref or "v1")
+    if existing is None or not existing.strip():
+        return "repos:\n" + entry
+    if "ml-ci-config" in existing:
+        return None
+    if re.search(r"^repos:\s*$", existing, re.M) is None:
+        raise InputError(
+            ".pre-commit-config.yaml: no top-level 'repos:' list; add ml-ci's hooks by hand"
+        )
+    return existing.rstrip("\n") + "\n" + entry
+
+
+# ---------------------------------------------------------------- I/O
+
+
+def _default_branch(root: Path) -> str:
+    from ml_ci import gitutil
+
+    head = gitutil.git(
+        ["symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD"], root, check=False
+    )
+    if head.startswith("origin/"):
+        return head.removeprefix("origin/")
+    branches = gitutil.git(["branch", "--format=%(refname:short)"], root, check=False).split()
+    return "master" if "master" in branches and "main" not in branches else "main"
+
+
+def execute(settings: InitSettings) -> InitResult:
+    """Write ml-ci's files into the repository at ``settings.root`` (see module docstring)."""
+    import yaml
+
+    from ml_ci import gitutil
+    from ml_ci.config import validate_config
+    from ml_ci.resources import templates_dir
+
+    root = gitutil.repo_root(settings.root)
+    if not (root / ".dvc").is_dir():
+        raise InputError(f"{root}: not a DVC repository (no .dvc/); run `dvc init` first")
+    if "@" not in settings.action or "/" not in settings.action.partition("@")[0]:
+        raise InputError(
+            f"--action {settings.action!r}: expected OWNER/REPO@REF, e.g. {DEFAULT_ACTION}"
+        )
+    dvc_yaml_path = root / "dvc.yaml"
+    dvc_yaml = (
+        yaml.safe_load(dvc_yaml_path.read_text(encoding="utf-8")) if dvc_yaml_path.is_file() else {}
+    )
+    config = infer_config(root, dvc_yaml if isinstance(dvc_yaml, dict) else {})
+    validate_config(config, source="inferred ml-ci.yaml")  # never write a config that fails
+    result = InitResult(root=str(root), config=config)
+
+    files: dict[str, str] = {
+        "ml-ci.yaml": "# ml-ci configuration, written by `ml-ci init` (check task and gates).\n"
+        + yaml.safe_dump(config, sort_keys=False),
+    }
+    branch = _default_branch(root)
+    names = [*WORKFLOWS, *([DRIFT_WORKFLOW] if settings.drift else [])]
+    for name in names:
+        template = (templates_dir() / "workflows" / name).read_text(encoding="utf-8")
+        files[f".github/workflows/{name}"] = render_workflow(template, settings.action, branch)
+
+    for relative, text in files.items():
+        target = root / relative
+        if target.exists() and not settings.force:
+            result.skipped.append(relative)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        result.written.append(relative)
+
+    hooks_file = root / ".pre-commit-config.yaml"
+    existing = hooks_file.read_text(encoding="utf-8") if hooks_file.is_file() else None
+    updated = pre_commit_config(existing, settings.action)
+    if updated is None or (existing is not None and not settings.force):
+        result.skipped.append(".pre-commit-config.yaml")
+    else:
+        hooks_file.write_text(updated, encoding="utf-8")
+        result.written.append(".pre-commit-config.yaml")
+
+    dvc_config = root / ".dvc" / "config"
+    result.secrets = (
+        remote_secrets(dvc_config.read_text(encoding="utf-8")) if dvc_config.is_file() else []
+    )
+    result.next_steps = _next_steps(result, branch)
+    return result
+
+
+def _next_steps(result: InitResult, branch: str) -> list[str]:
+    steps = []
+    if result.written:
+        steps.append(f"commit: git add {' '.join(result.written)} && git commit -m 'Add ml-ci'")
+    if result.skipped:
+        steps.append(f"kept existing: {', '.join(result.skipped)} (use --force to overwrite)")
+    if result.secrets:
+        steps.append(
+            f"add repository secrets {', '.join(result.secrets)} for the DVC remote, and pass them "
+            "as env: to the ml-ci steps of .github/workflows/ml-ci-pr.yml"
+        )
+    else:
+        steps.append("secrets: none needed (the workflows use the job's GITHUB_TOKEN)")
+    steps.append(
+        f"branch protection on {branch}: require the status checks {', '.join(REQUIRED_CHECKS)}"
+    )
+    if "predict" not in result.config:
+        steps.append("set predict.command in ml-ci.yaml so the baseline can be scored on new data")
+    return steps

@@ -1,0 +1,172 @@
+"""``ml-ci compare`` end to end: exit codes, the record section, --json contract, options."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ml_ci.cli import main
+from ml_ci.record import EvaluationRecord, load_record, save_record
+from tests.compare.helpers import write_binary, write_yaml
+
+GATES = """
+task: binary
+gates:
+  - {metric: roc_auc, rule: non_inferior, margin: 0.02}
+  - {metric: log_loss, rule: non_inferior, margin: 0.05}
+"""
+
+
+def _run(
+    tmp_path: Path, config: str, *extra: str, base: Path | None = None, cand: Path | None = None
+) -> int:
+    if base is None or cand is None:
+        base, cand = write_binary(tmp_path, n=800, shift=0.4)
+    return main(
+        [
+            "compare",
+            "--baseline",
+            str(base),
+            "--candidate",
+            str(cand),
+            "--config",
+            str(write_yaml(tmp_path, config)),
+            "--output",
+            str(tmp_path / "record.json"),
+            *extra,
+        ]
+    )
+
+
+def test_better_candidate_passes_and_writes_its_section(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    save_record(tmp_path / "record.json", EvaluationRecord(model="kept"))
+    assert _run(tmp_path, GATES, "--json") == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["verdict"] == "pass"
+    metric_keys = {
+        "name",
+        "baseline",
+        "candidate",
+        "delta",
+        "ci_low",
+        "ci_high",
+        "p_value",
+        "method",
+        "n",
+    }
+    gate_keys = {"metric", "rule", "margin", "slice", "verdict", "p_value", "adjusted_p_value"}
+    assert all(metric_keys <= set(m) for m in payload["metrics"])
+    assert all(gate_keys <= set(g) for g in payload["gates"])
+    names = [m["name"] for m in payload["metrics"]]
+    assert names == [
+        "accuracy",
+        "precision",
+        "recall",
+        "f1",
+        "roc_auc",
+        "average_precision",
+        "log_loss",
+        "brier",
+    ]
+    assert {m["method"].split(" ")[0] for m in payload["metrics"]} >= {"exact", "DeLong", "paired"}
+    record = load_record(tmp_path / "record.json")
+    assert record.model == "kept"  # other parts of the record are untouched
+    assert record.compare is not None
+    assert record.compare.model_dump(mode="json") == payload
+
+
+def test_worse_candidate_fails_with_exit_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base, cand = write_binary(tmp_path, n=800, shift=-0.8)
+    assert _run(tmp_path, GATES, base=base, cand=cand) == 1
+    out, err = capsys.readouterr()
+    assert "FAIL roc_auc non_inferior" in out
+    assert "verdict fail" in err.splitlines()[-1]
+
+
+@pytest.mark.parametrize(("policy", "code"), [("fail", 1), ("warn", 0), ("pass", 0)])
+def test_inconclusive_policy_decides_the_exit_code(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], policy: str, code: int
+) -> None:
+    base, cand = write_binary(tmp_path, n=120, shift=0.0)
+    config = f"task: binary\ncompare: {{inconclusive: {policy}}}\ngates:\n  - {{metric: roc_auc, rule: superior, margin: 0.0}}\n"
+    assert _run(tmp_path, config, base=base, cand=cand) == code
+    out, err = capsys.readouterr()
+    assert "INCONCLUSIVE roc_auc superior" in out
+    assert ("is 'warn'" in err) == (policy == "warn")
+
+
+def test_same_seed_same_intervals_other_seed_other_intervals(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    runs = []
+    for seed in ("7", "7", "8"):
+        assert _run(tmp_path, GATES, "--json", "--seed", seed) == 0
+        payload = json.loads(capsys.readouterr().out)
+        runs.append([(m["ci_low"], m["ci_high"]) for m in payload["metrics"] if m["name"] == "f1"])
+    assert runs[0] == runs[1]
+    assert runs[0] != runs[2]
+
+
+def test_parquet_tables_slices_and_latency_column(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base, cand = write_binary(tmp_path, n=600, shift=0.4, suffix=".parquet")
+    config = """
+task: binary
+predictions: {latency: latency_ms}
+slices: {columns: [segment], min_size: 400}
+gates:
+  - {metric: roc_auc, margin: 0.02}
+  - {metric: latency_p95_ms, rule: absolute, max: 200}
+"""
+    assert _run(tmp_path, config, "--json", base=base, cand=cand) == 0
+    payload = json.loads(capsys.readouterr().out)
+    slices = {g["slice"] for g in payload["gates"]}
+    assert slices == {None, "segment=small", "segment=large"}
+    small = [g for g in payload["gates"] if g["slice"] is not None]
+    assert all("below min_size" in g["reason"] for g in small)
+    latency = [
+        m for m in payload["metrics"] if m["name"] == "latency_p95_ms" and m["slice"] is None
+    ]
+    assert latency[0]["method"].startswith("column")
+    assert latency[0]["baseline"] is not None and latency[0]["candidate"] is not None
+    # a tight latency SLO fails (the per-row p95 of gamma(4, 10) is ~ 78 ms)
+    tight = config.replace("max: 200", "max: 50")
+    assert _run(tmp_path, tight, base=base, cand=cand) == 1
+
+
+def test_gate_on_a_latency_metric_without_data_is_a_config_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = "task: binary\ngates:\n  - {metric: latency_p95_ms, rule: absolute, max: 200}\n"
+    assert _run(tmp_path, config) == 2
+    assert "latency_p95_ms has no data" in capsys.readouterr().err
+
+
+def test_latency_gate_must_be_absolute(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = "task: binary\ngates:\n  - {metric: latency_p95_ms, margin: 5}\n"
+    assert _run(tmp_path, config) == 2
+    assert "latency gates use rule 'absolute'" in capsys.readouterr().err
+
+
+def test_regression_task_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(3)
+    y = rng.normal(0, 1, 500)
+    for name, noise in (("b", 0.5), ("c", 0.3)):
+        pd.DataFrame(
+            {"id": range(500), "y_true": y, "y_pred": y + rng.normal(0, noise, 500)}
+        ).to_csv(tmp_path / f"{name}.csv", index=False)
+    config = "task: regression\ngates:\n  - {metric: rmse, rule: superior, margin: 0.1}\n  - {metric: r2, margin: 0.05, relative: true}\n"
+    code = _run(tmp_path, config, "--json", base=tmp_path / "b.csv", cand=tmp_path / "c.csv")
+    payload = json.loads(capsys.readouterr().out)
+    assert code == 0, payload["gates"]
+    assert [m["name"] for m in payload["metrics"]] == ["mae", "rmse", "r2"]

@@ -1,0 +1,136 @@
+"""Bad predictions tables: one exit-2 line naming the file, the column and the bad-row count."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ml_ci.cli import main
+from tests.compare.helpers import write_binary, write_yaml
+
+Edit = Callable[[pd.DataFrame], pd.DataFrame]
+
+
+def _set(column: str, rows: list[int], value: object) -> Edit:
+    def edit(frame: pd.DataFrame) -> pd.DataFrame:
+        frame = frame.copy()
+        if isinstance(value, str) or value is None:
+            frame[column] = frame[column].astype(object)
+        frame.loc[rows, column] = value
+        return frame
+
+    return edit
+
+
+CASES: list[tuple[str, Edit, list[str]]] = [
+    ("missing column", lambda f: f.drop(columns=["y_score"]), ["'y_score'", "missing"]),
+    ("duplicated ids", _set("id", [1, 2, 3], 0), ["4 row(s)", "duplicated", "'id'"]),
+    ("nan score", _set("y_score", [5, 6], np.nan), ["'y_score'", "2 row(s)", "NaN"]),
+    ("inf score", _set("y_score", [5], np.inf), ["'y_score'", "1 row(s)"]),
+    ("score above 1", _set("y_score", [1, 2, 9], 1.5), ["'y_score'", "3 score(s)", "[0, 1]"]),
+    ("label 2", _set("y_true", [4], 2), ["'y_true'", "1 label(s)", "0/1"]),
+    ("text label", _set("y_pred", [4, 8], "yes"), ["'y_pred'", "2 row(s)"]),
+    ("rows only here", lambda f: f.iloc[:-7], ["7 row(s) of", "not in"]),
+    ("empty", lambda f: f.iloc[:0], ["no rows"]),
+    ("y_true differs", _set("y_true", [3, 4], 9), ["'y_true'"]),
+]
+
+
+@pytest.mark.parametrize(("label", "edit", "needles"), CASES, ids=[c[0] for c in CASES])
+def test_bad_candidate_table_is_a_one_line_exit_2(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    label: str,
+    edit: Edit,
+    needles: list[str],
+) -> None:
+    base, cand = write_binary(tmp_path, n=50)
+    frame = edit(pd.read_csv(cand))
+    if label == "y_true differs":  # a valid label, but not the baseline's
+        frame = pd.read_csv(cand)
+        frame.loc[[3, 4], "y_true"] = 1 - frame.loc[[3, 4], "y_true"]
+        needles = ["'y_true'", "2 row(s)", "differs"]
+    frame.to_csv(cand, index=False)
+    config = write_yaml(tmp_path, "task: binary\n")
+    code = main(
+        [
+            "compare",
+            "--baseline",
+            str(base),
+            "--candidate",
+            str(cand),
+            "--config",
+            str(config),
+            "--output",
+            str(tmp_path / "r.json"),
+        ]
+    )
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    last = err[-1]
+    assert last.startswith("ml-ci: ")
+    assert "Traceback" not in "\n".join(err)
+    for needle in needles:
+        assert needle in last, (needle, last)
+    assert str(cand) in last or str(base) in last
+
+
+def test_rows_missing_from_the_candidate_are_counted_both_ways(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base, cand = write_binary(tmp_path, n=50)
+    frame = pd.read_csv(cand)
+    frame.loc[0, "id"] = 1000  # one id only in the candidate, one only in the baseline
+    frame.to_csv(cand, index=False)
+    code = main(
+        [
+            "compare",
+            "--baseline",
+            str(base),
+            "--candidate",
+            str(cand),
+            "--config",
+            str(write_yaml(tmp_path, "task: binary\n")),
+            "--output",
+            str(tmp_path / "r.json"),
+        ]
+    )
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert code == 2
+    assert "1 row(s) have an 'id' not in" in last
+    assert "and 1 row(s) of" in last
+
+
+def test_multiclass_labels_outside_the_score_columns(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rng = np.random.default_rng(0)
+    proba = rng.dirichlet([1, 1, 1], 40)
+    frame = pd.DataFrame(
+        {"id": range(40), "y_true": rng.integers(0, 3, 40), "y_pred": proba.argmax(axis=1)}
+    )
+    for k in range(3):
+        frame[f"y_score_{k}"] = proba[:, k]
+    frame.to_csv(tmp_path / "b.csv", index=False)
+    frame.loc[[0, 1], "y_true"] = 7
+    frame.to_csv(tmp_path / "c.csv", index=False)
+    code = main(
+        [
+            "compare",
+            "--baseline",
+            str(tmp_path / "b.csv"),
+            "--candidate",
+            str(tmp_path / "c.csv"),
+            "--config",
+            str(write_yaml(tmp_path, "task: multiclass\n")),
+            "--output",
+            str(tmp_path / "r.json"),
+        ]
+    )
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert code == 2
+    assert "'y_true' has 2 label(s) outside the known classes (0, 1, 2" in last

@@ -1,0 +1,71 @@
+"""Run a workflow with a real GitHub Actions runner (``act``) on the host, fully offline.
+
+* ``-P ubuntu-latest=-self-hosted``: steps run on this machine, no container;
+* ``--action-offline-mode --pull=false``: act never fetches an action or an image;
+* remote actions resolve to local folders (``--local-repository``): ml-ci's own action to a
+  committed snapshot of this working tree, upload/download-artifact and setup-python to the
+  stand-ins in tests/e2e/stand-ins/ (actions/checkout is done by act itself: it copies the
+  working tree);
+* the artifact/cache servers bind 127.0.0.1 only (the cache server is off);
+* ``GITHUB_API_URL`` points at the fake GitHub API.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+STAND_INS = Path(__file__).resolve().parent / "stand-ins"
+PINNED = {
+    "actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02": "upload-artifact",
+    "actions/download-artifact@d3f86a106a0bac45b974a628896c90dbdf5c8093": "download-artifact",
+    "actions/setup-python@a26af69be951a213d495a4c3e4e4022e16d87065": "setup-python",
+}
+GITHUB_REMOTE = "github"  # act reads github.repository from this remote's URL
+
+
+@dataclass
+class Act:
+    """One example repository driven by act; ``artifacts`` is shared by all its runs."""
+
+    repo: Path
+    ml_ci: Path
+    api_url: str
+    artifacts: Path
+    token: str = "ghs_e2e"
+    log_dir: Path | None = None
+
+    def run(
+        self, event: str, workflow: str, payload: Path, *, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        act = shutil.which("act", path=str(Path(sys.executable).parent)) or "act"
+        args = [
+            act, event, "-e", str(payload), "-W", f".github/workflows/{workflow}",
+            "-P", "ubuntu-latest=-self-hosted", "--action-offline-mode", "--pull=false",
+            "--use-gitignore=false", "--remote-name", GITHUB_REMOTE, "--defaultbranch", "main",
+            "--artifact-server-addr", "127.0.0.1", "--cache-server-addr", "127.0.0.1",
+            "--no-cache-server",
+            "--env", f"GITHUB_API_URL={self.api_url}",
+            "--env", f"ML_CI_E2E_ARTIFACTS={self.artifacts}",
+            "-s", f"GITHUB_TOKEN={self.token}",
+            "--local-repository", f"ml-ci/ml-ci@v1={self.ml_ci}",
+        ]  # fmt: skip
+        for ref, folder in PINNED.items():
+            args += ["--local-repository", f"{ref}={STAND_INS / folder}"]
+        for name, value in (env or {}).items():
+            args += ["--env", f"{name}={value}"]
+        environ = dict(os.environ)
+        # the ml-ci under test is this venv's (same version as the snapshot: install reuses it)
+        environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{environ['PATH']}"
+        done = subprocess.run(
+            args, cwd=self.repo, env=environ, capture_output=True, text=True, timeout=600
+        )
+        if self.log_dir is not None:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            count = len(list(self.log_dir.iterdir()))
+            (self.log_dir / f"{count:02d}-{event}.log").write_text(done.stdout + done.stderr)
+        return done
