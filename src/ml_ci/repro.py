@@ -20,7 +20,6 @@ come back with ``git checkout HEAD -- dvc.lock <git-tracked outputs> && dvc chec
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 from collections.abc import Callable
@@ -139,7 +138,7 @@ def execute(settings: ReproSettings, progress: Callable[[str], None] | None = No
     say(f"reproducing {', '.join(stages)} (dvc repro --force)")
     _run(root, targets, env)
     first = _observe(root, outs, tolerance)
-    checks = _against_lock(root, outs, before, first, tolerance, committed)
+    checks = _against_lock(root, outs, before, first, tolerance)
 
     differing: list[OutputCheck] = []
     for run in range(2, settings.runs + 1):
@@ -281,8 +280,9 @@ def _against_lock(
     before: dict[str, str | None],
     after: dict[str, Any],
     tolerance: ToleranceConfig | None,
-    lock: DvcLock,
 ) -> list[OutputCheck]:
+    """One check per output of the committed lock (pre-run and post-run hashes), plus one
+    per metric in tolerance mode."""
     checks: list[OutputCheck] = []
     for out in outs:
         pre = before.get(out.path)
@@ -416,7 +416,3 @@ def describe(section: ReproSection) -> str:
         mark = "ok  " if check.match else "FAIL"
         lines.append(f"  {mark} {check.path}" + (f": {check.detail}" if check.detail else ""))
     return "\n".join(lines)
-
-
-def outputs_json(section: ReproSection) -> list[dict[str, Any]]:
-    return [json.loads(check.model_dump_json()) for check in section.outputs]

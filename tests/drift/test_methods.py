@@ -142,3 +142,10 @@ def test_cohens_h_matches_statsmodels() -> None:
         assert methods.cohens_h(p1, p2) == pytest.approx(abs(proportion_effectsize(p1, p2)))
     # Cohen's own benchmark: 0.5 vs 0.6 is about a "small" effect (0.2)
     assert methods.cohens_h(0.5, 0.6) == pytest.approx(0.2014, abs=1e-4)
+
+
+@pytest.mark.parametrize("values", [[1.0, 2.0, 3.0, 4.0], [0.0] * 5 + [1.0] * 3, [7.0]])
+def test_quantile_edges_match_numpy_on_small_and_tied_samples(values: list[float]) -> None:
+    ref = np.array(values)
+    expected = np.unique(np.quantile(ref, np.linspace(0, 1, 5)[1:-1]))
+    assert np.allclose(methods.quantile_edges(ref, 4), expected)

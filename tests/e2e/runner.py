@@ -5,7 +5,7 @@
 * remote actions resolve to local folders (``--local-repository``): ml-ci's own action to a
   committed snapshot of this working tree, upload/download-artifact and setup-python to the
   stand-ins in tests/e2e/stand-ins/ (actions/checkout is done by act itself: it copies the
-  working tree);
+  working tree, and calls the checkout stand-in only for a checkout with `ref:`);
 * the artifact/cache servers bind 127.0.0.1 only (the cache server is off);
 * ``GITHUB_API_URL`` points at the fake GitHub API.
 """
@@ -21,6 +21,7 @@ from pathlib import Path
 
 STAND_INS = Path(__file__).resolve().parent / "stand-ins"
 PINNED = {
+    "actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8": "checkout",
     "actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02": "upload-artifact",
     "actions/download-artifact@d3f86a106a0bac45b974a628896c90dbdf5c8093": "download-artifact",
     "actions/setup-python@a26af69be951a213d495a4c3e4e4022e16d87065": "setup-python",
@@ -51,6 +52,7 @@ class Act:
             "--no-cache-server",
             "--env", f"GITHUB_API_URL={self.api_url}",
             "--env", f"ML_CI_E2E_ARTIFACTS={self.artifacts}",
+            "--env", f"ML_CI_E2E_REPO={self.repo}",
             "-s", f"GITHUB_TOKEN={self.token}",
             "--local-repository", f"ml-ci/ml-ci@v1={self.ml_ci}",
         ]  # fmt: skip

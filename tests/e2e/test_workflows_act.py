@@ -71,7 +71,7 @@ def test_pull_request_lifecycle_under_act(
     gh = fake_github
     gh.add_token("ghs_e2e", "github-actions[bot]", app=True)
     gh.add_collaborator(REPO, "alice", "maintain")
-    gh.add_pull(REPO, PR, head1, "bob", head_ref="candidate", base_sha=base, labels=["model"])
+    gh.add_pull(REPO, PR, head1, "bob", head_ref="candidate", base_sha=base)
     act = Act(
         repo=repo,
         ml_ci=snapshot_project(tmp_path / "ml-ci"),
@@ -116,7 +116,7 @@ def test_pull_request_lifecycle_under_act(
     with (repo / "ml-ci.yaml").open("a", encoding="utf-8") as handle:
         handle.write("compare:\n  inconclusive: pass\n")
     head2 = commit_all(repo, "Accept inconclusive gates")
-    gh.add_pull(REPO, PR, head2, "bob", head_ref="candidate", base_sha=base, labels=["model"],
+    gh.add_pull(REPO, PR, head2, "bob", head_ref="candidate", base_sha=base,
                 commits=[head1, head2])  # fmt: skip
     check = act.run(
         "pull_request",
@@ -152,7 +152,7 @@ def test_pull_request_lifecycle_under_act(
     _git(repo, "merge", "-q", "--no-ff", "candidate", "-m", f"Merge pull request #{PR}")
     merge = _git(repo, "rev-parse", "HEAD")
     _git(repo, "push", "-q", "origin", "main")
-    gh.add_pull(REPO, PR, head2, "bob", head_ref="candidate", base_sha=base, labels=["model"],
+    gh.add_pull(REPO, PR, head2, "bob", head_ref="candidate", base_sha=base,
                 merged=True, commits=[head1, head2, merge])  # fmt: skip
     release = act.run(
         "push",

@@ -159,3 +159,22 @@ def test_teams_are_checked_with_the_membership_api(
         "dave",
         "erin",
     ]
+
+
+def test_with_the_heads_record_the_whole_report_is_re_rendered(
+    gh: FakeGitHub, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ml_ci.record import CompareSection
+
+    gh.add_review(REPO, 7, "alice", "APPROVED")
+    record = tmp_path / "record.json"
+    save_record(
+        record,
+        EvaluationRecord(
+            repo=RepoInfo(head_sha=HEAD, pull_request=7), compare=CompareSection(verdict="pass")
+        ),
+    )
+    assert approve_status(capsys, "--pr", "7", "--record", str(record))[0] == 0
+    (comment,) = gh.comments(REPO, 7)
+    assert comment["body"].startswith("<!-- ml-ci:report:default -->")  # the report's own key
+    assert "alice" in comment["body"]

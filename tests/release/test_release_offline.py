@@ -172,3 +172,20 @@ def test_promote_with_required_approval_checks_governance(
     assert code == 1 and "promote refused" in err
     assert cli(capsys, "promote", "--to", "production", "--approved-by", "alice")[0] == 0
     assert agree(capsys, repo.root) == {"canary": "v0.1.0", "production": "v0.1.0"}
+
+
+def test_tags_left_unpushed_by_an_earlier_run_are_pushed_on_rerun(
+    light: LightRepo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    merge_candidate(light)
+    record = tmp_path / "record.json"
+    write_record(light.root, light.candidate_sha, record)
+    args = ["release", "--offline", "--approved-by", "alice", "--record", str(record)]
+    assert cli(capsys, *args, "--no-push")[0] == 0  # as if the job died before pushing
+    assert not remote_tag_names(light.git_remote)
+    code, out, err = cli(capsys, *args)
+    assert code == 0, err
+    assert out.startswith("already released")
+    assert remote_tag_names(light.git_remote) == {f"{MODEL}@v0.1.0", f"{MODEL}#canary#1"}
+    code, out, _ = cli(capsys, "registry", "show")
+    assert code == 0 and "canary: v0.1.0" in out

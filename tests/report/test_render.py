@@ -16,7 +16,15 @@ from ml_ci.record import (
     ReproSection,
 )
 from ml_ci.record.pipeline import OutputCheck
-from ml_ci.report.render import COMMENT_LIMIT, SUMMARY_LIMIT, fmt_p, md_cell, render
+from ml_ci.report.render import (
+    COMMENT_LIMIT,
+    SUMMARY_LIMIT,
+    fmt_delta,
+    fmt_num,
+    fmt_p,
+    md_cell,
+    render,
+)
 from ml_ci.report.view import build_view, overall_verdict
 from tests.report.records import demo_record, metric, with_governance
 
@@ -112,6 +120,14 @@ def test_untrusted_text_cannot_break_tables() -> None:
 
 def test_p_value_format_and_mermaid() -> None:
     assert (fmt_p(0.0004), fmt_p(0.0123), fmt_p(None)) == ("<0.001", "0.012", "\u2013")
+    assert [fmt_num(v) for v in (0.98951, 13.5, 1.3e-16, 7, None)] == [
+        "0.9895",
+        "13.5",
+        "0.0000",
+        "7",
+        "\u2013",
+    ]
+    assert [fmt_delta(v) for v in (0.0003, -0.004, 1.5)] == ["+0.0003", "\u22120.0040", "+1.5"]
     text = render(demo_record())
     assert 'x-axis ["roc_auc", "accuracy"]' in text and "bar [-0.019, 0.004]" in text
 
@@ -171,8 +187,20 @@ def test_rules_margins_and_interval_level() -> None:
     assert "| delta [95% CI] |" in text
     assert "absolute (value <= 20)" in text
     gate = record.compare.gates[1]  # type: ignore[union-attr]
-    gate.relative, gate.mde, gate.threshold = True, 0.031, -0.00981
+    gate.relative, gate.mde, gate.threshold, gate.reason = True, 0.031, -0.00981, None
     row = next(r for r in build_view(record).gates if r.metric == "roc_auc")
     assert row.rule_text == "non_inferior (1% of baseline)"
     assert row.bound == -0.00981  # the compare stage's threshold, relative margin applied
-    assert "smallest difference this sample can detect: 0.031" in render(record)
+    assert "smallest difference this sample can detect: 0.0310" in render(record)
+
+
+@pytest.mark.parametrize(
+    ("setting", "state"),
+    [(None, "failure"), ("fail", "failure"), ("warn", "success"), ("pass", "success")],
+)
+def test_inconclusive_status_follows_the_config(setting: str | None, state: str) -> None:
+    record = demo_record(verdict="inconclusive")
+    record.compare.inconclusive = setting  # type: ignore[union-attr,assignment]
+    verdict = overall_verdict(record)
+    assert (verdict.label, verdict.state) == ("inconclusive", state)
+    assert verdict.reason.startswith("3 of 7 gates inconclusive: roc_auc, roc_auc [region=r1]")

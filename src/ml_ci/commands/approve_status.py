@@ -50,6 +50,9 @@ def command(
     context = from_env()
     repo = repo or context.repository
     number = number or context.pull_request
+    if number is None and context.event_name == "issue_comment":
+        console.result("not a pull request comment: nothing to do", {"skipped": True})
+        return
     if not repo or number is None:
         raise UsageError(
             "pass --repo OWNER/NAME and --pr NUMBER (inside Actions the event gives them)"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -107,29 +107,32 @@ def _why(section: DriftSection) -> str:
 
 
 def render_text(section: DriftSection) -> str:
-    """The human summary: one line per column, then quality findings, then the verdict."""
-    rows: list[tuple[Any, ...]] = [("column", "method", "value", "threshold", "p", "level")]
+    """The human summary: one line per column, the quality findings, then the verdict."""
+    rows: list[list[str]] = [["column", "method", "value", "threshold", "p", "level"]]
     for c in section.columns:
-        p_value = "-" if c.p_value is None else f"{c.p_value:.3g}"
         value = "-" if c.value is None else f"{c.value:.4f}"
-        rows.append((c.column, c.method, value, f"{c.threshold:g}", p_value, c.level))
-    widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
-    lines = [
-        "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        p_value = "-" if c.p_value is None else f"{c.p_value:.3g}"
+        rows.append([c.column, c.method, value, f"{c.threshold:g}", p_value, c.level])
+    lines = _aligned(rows)
+    found = [f for f in section.quality if f.column is not None]
+    if found:
+        quality = [["quality", "column", "rows", "verdict", "detail"]]
+        quality += [
+            [f.check, f.column or "-", str(f.rows), f.verdict, f.detail or ""] for f in found
+        ]
+        lines += ["", *_aligned(quality)]
+    drifted = sum(c.drifted for c in section.columns)
+    lines += [
+        "",
+        f"drifted columns: {drifted}/{len(section.columns)} ({section.share_drifted:.1%}); "
+        f"verdict: {section.verdict}",
+    ]
+    return "\n".join(lines)
+
+
+def _aligned(rows: list[list[str]]) -> list[str]:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return [
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
         for row in rows
     ]
-    problems = [f for f in section.quality if f.verdict != "pass" or f.rows > 0]
-    if problems:
-        lines.append("")
-        lines.append("quality:")
-        for f in problems:
-            lines.append(
-                f"  {f.verdict:<4}  {f.check}  {f.column or '-'}  {f.rows} rows  {f.detail or ''}".rstrip()
-            )
-    drifted = sum(c.drifted for c in section.columns)
-    lines.append("")
-    lines.append(
-        f"drifted columns: {drifted}/{len(section.columns)} ({section.share_drifted:.1%}); "
-        f"verdict: {section.verdict}"
-    )
-    return "\n".join(lines)

@@ -6,6 +6,7 @@ when it found any (0 when clean). Only light modules load here: the hooks must s
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -47,6 +48,8 @@ def command() -> None:
 @json_option
 def config_hook(files: tuple[Path, ...], json_mode: bool) -> None:
     """Validate ml-ci.yaml files (default: ./ml-ci.yaml)."""
+    # a hook process needs no pydantic plugins; skipping their entry-point scan saves ~80 ms
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     from ml_ci.pack.hooks import config
 
     paths = list(files) or [Path("ml-ci.yaml")]

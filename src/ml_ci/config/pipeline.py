@@ -20,7 +20,8 @@ class ModelConfig(Section):
         description="Model name, used in release tags ({name}@v1.2.3); lowercase, digits, dashes.",
     )
     path: str | None = Field(
-        None, description="Path of the model artifact (a DVC-tracked output), e.g. models/model.pkl."
+        None,
+        description="Path of the model artifact (a DVC-tracked output), e.g. models/model.pkl.",
     )
     description: str | None = None
 
@@ -57,7 +58,9 @@ class ToleranceConfig(Section):
     """Metric tolerance for models that are not byte-reproducible."""
 
     metrics: list[str] = Field(
-        ..., min_length=1, description="DVC metrics files (JSON/YAML) to compare, e.g. metrics.json."
+        ...,
+        min_length=1,
+        description="DVC metrics files (JSON/YAML) to compare, e.g. metrics.json.",
     )
     abs: float = Field(1e-9, ge=0, description="Allowed absolute difference per metric.")
     rel: float = Field(0.0, ge=0, description="Allowed relative difference per metric.")

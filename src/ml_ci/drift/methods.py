@@ -55,17 +55,22 @@ def merged_ecdf(ref_sorted: FloatArray, cur_sorted: FloatArray) -> MergedEcdf:
     values[cur_positions] = cur_sorted
     values[from_ref] = ref_sorted
     # F_r - F_c after k elements, i of them from the reference: i/n - (k - i)/m
-    gap = np.cumsum(from_ref) * (1 / n + 1 / m)
-    gap -= np.arange(1, n + m + 1) / m
+    gap = np.cumsum(from_ref, dtype=np.float64)
+    gap *= 1 / n + 1 / m
+    gap -= np.arange(1, n + m + 1, dtype=np.float64) * (1 / m)
     last = np.empty(n + m, dtype=bool)
-    last[:-1] = values[1:] != values[:-1]
+    np.not_equal(values[1:], values[:-1], out=last[:-1])
     last[-1] = True
     return MergedEcdf(values=values, gap=gap, last=last)
 
 
 def ks_statistic(ecdf: MergedEcdf) -> float:
     """Two-sample Kolmogorov-Smirnov distance D = sup_x |F_r(x) - F_c(x)|, in [0, 1]."""
-    return float(np.max(np.abs(ecdf.gap[ecdf.last])))
+    gap, last = ecdf.gap, ecdf.last
+    # max and min with where= instead of gap[last]: no copy of a 2(n+m)-sized array
+    highest = gap.max(where=last, initial=-np.inf)
+    lowest = gap.min(where=last, initial=np.inf)
+    return float(max(highest, -lowest))
 
 
 def ks_p_value(statistic: float, n: int, m: int) -> float:
@@ -102,7 +107,7 @@ def wasserstein(ecdf: MergedEcdf) -> float:
     W1 = Σ_i |gap_i| · (values_{i+1} - values_i); equal values contribute zero width.
     """
     widths = np.diff(ecdf.values)
-    return float(np.sum(np.abs(ecdf.gap[:-1]) * widths))
+    return float(np.dot(np.abs(ecdf.gap[:-1]), widths))
 
 
 def wasserstein_normed(ecdf: MergedEcdf, ref_std: float) -> float:
@@ -118,8 +123,14 @@ def wasserstein_normed(ecdf: MergedEcdf, ref_std: float) -> float:
 def quantile_edges(ref_sorted: FloatArray, bins: int) -> FloatArray:
     """Inner edges of ``bins`` quantile bins of the reference (duplicates dropped, so a column
     with heavy ties gets fewer bins). Bins are (-inf, e1], (e1, e2], ..., (e_k, +inf)."""
-    probabilities = np.linspace(0.0, 1.0, bins + 1)[1:-1]
-    edges: FloatArray = np.unique(np.quantile(ref_sorted, probabilities))
+    # np.quantile's default ("linear") read straight off the sorted sample: position
+    # p (n - 1), interpolated; np.quantile itself would partition a copy of the column
+    positions = np.linspace(0.0, 1.0, bins + 1)[1:-1] * (len(ref_sorted) - 1)
+    below = np.floor(positions).astype(np.int64)
+    above = np.minimum(below + 1, len(ref_sorted) - 1)
+    fraction = positions - below
+    quantiles = ref_sorted[below] + fraction * (ref_sorted[above] - ref_sorted[below])
+    edges: FloatArray = np.unique(quantiles)
     return edges
 
 

@@ -33,6 +33,7 @@ from ml_ci.governance.rules import governance_required
 if TYPE_CHECKING:
     from ml_ci.config import Config
     from ml_ci.github.client import GitHubClient
+    from ml_ci.record import EvaluationRecord
     from ml_ci.record.governance import GovernanceSection
 
 
@@ -62,6 +63,20 @@ class ApproveStatusResult:
         }
 
 
+def comment_body(
+    config: Config, record: EvaluationRecord | None, section: GovernanceSection
+) -> tuple[str, str]:
+    """(sticky key, body): the whole report re-rendered with the new governance section
+    when the record of the head's evaluation is at hand, else a governance-only comment."""
+    if record is not None and record.compare is not None:
+        from ml_ci.report.render import render
+
+        template_dir = Path(config.report.template_dir) if config.report.template_dir else None
+        text = render(record, "markdown", title=config.report.title, template_dir=template_dir)
+        return config.report.key, text
+    return COMMENT_KEY, render_markdown(section)
+
+
 def execute(
     settings: ApproveStatusSettings,
     client: GitHubClient,
@@ -84,21 +99,21 @@ def execute(
     )
     outcome = evaluate_pull(client, pull, config.governance, required=required)
     section = to_section(outcome, config.governance, pull.head_sha)
+    record_matches = record is not None and record.repo.head_sha in (None, pull.head_sha)
     if record is not None and settings.record_path is not None:
-        if record.repo.head_sha in (None, pull.head_sha):
+        if record_matches:
             record.governance = section
             save_record(settings.record_path, record)
         else:
-            say(f"record is for {record.repo.head_sha[:7]}, not the head: left unchanged")
+            say(f"record is for {record.repo.head_sha}, not the head: left unchanged")
     if pull.is_fork or not settings.write:
         if pull.is_fork:
             say(f"pull request from the fork {pull.head_repo}: nothing is written to GitHub")
         return ApproveStatusResult(section, pull.is_fork, written=False)
     from ml_ci.github.publish import set_status, status_payload, upsert_sticky_comment
 
-    comment = upsert_sticky_comment(
-        client, settings.repo, pull.number, COMMENT_KEY, render_markdown(section)
-    )
+    key, body = comment_body(config, record if record_matches else None, section)
+    comment = upsert_sticky_comment(client, settings.repo, pull.number, key, body)
     set_status(
         client,
         settings.repo,

@@ -30,14 +30,14 @@ Planner = Callable[[ModelState | None, list[str]], list[NewTag]]
 ATTEMPTS = 5
 
 
-def sync(root: Path, remote: str, push: bool) -> None:
-    """Fetch the remote's tags first, so plans start from the shared state."""
+def sync(root: Path, remote: str, push: bool, model: str | None = None) -> None:
+    """Fetch the remote's tags (of ``model``) first, so plans start from the shared state."""
     if push:
         if not has_remote(root, remote):
             raise InputError(
                 f"{root}: no git remote {remote!r} to push tags to; add it, or pass --no-push"
             )
-        fetch_tags(root, remote)
+        fetch_tags(root, remote, model)
 
 
 def current_state(root: Path, model: str) -> tuple[ModelState | None, list[str], int | None]:
@@ -59,7 +59,7 @@ def apply_tags(
 ) -> list[NewTag]:
     """Run ``plan`` against the current tags and publish what it returns (see module doc)."""
     for _ in range(attempts):
-        sync(root, remote, push)
+        sync(root, remote, push, model)
         state, names, last = current_state(root, model)
         new = plan(state, names)
         if not new:

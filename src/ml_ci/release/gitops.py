@@ -37,10 +37,13 @@ def has_remote(root: Path, remote: str) -> bool:
     return remote in git(["remote"], root).split()
 
 
-def fetch_tags(root: Path, remote: str) -> None:
-    """Bring the remote's tags in; a local tag that differs from the remote's is an error."""
+def fetch_tags(root: Path, remote: str, model: str | None = None) -> None:
+    """Bring the remote's tags (only ``model``'s registry tags, when given) in; a local tag
+    that differs from the remote's is an error."""
+    patterns = [f"{model}@*", f"{model}#*"] if model else ["*"]
+    refspecs = [f"refs/tags/{p}:refs/tags/{p}" for p in patterns]
     done = subprocess.run(
-        ["git", "fetch", "--no-write-fetch-head", remote, "refs/tags/*:refs/tags/*"],
+        ["git", "fetch", "--no-write-fetch-head", remote, *refspecs],
         cwd=root,
         capture_output=True,
         text=True,

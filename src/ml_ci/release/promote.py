@@ -112,7 +112,7 @@ def promote(
     progress: Callable[[str], None] | None = None,
 ) -> AssignResult:
     """Assign ``settings.stage`` to ``settings.version`` (default: the release stage's holder)."""
-    sync(settings.root, settings.remote, settings.push)
+    sync(settings.root, settings.remote, settings.push, settings.model)
     state = _state(settings.root, settings.model)
     if settings.version:
         wanted = normalize_version(settings.version)
@@ -139,7 +139,7 @@ def rollback(
     progress: Callable[[str], None] | None = None,
 ) -> AssignResult:
     """Assign ``settings.stage`` again to the version that held it before the current one."""
-    sync(settings.root, settings.remote, settings.push)
+    sync(settings.root, settings.remote, settings.push, settings.model)
     state = _state(settings.root, settings.model)
     current = state.stages.get(settings.stage)
     if current is None:

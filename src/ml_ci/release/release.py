@@ -43,7 +43,8 @@ from ml_ci.governance.rules import (
     offline_permissions,
     votes_from_cli,
 )
-from ml_ci.release.apply import apply_tags
+from ml_ci.record.release import ReleaseSection
+from ml_ci.release.apply import apply_tags, sync
 from ml_ci.release.gitops import NewTag
 from ml_ci.release.registry import ModelState
 from ml_ci.release.tags import format_message, next_counter, stage_tag, version_tag
@@ -219,17 +220,14 @@ def execute(
         raise InputError("ml-ci release needs --repo OWNER/NAME and GITHUB_TOKEN (or --offline)")
 
     # already released at this commit? then only complete what is missing
-    apply_tags_kwargs = {"remote": settings.remote, "push": settings.push}
-    from ml_ci.release.apply import sync
-
-    sync(root, settings.remote, settings.push)
+    sync(root, settings.remote, settings.push, model)
     before = load_registry(root).get(model)
     done = before.version_at(commit) if before else None
     record = load_record(settings.record_path)
 
     pull: PullInfo | None = None
     if done is None:
-        pull = _find_pull(settings, client, commit, record, say)
+        pull = _find_pull(settings, client, commit, say)
         _check_record(settings, record, pull, commit)
         outcome = _governance(settings, client, record, pull)
         if not outcome.satisfied:
@@ -247,7 +245,7 @@ def execute(
     number = pull.number if pull else record.repo.pull_request
     fields = tag_fields(record, approved, number, data_hashes(root, commit))
     planner = release_planner(model, commit, stage, kind, fields)
-    new = apply_tags(root, model, planner, **apply_tags_kwargs)  # type: ignore[arg-type]
+    new = apply_tags(root, model, planner, remote=settings.remote, push=settings.push)
     state = load_registry(root)[model]
     info = state.version_at(commit)
     if info is None:  # pragma: no cover - apply_tags guarantees it
@@ -258,8 +256,6 @@ def execute(
         _push_missing(root, settings.remote, [t.name for t in state.history if t.commit == commit])
 
     manifest = canary_manifest(state, info.version, commit, record, config.release.canary_traffic)
-    from ml_ci.record.release import ReleaseSection
-
     record.release = ReleaseSection(
         model=model,
         version=info.version,
@@ -317,7 +313,6 @@ def _find_pull(
     settings: ReleaseSettings,
     client: GitHubClient | None,
     commit: str,
-    record: EvaluationRecord,
     say: Callable[[str], None],
 ) -> PullInfo | None:
     if settings.offline or client is None or not settings.repo:
@@ -443,8 +438,9 @@ def canary_manifest(
 
 
 def release_notes(record: EvaluationRecord, version: str, manifest: dict[str, Any]) -> str:
-    """The GitHub release body: verdict, approvals, gates, artifact, canary share."""
+    """The GitHub release body: the version's facts, the approvals, then the full report."""
     from ml_ci.governance.report import render_markdown
+    from ml_ci.report.render import render
 
     lines = [
         f"## {manifest['model']} {version}",
@@ -455,16 +451,10 @@ def release_notes(record: EvaluationRecord, version: str, manifest: dict[str, An
         f"{manifest['rollback_to'] or '(none)'}",
         f"- record digest: `{manifest['record_digest']}`",
     ]
-    if record.compare and record.compare.gates:
-        lines += ["", "| gate | slice | verdict | p |", "|---|---|---|---|"]
-        for gate in record.compare.gates:
-            p = "" if gate.p_value is None else f"{gate.p_value:.3g}"
-            lines.append(
-                f"| {gate.metric} {gate.rule} | {gate.slice or 'all'} | {gate.verdict} | {p} |"
-            )
     if record.governance is not None:
         lines += ["", render_markdown(record.governance)]
-    return "\n".join(lines) + "\n"
+    # the release body shares the comment's 65,536-character limit; the report fits it
+    return "\n".join(lines) + "\n\n" + render(record, "markdown", limit=60_000)
 
 
 def publish_github_release(

@@ -62,20 +62,32 @@ MISSING = "\u2013"  # en dash: a missing value
 MINUS = "\u2212"  # a real minus sign lines up with "+" in tables
 
 
+def _number(value: float, sign: str = "") -> str:
+    """Four decimals below 1 (metric scores line up: 0.9895, 0.0003), else 4 significant
+    digits (13.5 ms, 1234)."""
+    if abs(value) < 1:
+        return f"{value:{sign}.4f}"
+    return f"{value:{sign}.4g}"
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 def fmt_num(value: Any) -> str:
-    """4 significant digits; an en dash for missing values."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    """A metric value; an en dash when missing."""
+    if _missing(value):
         return MISSING
-    if isinstance(value, int):
+    if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
-    return f"{float(value):.4g}"
+    return _number(float(value))
 
 
 def fmt_delta(value: Any) -> str:
-    """A signed difference (+0.0123 / \u22120.004)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    """A signed difference with a real minus sign (+0.0123 / \u22120.0040)."""
+    if _missing(value):
         return MISSING
-    return f"{float(value):+.4g}".replace("-", MINUS)
+    return _number(float(value), "+").replace("-", MINUS)
 
 
 def fmt_p(value: Any) -> str:

@@ -43,6 +43,7 @@ class Verdict:
 
 
 def _names(gates: list[GateResult], limit: int = 3) -> str:
+    gates = sorted(gates, key=lambda g: g.slice is not None)  # whole-data gates first
     shown = [g.metric + (f" [{g.slice}]" if g.slice else "") for g in gates[:limit]]
     more = f" and {len(gates) - limit} more" if len(gates) > limit else ""
     return ", ".join(shown) + more
@@ -53,7 +54,8 @@ def overall_verdict(record: EvaluationRecord) -> Verdict:
 
     Order of precedence: a failed reproduction, then failed gates, then inconclusive gates,
     then significant drift (a person must sign off), then pass. Inconclusive maps to a
-    failing status: the gate could not show the candidate is good enough.
+    failing status (the gate could not show the candidate is good enough) unless the
+    config says ``compare.inconclusive: pass`` or ``warn``.
     """
     repro = record.repro
     if repro is not None and repro.verdict in ("mismatch", "nondeterministic"):
@@ -77,7 +79,9 @@ def overall_verdict(record: EvaluationRecord) -> Verdict:
                 f"{len(unsure)} of {total} gates inconclusive: {_names(unsure)} "
                 "(the interval spans the margin; more data would decide)"
             )
-            return Verdict("inconclusive", reason, "failure")
+            # the team's compare.inconclusive setting decides whether it blocks the merge
+            lenient = compare.inconclusive in ("pass", "warn")
+            return Verdict("inconclusive", reason, "success" if lenient else "failure")
     if record.needs_human and record.drift is not None:
         drifted = [c.column for c in record.drift.columns if c.drifted]
         return Verdict(

@@ -1,0 +1,112 @@
+"""``ml-ci baseline`` on the bundled example (real git + DVC), then ``ml-ci compare``."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shlex
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from ml_ci import gitutil
+from ml_ci.cli import main
+from ml_ci.compare.baseline import render_command
+from ml_ci.example import ExampleRepo
+
+
+def _md5(path: Path) -> str:
+    return hashlib.md5(path.read_bytes()).hexdigest()
+
+
+def _edit_config(root: Path, **changes: object) -> None:
+    path = root / "ml-ci.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data.update(changes)
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+
+
+def test_baseline_scores_the_main_model_on_the_candidate_rows(
+    example_repo: ExampleRepo, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = example_repo.root
+    monkeypatch.chdir(root)
+    model_before = _md5(root / "models" / "model.pkl")
+    assert main(["baseline", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["commit"] == gitutil.merge_base(root, "HEAD", "main") == example_repo.main_sha
+    base = pd.read_csv(root / "baseline-predictions.csv")
+    cand = pd.read_csv(root / "predictions.csv")
+    assert list(base["id"]) == list(cand["id"])  # the candidate's rows
+    assert list(base["y_true"]) == list(cand["y_true"])
+    assert not base["y_score"].equals(cand["y_score"])  # another model scored them
+    # nothing was checked out: the working tree's model and files are untouched
+    assert _md5(root / "models" / "model.pkl") == model_before
+    status = gitutil.git(["status", "--porcelain"], root)
+    assert status.splitlines() == ["?? baseline-predictions.csv"]
+    code = main(["compare", "--json", "--output", "rec.json"])
+    payload = json.loads(capsys.readouterr().out)
+    assert code in (0, 1)
+    assert payload["verdict"] in ("pass", "fail", "inconclusive")
+    assert {g["metric"] for g in payload["gates"]} == {"roc_auc", "accuracy", "log_loss"}
+
+
+def test_timed_predict_runs_feed_the_latency_gate(
+    example_repo: ExampleRepo, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = example_repo.root
+    monkeypatch.chdir(root)
+    _edit_config(
+        root,
+        latency={"repeats": 1},
+        slices={"columns": []},
+        gates=[{"metric": "latency_p95_ms", "rule": "absolute", "max": 600000}],
+    )
+    assert main(["baseline", "--ref", "main", "--output", "out/base.csv"]) == 0
+    timing = json.loads((root / "out" / "base.csv.timing.json").read_text())
+    assert len(timing["baseline_ms"]) == 1 and len(timing["candidate_ms"]) == 1
+    assert all(ms > 0 for ms in timing["baseline_ms"] + timing["candidate_ms"])
+    capsys.readouterr()
+    assert main(["compare", "--baseline", "out/base.csv", "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    p95 = next(m for m in payload["metrics"] if m["name"] == "latency_p95_ms")
+    assert p95["method"].startswith("timing (1 run(s)")
+    assert p95["candidate"] == pytest.approx(timing["candidate_ms"][0])
+    assert p95["baseline"] == pytest.approx(timing["baseline_ms"][0])
+    assert payload["gates"][0]["verdict"] == "pass"
+
+
+def test_baseline_configuration_errors_are_exit_2(
+    example_repo: ExampleRepo, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = example_repo.root
+    monkeypatch.chdir(root)
+    assert main(["baseline", "--ref", "no-such-branch"]) == 2
+    assert "no-such-branch" in capsys.readouterr().err
+    _edit_config(root, baseline={"stage": "production"})
+    assert main(["baseline"]) == 2
+    assert "production" in capsys.readouterr().err
+    _edit_config(root, baseline={}, predict={"data": "data/test.csv"})
+    assert main(["baseline"]) == 2
+    assert "predict.command is not set" in capsys.readouterr().err
+
+
+def test_render_command_shell_quotes_paths() -> None:
+    command = render_command(
+        "python p.py --model {model} --data {data} --output {output}",
+        Path("/tmp/a b/model.pkl"),
+        Path("data/it's.csv"),
+        Path("out.csv"),
+    )
+    assert shlex.split(command) == [
+        "python",
+        "p.py",
+        "--model",
+        "/tmp/a b/model.pkl",
+        "--data",
+        "data/it's.csv",
+        "--output",
+        "out.csv",
+    ]
