@@ -22,6 +22,25 @@ from ml_ci.example import ExampleRepo, build_example
 GIT_IDENTITY = ("ml-ci tests", "tests@ml-ci.invalid")
 
 
+
+@pytest.fixture(autouse=True)
+def _dvc_logging_to_live_streams() -> Iterator[None]:
+    """Keep in-process DVC from logging to a stream an earlier test's capture has closed.
+
+    DVC binds its log handlers to ``sys.stdout``/``sys.stderr`` when it first sets up logging;
+    under pytest those are per-test capture files, so a later in-process DVC call in the same
+    worker would raise ``LoggingException`` on write.
+    """
+    import logging
+    import sys
+
+    for handler in logging.getLogger("dvc").handlers:
+        stream = getattr(handler, "stream", None)
+        if stream is not None and getattr(stream, "closed", False):
+            handler.stream = sys.stderr  # setStream() would flush the closed one
+    yield
+
+
 @pytest.fixture(scope="session", autouse=True)
 def git_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """Isolate git and DVC from the user's configuration for the whole session.

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import shlex
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -15,6 +18,17 @@ from ml_ci import gitutil
 from ml_ci.cli import main
 from ml_ci.compare.baseline import render_command
 from ml_ci.example import ExampleRepo
+
+
+@pytest.fixture(autouse=True)
+def _dvc_logs_to_a_stream_that_stays_open() -> Iterator[None]:
+    """``ml-ci baseline`` calls DVC in-process; DVC binds its log handlers to the test's
+    captured stderr, which pytest closes afterwards. Point them at the real stderr when the
+    test ends, so later tests in this worker (and tests/conftest.py) see an open stream."""
+    yield
+    for handler in logging.getLogger("dvc").handlers:
+        if isinstance(handler, logging.StreamHandler):
+            handler.stream = sys.__stderr__
 
 
 def _md5(path: Path) -> str:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from ml_ci.compare import bootstrap, metrics, paired
+from ml_ci.compare import bootstrap, metrics
 from ml_ci.compare.engine import binary_metrics, multiclass_metrics, regression_metrics
 from ml_ci.compare.inputs import Paired, Side
 from tests.compare.helpers import binary_scores
@@ -53,8 +53,9 @@ def test_log_loss_clips_certain_wrong_scores_like_sklearn() -> None:
 def test_precision_without_positive_predictions_is_zero_like_sklearn() -> None:
     y = np.array([0, 1, 1, 0])
     pred = np.zeros(4, dtype=np.int64)
-    tp, fp, _fn = metrics.binary_counts(y, pred)
-    assert metrics.precision_from_counts(tp, fp) == skm.precision_score(y, pred, zero_division=0)
+    cells = np.bincount(y * 4 + pred * 2 + pred, minlength=8).astype(float)
+    for name, fn in (("precision", skm.precision_score), ("f1", skm.f1_score)):
+        assert metrics.binary_count_metric(name, cells, 1) == fn(y, pred, zero_division=0)
 
 
 def test_multiclass_metrics_equal_sklearn() -> None:
@@ -117,13 +118,3 @@ def test_weighted_ap_with_unit_weights_is_sklearn_ap() -> None:
     ranked = bootstrap.Ranked(order, y[order].astype(float), metrics.tie_group_ends(sb[order]))
     got = bootstrap.ap_weighted(np.ones((1, 300)), ranked)[0]
     assert got == pytest.approx(skm.average_precision_score(y, sb), rel=1e-12)
-
-
-def test_midranks_match_scipy_rankdata() -> None:
-    from scipy.stats import rankdata
-
-    y, sb, _ = binary_scores(400, 7, decimals=1)
-    ranks = paired.midranks(sb, y, np.argsort(sb))
-    assert np.array_equal(ranks.combined_pos, rankdata(sb)[y == 1])
-    assert np.array_equal(ranks.within_pos, rankdata(sb[y == 1]))
-    assert np.array_equal(ranks.within_neg, rankdata(sb[y == 0]))

@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from ml_ci.example import ExampleRepo
 from tests.e2e import events
@@ -113,8 +114,9 @@ def test_pull_request_lifecycle_under_act(
     assert _statuses(gh, head1, "ml-ci/gates"), gh.statuses(REPO, head1)
 
     # --- 3. second push: the team accepts inconclusive gates; check + commenter again
-    with (repo / "ml-ci.yaml").open("a", encoding="utf-8") as handle:
-        handle.write("compare:\n  inconclusive: pass\n")
+    config = yaml.safe_load((repo / "ml-ci.yaml").read_text(encoding="utf-8"))
+    config.setdefault("compare", {})["inconclusive"] = "pass"
+    (repo / "ml-ci.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     head2 = commit_all(repo, "Accept inconclusive gates")
     gh.add_pull(REPO, PR, head2, "bob", head_ref="candidate", base_sha=base,
                 commits=[head1, head2])  # fmt: skip

@@ -35,7 +35,6 @@ def pre_commit_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     env = dict(os.environ)
     env["PRE_COMMIT_HOME"] = str(tmp_path_factory.mktemp("pre-commit-home"))
     env["PIP_NO_DEPS"] = "1"
-    env["PIP_NO_BUILD_ISOLATION"] = "1"
     env["PYTHONPATH"] = sysconfig.get_paths()["purelib"]
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
     return env

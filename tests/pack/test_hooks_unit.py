@@ -214,3 +214,24 @@ def test_dvc_lock_cli_exit_codes(dvc_repo: Path, tmp_path: Path) -> None:
     assert stale.returncode == 1
     assert "Traceback" not in stale.stderr
     assert "seed" in stale.stdout and '"ok": false' in stale.stdout
+
+
+# ------------------------------------------------------------------ start-up cost
+@pytest.mark.parametrize("hook", ["config", "dvc-lock", "no-large-data", "determinism"])
+def test_hooks_import_no_heavy_library(hook: str, dvc_repo: Path) -> None:
+    """The hooks stay fast: no pandas, numpy, scikit-learn, scipy or dvc on their path."""
+    files = {"config": ["ml-ci.yaml"], "dvc-lock": [], "no-large-data": ["params.yaml"],
+             "determinism": ["src/train.py"]}[hook]  # fmt: skip
+    (dvc_repo / "ml-ci.yaml").write_text("version: 1\n")
+    script = (
+        "import sys\nfrom ml_ci.cli import main\n"
+        f"code = main(['hook', {hook!r}, *{files!r}])\n"
+        "heavy = sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'pandas', 'numpy', 'sklearn', 'scipy', 'dvc', 'requests', 'jinja2'})\n"
+        "print('HEAVY', heavy, 'CODE', code)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=dvc_repo, capture_output=True, text=True
+    )
+    (dvc_repo / "ml-ci.yaml").unlink()
+    assert "HEAVY [] CODE 0" in done.stdout, done.stdout + done.stderr

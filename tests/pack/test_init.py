@@ -95,6 +95,11 @@ def test_init_in_the_example(example_repo: ExampleRepo) -> None:
     assert (root / "ml-ci.yaml").read_text() != "# mine\n"
     workflow = (root / ".github/workflows/ml-ci-comment.yml").read_text()
     assert "uses: acme/ml-ci/actions/report@0123456789abcdef0123456789abcdef01234567" in workflow
+    # what init writes is as clean as the templates
+    zizmor = Path(sys.executable).parent / "zizmor"
+    audit = subprocess.run([str(zizmor), "--offline", "--no-progress", ".github/workflows"],
+                           cwd=root, capture_output=True, text=True)  # fmt: skip
+    assert audit.returncode == 0, audit.stdout + audit.stderr
 
 
 def test_init_refuses_a_repository_without_dvc(tmp_path: Path) -> None:

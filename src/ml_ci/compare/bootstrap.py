@@ -32,6 +32,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from ml_ci.compare.metrics import average_precision_sorted
+
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
 
@@ -191,16 +193,14 @@ def continuous_replicates(
         exact = n * resamples <= EXACT_MAX_CELLS
     if exact:
         return exact_replicates(columns, ranked, resamples, rng)
-    extra = []
-    base_ap = []
-    for r in ranked:
-        g = np.empty(n)
-        g[r.order] = ap_gradient(r)
-        extra.append(g * n)  # sum w x / sum w ~= sum w g (first order, sum g = 0)
-        base_ap.append(float(ap_weighted(np.ones((1, n)), r)[0]))
-    full = np.column_stack([columns, *extra]) if extra else columns
-    sums, totals = strata_sums(full, key, resamples, rng)
     k = columns.shape[1]
+    full = np.empty((n, k + len(ranked)))
+    full[:, :k] = columns
+    for i, r in enumerate(ranked):
+        # sum w x / sum w with x = n g  ~=  sum w g  (first order; sum g = 0)
+        full[r.order, k + i] = ap_gradient(r) * n
+    sums, totals = strata_sums(full, key, resamples, rng)
+    base_ap = [average_precision_sorted(r.y_sorted, r.ends) for r in ranked]
     ap = (
         np.column_stack([base_ap[i] + sums[:, k + i] / totals for i in range(len(ranked))])
         if ranked

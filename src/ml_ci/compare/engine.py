@@ -258,27 +258,6 @@ def task_metrics(table: Paired, seed: int, resamples: int, *, stream: int) -> li
     return regression_metrics(table, seed, resamples, stream)
 
 
-def _ratio(num: Floats, den: Floats) -> Floats:
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.asarray(np.where(den > 0, num / np.where(den > 0, den, 1), 0.0))
-
-
-def _count_metric(name: str, cells: Floats, model_bit: int) -> Floats:
-    """precision / recall / f1 of one model from 2x2x2 cell counts (last axis, index
-    y*4 + pred_baseline*2 + pred_candidate); ``model_bit`` 1 = baseline, 0 = candidate."""
-    index = np.arange(8)
-    label = index >> 2
-    pred = (index >> model_bit) & 1
-    tp = cells[..., (label == 1) & (pred == 1)].sum(axis=-1)
-    fp = cells[..., (label == 0) & (pred == 1)].sum(axis=-1)
-    fn = cells[..., (label == 1) & (pred == 0)].sum(axis=-1)
-    if name == "precision":
-        return _ratio(tp, tp + fp)
-    if name == "recall":
-        return _ratio(tp, tp + fn)
-    return _ratio(2 * tp, 2 * tp + fp + fn)
-
-
 def binary_metrics(table: Paired, seed: int, resamples: int, stream: int) -> list[MetricStats]:
     y = table.y.astype(np.int64)
     pb, pc = table.base.pred.astype(np.int64), table.cand.pred.astype(np.int64)
@@ -291,14 +270,17 @@ def binary_metrics(table: Paired, seed: int, resamples: int, stream: int) -> lis
     cell = np.bincount(y * 4 + pb * 2 + pc, minlength=8).astype(np.float64)
     reps = bootstrap.cell_replicates(cell.astype(np.int64), resamples, _rng(seed, stream, 1))
     for name in ("precision", "recall", "f1"):
-        base, cand = _count_metric(name, cell, 1), _count_metric(name, cell, 0)
+        base, cand = (
+            metrics.binary_count_metric(name, cell, 1),
+            metrics.binary_count_metric(name, cell, 0),
+        )
         out.append(
             _from_replicates(
                 name,
                 float(base),
                 float(cand),
-                _count_metric(name, reps, 1),
-                _count_metric(name, reps, 0),
+                metrics.binary_count_metric(name, reps, 1),
+                metrics.binary_count_metric(name, reps, 0),
                 n,
                 BOOTSTRAP + " of the 2x2x2 count table",
             )
@@ -311,7 +293,7 @@ def binary_metrics(table: Paired, seed: int, resamples: int, stream: int) -> lis
     if 0 < int(y.sum()) < n:
         comps = []
         for s, order in ((sb, ascending[0]), (sc, ascending[1])):
-            comps.append(paired.delong_components(paired.midranks(s, y, order)))
+            comps.append(paired.delong_components(s, y, order))
         delta, cand_est, p = paired.delong_pair(comps[0], comps[1])
         out.append(
             MetricStats(

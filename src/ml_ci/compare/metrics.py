@@ -23,39 +23,29 @@ def higher_is_better(metric: str) -> bool:
     return metric not in LOWER_IS_BETTER
 
 
-def _ratio(num: float, den: float) -> float:
-    """num / den, 0.0 when den is 0 (sklearn's zero_division default)."""
-    return float(num / den) if den else 0.0
+# --- binary counts: precision, recall, f1 ---------------------------------------------
 
 
-# --- binary counts: tp, fp, fn from (y, y_pred) -------------------------------------------
+def ratio(num: Floats, den: Floats) -> Floats:
+    """num / den, 0.0 where den is 0 (sklearn's zero_division=0)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.asarray(np.where(den > 0, num / np.where(den > 0, den, 1), 0.0))
 
 
-def precision_from_counts(tp: float, fp: float) -> float:
-    """precision = tp / (tp + fp)."""
-    return _ratio(tp, tp + fp)
-
-
-def recall_from_counts(tp: float, fn: float) -> float:
-    """recall = tp / (tp + fn)."""
-    return _ratio(tp, tp + fn)
-
-
-def f1_from_counts(tp: float, fp: float, fn: float) -> float:
-    """f1 = 2 tp / (2 tp + fp + fn) (the harmonic mean of precision and recall)."""
-    return _ratio(2 * tp, 2 * tp + fp + fn)
-
-
-def binary_counts(y: Ints, pred: Ints) -> tuple[int, int, int]:
-    """(tp, fp, fn) for labels in {0, 1}."""
-    tp = int(np.count_nonzero((y == 1) & (pred == 1)))
-    fp = int(np.count_nonzero((y == 0) & (pred == 1)))
-    fn = int(np.count_nonzero((y == 1) & (pred == 0)))
-    return tp, fp, fn
-
-
-def accuracy(y: npt.NDArray[np.generic], pred: npt.NDArray[np.generic]) -> float:
-    return float(np.mean(y == pred))
+def binary_count_metric(name: str, cells: Floats, model_bit: int) -> Floats:
+    """precision / recall / f1 of one model from 2x2x2 cell counts (last axis, index
+    y*4 + pred_baseline*2 + pred_candidate); ``model_bit`` 1 = baseline, 0 = candidate."""
+    index = np.arange(8)
+    label = index >> 2
+    pred = (index >> model_bit) & 1
+    tp = cells[..., (label == 1) & (pred == 1)].sum(axis=-1)
+    fp = cells[..., (label == 0) & (pred == 1)].sum(axis=-1)
+    fn = cells[..., (label == 1) & (pred == 0)].sum(axis=-1)
+    if name == "precision":
+        return ratio(tp, tp + fp)
+    if name == "recall":
+        return ratio(tp, tp + fn)
+    return ratio(2 * tp, 2 * tp + fp + fn)
 
 
 # --- probabilities ------------------------------------------------------------------------
@@ -84,11 +74,6 @@ def brier_losses(y: Ints, p: Floats) -> Floats:
 # --- ranking ------------------------------------------------------------------------------
 
 
-def descending_order(score: Floats) -> Ints:
-    """Row order by score, highest first (stable, so ties keep table order)."""
-    return np.asarray(np.argsort(-score, kind="stable"), dtype=np.int64)
-
-
 def tie_group_ends(sorted_score: Floats) -> Ints:
     """Index of the last row of each run of equal scores in a sorted score array."""
     change = np.flatnonzero(np.diff(sorted_score) != 0)
@@ -108,12 +93,6 @@ def average_precision_sorted(y_sorted: Floats, ends: Ints) -> float:
         return 0.0
     gained = np.diff(tp, prepend=0.0)
     return float(np.sum(gained * (tp / seen)) / positives)
-
-
-def roc_auc_from_midranks(combined_rank_pos: Floats, n_neg: int) -> float:
-    """Mann-Whitney: AUC = (sum of positives' midranks - m(m+1)/2) / (m n); ties count 1/2."""
-    m = len(combined_rank_pos)
-    return float((combined_rank_pos.sum() - m * (m + 1) / 2) / (m * n_neg))
 
 
 # --- multiclass counts --------------------------------------------------------------------

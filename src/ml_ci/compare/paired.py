@@ -108,54 +108,36 @@ def proportion(successes: int, n: int) -> Estimate:
 # --- ROC AUC: DeLong ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Midranks:
-    """Midranks of one model's scores: in all rows, among positives, among negatives."""
+def delong_components(
+    score: Floats, y: npt.NDArray[np.int64], order: npt.NDArray[np.int64]
+) -> tuple[float, Floats, Floats]:
+    """AUC and DeLong's structural components, from one ascending sort (``order``).
 
-    combined_pos: Floats  # midrank (1-based, in all rows) of each positive
-    combined_neg: Floats
-    within_pos: Floats  # midrank among positives only
-    within_neg: Floats
-
-
-def midranks(score: Floats, y: npt.NDArray[np.int64], order: npt.NDArray[np.int64]) -> Midranks:
-    """All four midrank vectors from one sort (``order``: ascending score, stable).
-
-    In each run of tied scores, a row's midrank is (rank of first + rank of last) / 2; the
-    within-class midranks count only that class's rows before and inside the run.
+    V10_i (a positive) = share of negatives scored below it, ties counting 1/2;
+    V01_j (a negative) = share of positives scored above it, ties counting 1/2; AUC = mean V10.
+    Sun & Xu (2014) write these with midranks, V10_i = (R_i - T_i) / n and
+    V01_j = 1 - (R_j - T_j) / m; counting the other class below / inside each run of tied
+    scores is the same number without ranking three times. Returned in table row order, so
+    the two models' components pair row by row.
     """
     s = score[order]
-    ys = y[order]
+    positive = y[order] == 1
     n = len(s)
     starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
-    group = np.cumsum(np.r_[True, s[1:] != s[:-1]]) - 1
-    sizes = np.diff(np.r_[starts, n])
-    mid_all = (starts + (sizes + 1) / 2.0)[group]
-    out: dict[int, tuple[Floats, Floats]] = {}
-    for cls in (1, 0):
-        is_cls = (ys == cls).astype(np.int64)
-        before = np.r_[0, np.cumsum(is_cls)][starts]  # class rows before each run
-        in_run = np.add.reduceat(is_cls, starts)
-        mid_within = (before + (in_run + 1) / 2.0)[group]
-        # back to table row order: DeLong pairs the two models' components row by row
-        mask = np.zeros(n, dtype=bool)
-        mask[order] = ys == cls
-        both = np.empty((2, n))
-        both[0, order] = mid_all
-        both[1, order] = mid_within
-        out[cls] = (both[0, mask], both[1, mask])
-    return Midranks(out[1][0], out[0][0], out[1][1], out[0][1])
-
-
-def delong_components(ranks: Midranks) -> tuple[float, Floats, Floats]:
-    """AUC and the structural components V10 (per positive), V01 (per negative).
-
-    Sun & Xu (2014): V10_i = (R_i - T_i) / n, V01_j = 1 - (R_j - T_j) / m, where R is the
-    midrank in all rows, T the midrank within the row's class, m positives, n negatives.
-    """
-    m, n = len(ranks.combined_pos), len(ranks.combined_neg)
-    v10 = (ranks.combined_pos - ranks.within_pos) / n
-    v01 = 1 - (ranks.combined_neg - ranks.within_neg) / m
+    group = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, n]))
+    pos_cum = np.r_[0, np.cumsum(positive)]
+    pos_before = pos_cum[starts]
+    pos_in = np.diff(np.r_[pos_before, pos_cum[-1]])
+    size = np.diff(np.r_[starts, n])
+    neg_before = starts - pos_before
+    neg_in = size - pos_in
+    m, n_neg = int(pos_cum[-1]), n - int(pos_cum[-1])
+    per_group_pos = (neg_before + 0.5 * neg_in) / n_neg
+    per_group_neg = 1 - (pos_before + 0.5 * pos_in) / m
+    component = np.empty(n)
+    component[order] = np.where(positive, per_group_pos[group], per_group_neg[group])
+    is_pos = y == 1
+    v10, v01 = component[is_pos], component[~is_pos]
     return float(v10.mean()), v10, v01
 
 

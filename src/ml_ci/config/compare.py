@@ -21,7 +21,7 @@ class CompareConfig(Section):
     correction: Literal["holm", "none"] = Field(
         "holm", description="Multiple-testing correction across gated metrics and slices."
     )
-    bootstrap: BootstrapConfig = Field(default_factory=BootstrapConfig)  # type: ignore[arg-type]
+    bootstrap: BootstrapConfig = Field(default_factory=BootstrapConfig)
     inconclusive: Literal["fail", "pass", "warn"] = Field(
         "fail", description="What an inconclusive gate does to the verdict."
     )

@@ -66,7 +66,7 @@ class DriftConfig(Section):
         0.05,
         gt=0,
         lt=1,
-        description="A column drifts only if its test's p-value is below alpha too (small samples).",
+        description="A column drifts only if its test's p-value is below alpha too.",
     )
     psi_bins: int = Field(10, ge=2, le=100, description="Quantile bins of the reference for PSI.")
     categorical_max_unique: int = Field(

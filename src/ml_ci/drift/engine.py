@@ -102,6 +102,7 @@ def analyse(
 
 
 def _import_scipy() -> None:
+    """Import what the methods use later, ahead of time (run in a background thread)."""
     import scipy.spatial.distance
     import scipy.stats  # noqa: F401
 
@@ -469,7 +470,6 @@ def _value_counts(column: pa.ChunkedArray) -> Counts:
 def _runs(sorted_values: np.ndarray) -> Counts:
     """Counts per distinct value of a sorted array (run lengths)."""
     import numpy as np
-    import pyarrow as pa
 
     starts = np.flatnonzero(np.r_[True, sorted_values[1:] != sorted_values[:-1]])
     counts = np.diff(np.r_[starts, len(sorted_values)]).astype(np.int64)

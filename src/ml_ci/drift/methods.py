@@ -30,9 +30,9 @@ KS_EXACT_MAX_N = 10_000
 class MergedEcdf:
     """Both empirical CDFs evaluated on the merged sorted sample.
 
-    ``values`` is r and c merged and sorted; ``gap[i] = F_r(values[i]) - F_c(values[i])`` counting every
-    element up to position i; ``last[i]`` marks the last of a run of equal values, where the
-    CDFs take their right-continuous value.
+    ``values`` is r and c merged and sorted; ``gap[i] = F_r(values[i]) - F_c(values[i])``,
+    counting every element up to position i; ``last[i]`` marks the last of a run of equal
+    values, where the CDFs take their right-continuous value.
     """
 
     values: FloatArray
@@ -67,7 +67,7 @@ def merged_ecdf(ref_sorted: FloatArray, cur_sorted: FloatArray) -> MergedEcdf:
 def ks_statistic(ecdf: MergedEcdf) -> float:
     """Two-sample Kolmogorov-Smirnov distance D = sup_x |F_r(x) - F_c(x)|, in [0, 1]."""
     gap, last = ecdf.gap, ecdf.last
-    # max and min with where= instead of gap[last]: no copy of a 2(n+m)-sized array
+    # max and min with where= rather than gap[last]: no copy of an (n + m)-sized array
     highest = gap.max(where=last, initial=-np.inf)
     lowest = gap.min(where=last, initial=np.inf)
     return float(max(highest, -lowest))
@@ -174,7 +174,8 @@ def chi_square(ref_counts: CountArray, cur_counts: CountArray) -> tuple[float, f
 
 def jensen_shannon(ref_counts: CountArray, cur_counts: CountArray) -> float:
     """Jensen-Shannon distance (base 2, in [0, 1]) between the category distributions:
-    sqrt((KL(r‖M) + KL(c‖M)) / 2) with M = (r + c) / 2 (``scipy.spatial.distance.jensenshannon``)."""
+    sqrt((KL(r‖M) + KL(c‖M)) / 2) with M = (r + c) / 2, computed by
+    ``scipy.spatial.distance.jensenshannon``."""
     from scipy.spatial.distance import jensenshannon
 
     return float(jensenshannon(ref_counts, cur_counts, base=2))

@@ -93,7 +93,8 @@ def out_of_range(
         column=column,
         rows=outside,
         verdict="fail" if share > max_share else "pass",
-        detail=f"{below} below {low:g}, {above} above {high:g} ({share:.2%}, limit {max_share:.2%})",
+        detail=f"{below} below {low:g}, {above} above {high:g} "
+        f"({share:.2%}, limit {max_share:.2%})",
     )
 
 
