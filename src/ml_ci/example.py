@@ -185,6 +185,7 @@ class DemoContext:
     example: ExampleRepo | None = None
     checkout: Path | None = None
     record_path: Path | None = None
+    report_path: Path | None = None
     verdicts: dict[str, str] = field(default_factory=dict)
 
     def require_checkout(self) -> Path:

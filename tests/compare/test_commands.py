@@ -170,3 +170,60 @@ def test_regression_task_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixtur
     payload = json.loads(capsys.readouterr().out)
     assert code == 0, payload["gates"]
     assert [m["name"] for m in payload["metrics"]] == ["mae", "rmse", "r2"]
+
+
+def test_multiclass_task_end_to_end_with_text_labels(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import numpy as np
+    import pandas as pd
+    from sklearn.metrics import f1_score, log_loss
+
+    rng = np.random.default_rng(4)
+    classes = np.array(["cat", "dog", "eel"])
+    y = rng.integers(0, 3, 600)
+    for name, boost in (("b", 1.0), ("c", 2.0)):
+        logits = rng.normal(0, 1, (600, 3))
+        logits[np.arange(600), y] += boost
+        proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+        frame = pd.DataFrame(
+            {"id": range(600), "y_true": classes[y], "y_pred": classes[proba.argmax(axis=1)]}
+        )
+        for k, label in enumerate(classes):
+            frame[f"y_score_{label}"] = proba[:, k]
+        frame.to_csv(tmp_path / f"{name}.csv", index=False)
+    config = "task: multiclass\ngates:\n  - {metric: f1_macro, rule: superior, margin: 0.0}\n"
+    code = _run(tmp_path, config, "--json", base=tmp_path / "b.csv", cand=tmp_path / "c.csv")
+    payload = json.loads(capsys.readouterr().out)
+    assert code == 0, payload["gates"]
+    cand = pd.read_csv(tmp_path / "c.csv")
+    got = {m["name"]: m for m in payload["metrics"]}
+    assert got["f1_macro"]["candidate"] == pytest.approx(
+        f1_score(cand["y_true"], cand["y_pred"], average="macro"), rel=1e-12
+    )
+    assert got["log_loss"]["candidate"] == pytest.approx(
+        log_loss(
+            cand["y_true"], cand[[f"y_score_{c}" for c in classes]].to_numpy(), labels=list(classes)
+        ),
+        rel=1e-9,
+    )
+
+
+def test_a_small_slice_is_reported_but_does_not_decide_the_verdict(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import pandas as pd
+
+    base, cand = write_binary(tmp_path, n=800, shift=0.4)
+    for path in (base, cand):
+        frame = pd.read_csv(path)
+        frame.loc[:11, "segment"] = "tiny"  # 12 rows
+        frame.to_csv(path, index=False)
+    config = GATES + "slices: {columns: [segment], min_size: 50}\n"
+    assert _run(tmp_path, config, "--json", base=base, cand=cand) == 0
+    payload = json.loads(capsys.readouterr().out)
+    tiny = [g for g in payload["gates"] if g["slice"] == "segment=tiny"]
+    assert len(tiny) == 2
+    assert all("below min_size (n=12)" in g["reason"] for g in tiny)
+    assert any(g["verdict"] == "inconclusive" for g in tiny)
+    assert payload["verdict"] == "pass"

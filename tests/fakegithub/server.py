@@ -488,7 +488,7 @@ class FakeGitHub:
         label.update(
             name=name,
             id=int(hashlib.sha1(name.encode()).hexdigest()[:6], 16),
-            description=None,
+            description="",  # pull-request-simple types it as a non-null string
             default=False,
         )
         return label

@@ -17,7 +17,7 @@ from ml_ci.console import Console, json_option
     default=None,
     help="Folder to build the example in (default: a new temporary folder, kept).",
 )
-@click.option("--show", is_flag=True, help="Also print the summary of the resulting record.")
+@click.option("--show", is_flag=True, help="Also print the full markdown report.")
 @json_option
 def command(workdir: Path | None, show: bool, json_mode: bool) -> None:
     """Build the example (git + DVC, offline) and run pull and verified reproduction on it.
@@ -27,6 +27,7 @@ def command(workdir: Path | None, show: bool, json_mode: bool) -> None:
     import tempfile
 
     from ml_ci.errors import InputError
+    from ml_ci.demo import FULL_DEMO_STEPS
     from ml_ci.example import run_demo
 
     console = Console(json_mode=json_mode)
@@ -34,21 +35,20 @@ def command(workdir: Path | None, show: bool, json_mode: bool) -> None:
         workdir = Path(tempfile.mkdtemp(prefix="ml-ci-demo-"))
     elif workdir.exists() and any(workdir.iterdir()):
         raise InputError(f"--dir {workdir}: the folder is not empty; give a new or empty one")
-    context = run_demo(workdir, progress=console.progress)
+    context = run_demo(workdir, steps=FULL_DEMO_STEPS, progress=console.progress)
     lines = [f"demo in {context.workdir}"]
-    lines += [f"  {name:<8} {verdict}" for name, verdict in context.verdicts.items()]
+    lines += [f"  {name:<9} {verdict}" for name, verdict in context.verdicts.items()]
     lines.append(f"record: {context.record_path}")
+    lines.append(f"report: {context.report_path}")
     payload = {
         "workdir": str(context.workdir),
         "checkout": str(context.checkout),
         "record": str(context.record_path),
+        "report": str(context.report_path),
         "verdicts": context.verdicts,
     }
-    if show and context.record_path is not None:
-        from ml_ci.commands.record import summary, summary_text
-        from ml_ci.record import load_record
-
-        record = load_record(context.record_path)
-        lines.append(summary_text(context.record_path, record))
-        payload["summary"] = summary(record)
+    if show and context.report_path is not None:
+        markdown = context.report_path.read_text(encoding="utf-8")
+        lines += ["", markdown]
+        payload["report_markdown"] = markdown
     console.result("\n".join(lines), payload)

@@ -74,6 +74,7 @@ def compare_paired(
     timing: Timing | None = None,
     progress: Progress | None = None,
 ) -> CompareSection:
+    """Metrics with paired intervals on all rows and on each slice, then the gates."""
     say = progress or (lambda _m: None)
     alpha = config.compare.alpha
     resamples = config.compare.bootstrap.resamples
@@ -116,7 +117,10 @@ def compare_paired(
         )
         for o in outcomes
     ]
-    verdicts = {g.verdict for g in gate_results}
+    # slices below min_size are reported but never decide the verdict
+    verdicts = {
+        g.verdict for g, o in zip(gate_results, outcomes, strict=True) if not o.check.below_min
+    }
     verdict = (
         "fail" if "fail" in verdicts else "inconclusive" if "inconclusive" in verdicts else "pass"
     )

@@ -184,9 +184,16 @@ def _binary_labels(path: Path, column: str, values: Array) -> Ints:
 
 
 def _class_index(path: Path, column: str, values: Array, classes: list[str]) -> Ints:
-    text = np.asarray([_label_text(v) for v in values], dtype=object)
     lookup = {name: i for i, name in enumerate(classes)}
-    index = np.fromiter((lookup.get(v, -1) for v in text), dtype=np.int64, count=len(text))
+    try:  # label -> index once per distinct label, not once per row
+        distinct, inverse = np.unique(values, return_inverse=True)
+        index = np.array([lookup.get(_label_text(v), -1) for v in distinct], dtype=np.int64)[
+            inverse.reshape(-1)
+        ]
+    except TypeError:  # mixed types (e.g. a missing cell among strings)
+        index = np.fromiter(
+            (lookup.get(_label_text(v), -1) for v in values), dtype=np.int64, count=len(values)
+        )
     bad = int(np.count_nonzero(index < 0))
     if bad:
         raise InputError(
@@ -198,6 +205,8 @@ def _class_index(path: Path, column: str, values: Array, classes: list[str]) -> 
 
 def _label_text(value: object) -> str:
     """A label as its score-column suffix: 2.0 -> '2', True -> 'True'."""
+    if isinstance(value, np.generic):
+        value = value.item()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
