@@ -1,8 +1,9 @@
 """Regenerate docs/demo-report.md and docs/report-screenshot.png from an evaluation record.
 
-Usage: python scripts/gen_docs.py [--record ml-ci-record.json]
+Usage: python scripts/gen_docs.py [--record ml-ci-record.json | --sample]
 
-Without --record it uses a built-in demo-like record (a classifier whose ROC AUC got worse).
+By default it runs ``ml-ci demo`` (offline, in a temporary folder) and uses the demo's record;
+``--sample`` uses a built-in demo-like record (a classifier whose ROC AUC got worse).
 The screenshot is the HTML report rendered by headless Chromium (Debian package
 ``chromium``); without it only the markdown is written (exit 1).
 """
@@ -210,11 +211,31 @@ def screenshot(html: Path, png: Path) -> bool:
     return True
 
 
+def demo_record() -> EvaluationRecord:
+    """Run the real demo in a temporary folder and load the record it ends with."""
+    import json
+
+    with tempfile.TemporaryDirectory(prefix="ml-ci-docs-") as folder:
+        done = subprocess.run(
+            [sys.executable, "-m", "ml_ci", "demo", "--dir", f"{folder}/demo", "--json"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return load_record(Path(json.loads(done.stdout)["record"]))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--record", type=Path, help="Evaluation record (default: built-in sample).")
+    parser.add_argument("--record", type=Path, help="Evaluation record (default: the demo's).")
+    parser.add_argument("--sample", action="store_true", help="Use the built-in sample record.")
     args = parser.parse_args(argv)
-    record = load_record(args.record) if args.record else sample_record()
+    if args.sample:
+        record = sample_record()
+    elif args.record:
+        record = load_record(args.record)
+    else:
+        record = demo_record()
     MARKDOWN.write_text(render(record, "markdown"), encoding="utf-8")
     print(f"wrote {MARKDOWN.relative_to(ROOT)}")
     with tempfile.TemporaryDirectory() as folder:

@@ -1,0 +1,44 @@
+"""The full offline demo, step by step, on a copy of the bundled example (real git, DVC, gto)."""
+
+from __future__ import annotations
+
+import subprocess
+
+from ml_ci.demo import FULL_DEMO_STEPS, REPORT_HTML, REPORT_MARKDOWN
+from ml_ci.example import ExampleRepo, run_demo
+from ml_ci.record import load_record
+
+
+def _tags(bare: str) -> set[str]:
+    done = subprocess.run(["git", "tag", "--list"], cwd=bare, capture_output=True, text=True)
+    return set(done.stdout.split())
+
+
+def test_full_demo_reaches_release_promote_and_rollback(example_repo: ExampleRepo) -> None:
+    steps = [step for step in FULL_DEMO_STEPS if step[0] != "build"]  # the fixture built it
+    context = run_demo(example_repo.workdir, steps=steps, example=example_repo)
+    verdicts = context.verdicts
+
+    assert verdicts["repro"] == "verified"
+    assert verdicts["compare"].startswith("pass")
+    # the candidate branch plants a shift in mean_texture, and only there
+    assert verdicts["drift"] == "significant (drifted: mean_texture)"
+    assert "v0.1.0 released and promoted" in verdicts["register"]
+    assert "breast-cancer@v0.2.0" in verdicts["release"]
+    assert verdicts["promote"].startswith("v0.2.0 to production (was v0.1.0)")
+    assert verdicts["rollback"].startswith("production back to v0.1.0")
+
+    checkout = example_repo.workdir / "ci-checkout"
+    record = load_record(checkout / "ml-ci-record.json")
+    assert record.repro is not None and record.repro.verdict == "verified"
+    assert record.compare is not None and record.compare.verdict == "pass"
+    assert record.drift is not None and record.needs_human
+    assert record.governance is not None and record.governance.satisfied
+    assert record.release is not None and record.release.version == "v0.2.0"
+
+    markdown = (checkout / REPORT_MARKDOWN).read_text(encoding="utf-8")
+    assert "NEEDS HUMAN VALIDATION" in markdown and "| roc_auc |" in markdown
+    assert (checkout / REPORT_HTML).read_text(encoding="utf-8").lstrip().startswith("<!")
+    tags = _tags(str(example_repo.git_remote))
+    assert {"breast-cancer@v0.1.0", "breast-cancer@v0.2.0"} <= tags
+    assert any(tag.startswith("breast-cancer#production#") for tag in tags)
