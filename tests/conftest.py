@@ -22,7 +22,6 @@ from ml_ci.example import ExampleRepo, build_example
 GIT_IDENTITY = ("ml-ci tests", "tests@ml-ci.invalid")
 
 
-
 @pytest.fixture(autouse=True)
 def _dvc_logging_to_live_streams() -> Iterator[None]:
     """Keep in-process DVC from logging to a stream an earlier test's capture has closed.

@@ -37,7 +37,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "rollback": ("ml_ci.commands.rollback", "Re-assign the previous version of a stage."),
     "registry": ("ml_ci.commands.registry", "Show models, versions and stages from git tags."),
     "init": ("ml_ci.commands.init", "Add ml-ci to an existing git + DVC repository."),
-    "hook": ("ml_ci.commands.hook", "pre-commit hooks (config, dvc-lock, large data, determinism)."),
+    "hook": (
+        "ml_ci.commands.hook",
+        "pre-commit hooks (config, dvc-lock, large data, determinism).",
+    ),
     "record": ("ml_ci.commands.record", "Show or validate an evaluation record."),
     "demo": ("ml_ci.commands.demo", "Build the bundled example and run the pipeline on it."),
 }
@@ -110,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         click.echo("ml-ci: interrupted", err=True)
         return EXIT_INTERNAL
-    except Exception as error:  # noqa: BLE001 - the one place that maps the unexpected to exit 3
+    except Exception as error:
         if debug:
             traceback.print_exc()
         click.echo(

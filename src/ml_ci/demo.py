@@ -116,9 +116,11 @@ def _gto_stages(shown: Any) -> dict[str, str]:
 
 def _step_register(context: DemoContext) -> str:
     """Main's model becomes v0.1.0 in production (it is compared with itself: no predecessor)."""
-    assert context.example is not None
+    if context.example is None:
+        raise RuntimeError("the demo's build step must run first")
     main = context.example.workdir / "main-checkout"
-    gitutil.git(["clone", "-q", "-b", BASE_BRANCH, str(context.example.git_remote), str(main)], context.workdir)
+    origin = str(context.example.git_remote)
+    gitutil.git(["clone", "-q", "-b", BASE_BRANCH, origin, str(main)], context.workdir)
     ml_ci(["pull"], main)
     ml_ci(["repro", "--record", "ml-ci-record.json"], main)
     ml_ci(["compare", "--baseline", "predictions.csv", "--output", "ml-ci-record.json"], main)
@@ -133,12 +135,14 @@ def _step_register(context: DemoContext) -> str:
 def _step_release(context: DemoContext) -> str:
     """alice approves, the candidate merges into main, and the merge is released to canary."""
     root = context.require_checkout()
-    git = lambda args: gitutil.git(args, root)  # noqa: E731 - a local shorthand
-    git(["fetch", "-q", "--tags", "origin"])
-    git(["checkout", "-q", BASE_BRANCH])
-    git(["merge", "-q", "--ff-only", f"origin/{BASE_BRANCH}"])
-    git(["merge", "-q", "--no-ff", "-m", f"Merge branch '{CANDIDATE_BRANCH}'", CANDIDATE_BRANCH])
-    git(["push", "-q", "origin", BASE_BRANCH])
+    for args in (
+        ["fetch", "-q", "--tags", "origin"],
+        ["checkout", "-q", BASE_BRANCH],
+        ["merge", "-q", "--ff-only", f"origin/{BASE_BRANCH}"],
+        ["merge", "-q", "--no-ff", "-m", f"Merge branch '{CANDIDATE_BRANCH}'", CANDIDATE_BRANCH],
+        ["push", "-q", "origin", BASE_BRANCH],
+    ):
+        gitutil.git(args, root)
     code, result = _json(
         ["release", "--offline", "--approved-by", APPROVER, "--record", "ml-ci-record.json"],
         root,

@@ -48,14 +48,19 @@ def rev_parse(root: Path, ref: str) -> str:
         text=True,
     )
     if done.returncode != 0:
-        raise InputError(f"git ref {ref!r} not found in {root}; fetch it (git fetch) or fix the name")
+        raise InputError(
+            f"git ref {ref!r} not found in {root}; fetch it (git fetch) or fix the name"
+        )
     return done.stdout.strip()
 
 
 def head_sha(root: Path) -> str | None:
     """HEAD's SHA, or None in a repository without commits."""
     done = subprocess.run(
-        ["git", "rev-parse", "--verify", "--quiet", "HEAD"], cwd=root, capture_output=True, text=True
+        ["git", "rev-parse", "--verify", "--quiet", "HEAD"],
+        cwd=root,
+        capture_output=True,
+        text=True,
     )
     return done.stdout.strip() or None
 

@@ -26,8 +26,8 @@ def command(workdir: Path | None, show: bool, json_mode: bool) -> None:
     """
     import tempfile
 
-    from ml_ci.errors import InputError
     from ml_ci.demo import FULL_DEMO_STEPS
+    from ml_ci.errors import InputError
     from ml_ci.example import run_demo
 
     console = Console(json_mode=json_mode)

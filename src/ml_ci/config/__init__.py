@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from ml_ci.config.base import Section
 from ml_ci.config.compare import CompareConfig, Gate, LatencyConfig, SlicesConfig
@@ -34,7 +34,14 @@ CONFIG_FILE = "ml-ci.yaml"
 # Metrics by task: the names gates may use. Latency metrics are valid for every task.
 TASK_METRICS: dict[str, tuple[str, ...]] = {
     "binary": (
-        "accuracy", "precision", "recall", "f1", "roc_auc", "average_precision", "log_loss", "brier",
+        "accuracy",
+        "precision",
+        "recall",
+        "f1",
+        "roc_auc",
+        "average_precision",
+        "log_loss",
+        "brier",
     ),
     "multiclass": ("accuracy", "f1_macro", "f1_weighted", "log_loss"),
     "regression": ("mae", "rmse", "r2"),
@@ -47,22 +54,22 @@ class Config(Section):
 
     version: int = Field(1, ge=1, le=1, description="Config format version.")
     task: Task = Field("binary", description="binary | multiclass | regression")
-    model: ModelConfig = Field(default_factory=ModelConfig)  # type: ignore[arg-type]
-    data: DataConfig = Field(default_factory=DataConfig)  # type: ignore[arg-type]
-    predictions: PredictionsConfig = Field(default_factory=PredictionsConfig)  # type: ignore[arg-type]
-    repro: ReproConfig = Field(default_factory=ReproConfig)  # type: ignore[arg-type]
-    baseline: BaselineConfig = Field(default_factory=BaselineConfig)  # type: ignore[arg-type]
-    predict: PredictConfig = Field(default_factory=PredictConfig)  # type: ignore[arg-type]
-    compare: CompareConfig = Field(default_factory=CompareConfig)  # type: ignore[arg-type]
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    data: DataConfig = Field(default_factory=DataConfig)
+    predictions: PredictionsConfig = Field(default_factory=PredictionsConfig)
+    repro: ReproConfig = Field(default_factory=ReproConfig)
+    baseline: BaselineConfig = Field(default_factory=BaselineConfig)
+    predict: PredictConfig = Field(default_factory=PredictConfig)
+    compare: CompareConfig = Field(default_factory=CompareConfig)
     gates: list[Gate] = Field(
         default_factory=list, description="Gates; default: roc_auc/accuracy/r2 non-inferior."
     )
-    slices: SlicesConfig = Field(default_factory=SlicesConfig)  # type: ignore[arg-type]
-    latency: LatencyConfig = Field(default_factory=LatencyConfig)  # type: ignore[arg-type]
-    drift: DriftConfig = Field(default_factory=DriftConfig)  # type: ignore[arg-type]
-    report: ReportConfig = Field(default_factory=ReportConfig)  # type: ignore[arg-type]
-    governance: GovernanceConfig = Field(default_factory=GovernanceConfig)  # type: ignore[arg-type]
-    release: ReleaseConfig = Field(default_factory=ReleaseConfig)  # type: ignore[arg-type]
+    slices: SlicesConfig = Field(default_factory=SlicesConfig)
+    latency: LatencyConfig = Field(default_factory=LatencyConfig)
+    drift: DriftConfig = Field(default_factory=DriftConfig)
+    report: ReportConfig = Field(default_factory=ReportConfig)
+    governance: GovernanceConfig = Field(default_factory=GovernanceConfig)
+    release: ReleaseConfig = Field(default_factory=ReleaseConfig)
 
     @model_validator(mode="after")
     def _gate_metrics_fit_task(self) -> Config:
@@ -131,7 +138,7 @@ def validate_config(data: dict[str, Any], *, source: str = CONFIG_FILE) -> Confi
         raise ConfigError(f"{source}: {describe_validation_error(error, Config)}") from None
 
 
-def describe_validation_error(error: ValidationError, model: type[Section]) -> str:
+def describe_validation_error(error: ValidationError, model: type[BaseModel]) -> str:
     """One line for the first problem: the key path, what is wrong, and what is allowed."""
     problems = error.errors(include_url=False)
     first = problems[0]
@@ -164,7 +171,7 @@ def _format_location(location: list[Any]) -> str:
     return text
 
 
-def _allowed_keys(model: type[Section], location: list[Any]) -> list[str]:
+def _allowed_keys(model: type[BaseModel], location: list[Any]) -> list[str]:
     """Field names of the sub-model at ``location`` (list indexes skipped)."""
     current: Any = model
     for part in location:
@@ -181,7 +188,7 @@ def _section_type(annotation: Any) -> Any:
     """The Section class inside ``X``, ``X | None`` or ``list[X]``."""
     from typing import get_args
 
-    if isinstance(annotation, type) and issubclass(annotation, Section):
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
     for arg in get_args(annotation):
         found = _section_type(arg)

@@ -33,7 +33,7 @@ from ml_ci.record.pipeline import (
 from ml_ci.record.release import ReleaseSection
 
 RECORD_FILE = "ml-ci-record.json"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 
 
 def _now() -> str:
@@ -49,7 +49,7 @@ class EvaluationRecord(RecordModel):
     updated_at: str = Field(default_factory=_now)
     model: str | None = Field(None, description="Model name from the config.")
     artifact: LineageEntry | None = Field(None, description="The evaluated model artifact.")
-    repo: RepoInfo = Field(default_factory=RepoInfo)  # type: ignore[arg-type]
+    repo: RepoInfo = Field(default_factory=RepoInfo)
     lineage: Lineage | None = None
     repro: ReproSection | None = None
     compare: CompareSection | None = None
