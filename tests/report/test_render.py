@@ -204,3 +204,14 @@ def test_inconclusive_status_follows_the_config(setting: str | None, state: str)
     verdict = overall_verdict(record)
     assert (verdict.label, verdict.state) == ("inconclusive", state)
     assert verdict.reason.startswith("3 of 7 gates inconclusive: roc_auc, roc_auc [region=r1]")
+
+
+def test_significant_drift_stays_pending_until_an_approver_signs_off() -> None:
+    record = with_governance(demo_record(verdict="needs human"))
+    assert overall_verdict(record).label == "needs human validation"  # not satisfied yet
+    assert record.governance is not None
+    record.governance.satisfied = True
+    record.governance.approved_by = ["alice", "bob"]
+    verdict = overall_verdict(record)
+    assert (verdict.label, verdict.state) == ("pass", "success")
+    assert verdict.reason.endswith("signed off by alice, bob")

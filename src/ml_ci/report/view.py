@@ -84,13 +84,18 @@ def overall_verdict(record: EvaluationRecord) -> Verdict:
             return Verdict("inconclusive", reason, "success" if lenient else "failure")
     if record.needs_human and record.drift is not None:
         drifted = [c.column for c in record.drift.columns if c.drifted]
-        return Verdict(
-            "needs human validation",
+        reason = (
             f"significant data drift in {len(drifted)} of {len(record.drift.columns)} columns "
             f"({record.drift.share_drifted:.0%}): {', '.join(drifted[:3])}"
-            + (" ..." if len(drifted) > 3 else ""),
-            "pending",
+            + (" ..." if len(drifted) > 3 else "")
         )
+        signed = record.governance
+        if signed is not None and signed.satisfied and signed.approved_by:
+            # a person has validated the drift at this head: the check may go green
+            return Verdict(
+                "pass", f"{reason}; signed off by {', '.join(signed.approved_by)}", "success"
+            )
+        return Verdict("needs human validation", reason, "pending")
     if compare is not None:
         return Verdict("pass", f"all {len(compare.gates)} gates passed", "success")
     return Verdict("inconclusive", "no comparison in the record yet (run ml-ci compare)", "pending")
