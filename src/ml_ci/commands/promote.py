@@ -32,12 +32,42 @@ def command(
 ) -> None:
     """Write {model}#{stage}#{n} at the version's commit and push it (the latest assignment
     wins, as in GTO). With release.promote_requires_approval, governance is checked first."""
+    assign(
+        "promote",
+        config_path=config_path,
+        model=model,
+        stage=stage,
+        version=version,
+        remote=remote,
+        push=push,
+        approved_by=approved_by,
+        offline=offline,
+        repo=repo,
+        json_mode=json_mode,
+    )
+
+
+def assign(
+    action: str,
+    *,
+    config_path: Path | None,
+    model: str | None,
+    stage: str,
+    version: str | None,
+    remote: str,
+    push: bool,
+    approved_by: tuple[str, ...],
+    offline: bool,
+    repo: str | None,
+    json_mode: bool,
+) -> None:
+    """Shared by ``promote`` and ``rollback``: build the settings, run ``action``, print."""
     from ml_ci.commands.release import assign_client
-    from ml_ci.release.promote import AssignSettings, promote
+    from ml_ci.release import promote as engine
 
     console = Console(json_mode=json_mode)
     config, root = load(config_path)
-    settings = AssignSettings(
+    settings = engine.AssignSettings(
         root=root,
         config=config,
         model=model or config.model.name,
@@ -49,7 +79,8 @@ def command(
         repo=repo,
         approved_by=approved_by,
     )
-    result = promote(settings, assign_client(config, settings.offline), console.progress)
+    run = engine.promote if action == "promote" else engine.rollback
+    result = run(settings, assign_client(config, settings.offline), console.progress)
     console.result(describe(result.to_json()), result.to_json())
 
 

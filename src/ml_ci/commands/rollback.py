@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 
 from ml_ci.commands._common import config_option
-from ml_ci.commands.release import load, tag_options
-from ml_ci.console import Console, json_option
+from ml_ci.commands.release import tag_options
+from ml_ci.console import json_option
 
 
 @click.command("rollback")
@@ -30,22 +30,18 @@ def command(
 ) -> None:
     """Assign the stage's previous version again with a new {model}#{stage}#{n} tag (tags are
     never deleted or moved)."""
-    from ml_ci.commands.promote import describe
-    from ml_ci.commands.release import assign_client
-    from ml_ci.release.promote import AssignSettings, rollback
+    from ml_ci.commands.promote import assign
 
-    console = Console(json_mode=json_mode)
-    config, root = load(config_path)
-    settings = AssignSettings(
-        root=root,
-        config=config,
-        model=model or config.model.name,
+    assign(
+        "rollback",
+        config_path=config_path,
+        model=model,
         stage=stage,
+        version=None,
         remote=remote,
         push=push,
-        offline=offline or not repo,
-        repo=repo,
         approved_by=approved_by,
+        offline=offline,
+        repo=repo,
+        json_mode=json_mode,
     )
-    result = rollback(settings, assign_client(config, settings.offline), console.progress)
-    console.result(describe(result.to_json()), result.to_json())
