@@ -41,18 +41,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ml_ci.config import TASK_METRICS
+
 ML_CI = Path(sys.executable).with_name("ml-ci")
 RESAMPLES = 2000
-METRICS = [
-    "accuracy",
-    "precision",
-    "recall",
-    "f1",
-    "roc_auc",
-    "average_precision",
-    "log_loss",
-    "brier",
-]
+METRICS = list(TASK_METRICS["binary"])
 TARGET_SECONDS, TARGET_GIB, TARGET_SPEEDUP = 3.0, 1.0, 20.0
 EPS = float(np.finfo(np.float64).eps)
 

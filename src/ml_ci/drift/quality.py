@@ -9,6 +9,7 @@ Checks that find nothing are recorded once as a ``pass`` row with ``column: null
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Literal
 
 from ml_ci.record.drift import QualityFinding
 
@@ -28,40 +29,23 @@ def schema(
     """Columns missing from the current table (fail), extra columns (warn) and compatible dtype
     changes such as int64 -> float64 (warn). ``reference``/``current`` map column -> dtype name.
     Incompatible dtypes (numeric vs text) are input errors, raised by the engine."""
-    findings = [
-        QualityFinding(
-            check="schema",
-            column=name,
-            rows=current_rows,
-            verdict="fail",
-            detail="column missing from the current table",
+
+    def finding(name: str, verdict: Literal["warn", "fail"], detail: str) -> QualityFinding:
+        return QualityFinding(
+            check="schema", column=name, rows=current_rows, verdict=verdict, detail=detail
         )
-        for name in reference
-        if name not in current
-    ]
-    findings += [
-        QualityFinding(
-            check="schema",
-            column=name,
-            rows=current_rows,
-            verdict="warn",
-            detail="column not in the reference table",
-        )
-        for name in current
-        if name not in reference
-    ]
-    findings += [
-        QualityFinding(
-            check="schema",
-            column=name,
-            rows=current_rows,
-            verdict="warn",
-            detail=f"dtype {reference[name]} in the reference, {current[name]} now",
-        )
-        for name in reference
-        if name in current and reference[name] != current[name]
-    ]
-    return findings
+
+    missing = [name for name in reference if name not in current]
+    extra = [name for name in current if name not in reference]
+    changed = [n for n in reference if n in current and reference[n] != current[n]]
+    return (
+        [finding(n, "fail", "column missing from the current table") for n in missing]
+        + [finding(n, "warn", "column not in the reference table") for n in extra]
+        + [
+            finding(n, "warn", f"dtype {reference[n]} in the reference, {current[n]} now")
+            for n in changed
+        ]
+    )
 
 
 def missing_values(column: str, missing: int, rows: int, max_share: float) -> QualityFinding | None:
