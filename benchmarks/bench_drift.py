@@ -24,6 +24,8 @@ import sys
 import time
 from pathlib import Path
 
+from ml_ci.cpu import NUMPY_SWITCH, has_slow_avx512_sort
+
 HERE = Path(__file__).resolve().parent
 WORK = HERE / ".work"
 ROOT = HERE.parent
@@ -93,13 +95,15 @@ def make_data(rows: int, seed: int = 7) -> tuple[Path, Path]:
     return reference_path, current_path
 
 
-def run_measured(argv: list[str], name: str) -> tuple[float, float, float, str]:
+def run_measured(
+    argv: list[str], name: str, env: dict[str, str] | None = None
+) -> tuple[float, float, float, str]:
     """Wall seconds, CPU seconds (user + system), peak RSS in GiB of that child alone
     (os.wait4) and its stdout."""
     out_path, err_path = WORK / f"{name}.out", WORK / f"{name}.err"
     with out_path.open("w") as out, err_path.open("w") as err:
         start = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=out, stderr=err)
+        proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
@@ -149,6 +153,14 @@ def main() -> int:
         f"(target <= {TARGET_RSS_GIB} GiB)"
     )
     print(f"  flagged {sorted(flagged)}; planted {sorted(PLANTED)}; verdict {section['verdict']}")
+    if has_slow_avx512_sort(Path("/proc/cpuinfo").read_text(errors="replace")):
+        # ml-ci steers numpy to its AVX2 sort here (ml_ci.cpu); show what that is worth
+        plain = {**os.environ, NUMPY_SWITCH: ""}
+        avx512_wall, avx512_cpu, _, _ = run_measured(argv, "ml-ci-avx512", env=plain)
+        print(
+            f"  Zen 4 CPU: numpy's AVX-512 sort is switched off; with it on, one run takes "
+            f"{avx512_wall:.2f} s wall, {avx512_cpu:.2f} s CPU"
+        )
     ok = wall <= TARGET_SECONDS and rss <= TARGET_RSS_GIB and flagged == PLANTED
     if not args.skip_evidently:
         python = ensure_evidently()

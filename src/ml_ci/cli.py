@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from ml_ci import __version__
+from ml_ci.cpu import prefer_fast_sort
 from ml_ci.errors import EXIT_INTERNAL, EXIT_USAGE, MlCiError
 
 # name -> (module, short help). The module defines a click command called ``command``.
@@ -95,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI and return the exit code (never a traceback for user errors)."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = _debug_requested(args)
+    prefer_fast_sort(os.environ)  # before numpy is imported (see ml_ci.cpu)
     try:
         result: Any = cli.main(args=args, prog_name="ml-ci", standalone_mode=False)
     except click.exceptions.Exit as stop:

@@ -125,6 +125,17 @@ def test_jensen_shannon_matches_scipy_and_is_bounded() -> None:
     assert methods.jensen_shannon(ref, ref * 3) == pytest.approx(0.0, abs=1e-7)
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_jensen_shannon_matches_scipy_with_empty_categories(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    ref, cur = rng.integers(0, 1000, 12), rng.integers(0, 1000, 12)
+    ref[rng.choice(12, 3, replace=False)] = 0  # categories unseen in the reference
+    cur[rng.choice(12, 2, replace=False)] = 0  # and categories gone from the current data
+    assert methods.jensen_shannon(ref, cur) == pytest.approx(
+        jensenshannon(ref, cur, base=2), rel=1e-12
+    )
+
+
 @pytest.mark.parametrize(("k1", "n1", "k2", "n2"), [(300, 1000, 350, 1200), (12, 90, 30, 100)])
 def test_proportion_z_test_matches_statsmodels(k1: int, n1: int, k2: int, n2: int) -> None:
     z, p_value = methods.proportion_z_test(k1, n1, k2, n2)

@@ -43,19 +43,18 @@ class MergedEcdf:
 def merged_ecdf(ref_sorted: FloatArray, cur_sorted: FloatArray) -> MergedEcdf:
     """Merge two sorted samples and track both CDFs along the merge.
 
-    Each current value goes after the reference values <= it (one binary search per value,
-    fast because the needles are sorted), so ties put the reference first, as a stable sort
-    of the concatenation would; the CDF gap follows from running counts.
+    A stable argsort of the concatenation merges the two runs (timsort finds them and merges in
+    linear time) and keeps the reference first among ties; the CDF gap follows from running
+    counts of reference elements.
     """
     n, m = len(ref_sorted), len(cur_sorted)
-    cur_positions = np.searchsorted(ref_sorted, cur_sorted, side="right") + np.arange(m)
-    from_ref = np.ones(n + m, dtype=bool)
-    from_ref[cur_positions] = False
-    values = np.empty(n + m, dtype=np.float64)
-    values[cur_positions] = cur_sorted
-    values[from_ref] = ref_sorted
+    both = np.concatenate([ref_sorted, cur_sorted])
+    order = np.argsort(both, kind="stable")
+    from_ref = order < n
+    values = both[order]
+    del both, order
     # F_r - F_c after k elements, i of them from the reference: i/n - (k - i)/m
-    gap = np.cumsum(from_ref, dtype=np.float64)
+    gap = np.cumsum(from_ref, dtype=np.int64).astype(np.float64)
     gap *= 1 / n + 1 / m
     gap -= np.arange(1, n + m + 1, dtype=np.float64) * (1 / m)
     last = np.empty(n + m, dtype=bool)
@@ -174,11 +173,19 @@ def chi_square(ref_counts: CountArray, cur_counts: CountArray) -> tuple[float, f
 
 def jensen_shannon(ref_counts: CountArray, cur_counts: CountArray) -> float:
     """Jensen-Shannon distance (base 2, in [0, 1]) between the category distributions:
-    sqrt((KL(r‖M) + KL(c‖M)) / 2) with M = (r + c) / 2, computed by
-    ``scipy.spatial.distance.jensenshannon``."""
-    from scipy.spatial.distance import jensenshannon
+    sqrt((KL(r‖M) + KL(c‖M)) / 2 / ln 2) with M = (r + c) / 2 and 0·ln 0 = 0; equal to
+    ``scipy.spatial.distance.jensenshannon(r, c, base=2)`` (a test), without importing
+    scipy.spatial (0.4 s)."""
+    r = ref_counts / ref_counts.sum()
+    c = cur_counts / cur_counts.sum()
+    mixture = (r + c) / 2
 
-    return float(jensenshannon(ref_counts, cur_counts, base=2))
+    def kl_to_mixture(p: FloatArray) -> float:
+        present = p > 0  # where p > 0 the mixture is > 0 too
+        return float(np.sum(p[present] * np.log(p[present] / mixture[present])))
+
+    divergence = (kl_to_mixture(r) + kl_to_mixture(c)) / 2 / math.log(2)
+    return math.sqrt(max(divergence, 0.0))  # rounding can leave -1e-17 for equal inputs
 
 
 def proportion_z_test(
