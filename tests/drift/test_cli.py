@@ -69,6 +69,8 @@ def test_retrain_warns_and_fail_on_controls_the_exit(tables, tmp_path, capsys) -
     run = run_cli(base, capsys)
     assert run.code == 0
     assert "warning: drift verdict retrain" in run.err
+    written = load_record(tmp_path / "ml-ci-record.json")  # the default record, as compare's
+    assert written.drift is not None and written.drift.verdict == "retrain"
     assert run_cli([*base, "--fail-on", "retrain"], capsys).code == 1
     current["score"] = current["score"] + 1.0
     write(current, tmp_path / "cur.parquet")

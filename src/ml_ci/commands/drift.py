@@ -29,7 +29,8 @@ _RANK = {"pass": 0, "retrain": 1, "significant": 2, "never": 3}
     "--record",
     "output",
     type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
+    default=Path("ml-ci-record.json"),
+    show_default=True,
     help="Evaluation record to write the drift section into (created if missing).",
 )
 @click.option(
@@ -44,7 +45,7 @@ def command(
     reference: str | None,
     current: str | None,
     config_path: Path | None,
-    output: Path | None,
+    output: Path,
     fail_on: str,
     json_mode: bool,
 ) -> None:
@@ -69,12 +70,11 @@ def command(
             reference=reference, current=current, config=config, progress=console.progress
         )
     )
-    if output is not None:
-        from ml_ci.record import load_record, save_record
+    from ml_ci.record import load_record, save_record
 
-        record = load_record(output, missing_ok=True)
-        record.drift = section
-        save_record(output, record)
+    record = load_record(output, missing_ok=True)
+    record.drift = section
+    save_record(output, record)
     console.result(render_text(section), section.model_dump(mode="json"))
     if _RANK[section.verdict] >= _RANK[fail_on]:
         raise GateFailed(f"drift verdict {section.verdict} ({_why(section)})")
