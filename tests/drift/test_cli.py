@@ -83,12 +83,15 @@ def test_config_file_supplies_tables_and_settings(tables, tmp_path, capsys) -> N
     write(reference, tmp_path / "ref.csv")
     write(current, tmp_path / "cur.csv")
     (tmp_path / "ml-ci.yaml").write_text(
+        "model: {name: churn}\n"
         "drift:\n  reference: ref.csv\n  current: cur.csv\n  exclude: [city]\n  id_column: id\n",
         encoding="utf-8",
     )
     run = run_cli(["drift", "--json"], capsys)
     assert run.code == 0, run.err
     assert [c["column"] for c in run.json()["columns"]] == ["income", "age", "score", "churned"]
+    # a new record is named after the model: ml-ci watch keeps one issue per model
+    assert load_record(tmp_path / "ml-ci-record.json").model == "churn"
 
 
 @pytest.mark.parametrize(

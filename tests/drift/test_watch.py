@@ -117,6 +117,19 @@ def test_significant_opens_one_issue_then_updates_it(gh: FakeGitHub) -> None:
     assert len(pages) >= 3  # one for the first run, two pages for the second
 
 
+def test_labels_are_set_when_the_issue_is_opened_and_kept_on_update(gh: FakeGitHub) -> None:
+    settings = WatchSettings(REPO, model="churn", labels=("drift", "needs-review"))
+    first = run_watch(section("significant"), settings, _client(gh))
+    # a person labels it meanwhile
+    labelled = f"/repos/{REPO}/issues/{first.issue_number}/labels"
+    _client(gh).request("POST", labelled, json={"labels": ["triaged"]})
+    run_watch(section("significant"), settings, _client(gh))
+    (ours,) = [i for i in gh.issues(REPO) if i["number"] == first.issue_number]
+    assert [label["name"] for label in ours["labels"]] == ["drift", "needs-review", "triaged"]
+    patches = [r for r in gh.requests if r.method == "PATCH"]
+    assert len(patches) == 1 and "labels" not in patches[0].body
+
+
 def test_another_models_issue_is_not_reused(gh: FakeGitHub) -> None:
     gh.add_issue(REPO, "drift", user="bob", body=MARKER.format(model="other") + "\nold")
     result = run_watch(section("significant"), WatchSettings(REPO, model="churn"), _client(gh))

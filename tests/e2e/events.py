@@ -86,6 +86,13 @@ def push(after: str, before: str) -> dict[str, Any]:
     return payload
 
 
+def schedule(cron: str) -> dict[str, Any]:
+    """A ``schedule`` event: GitHub sends the cron line and the repository (no example payload
+    exists for it; the repository is push.json's)."""
+    repository = _repository(_load("push.json"))
+    return {"schedule": cron, "repository": repository}
+
+
 def write(payload: dict[str, Any], path: Path) -> Path:
     path.write_text(json.dumps(payload), encoding="utf-8")
     return path

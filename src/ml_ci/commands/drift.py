@@ -12,7 +12,7 @@ from ml_ci.console import Console, json_option
 from ml_ci.errors import ConfigError, GateFailed, UsageError
 
 if TYPE_CHECKING:
-    from ml_ci.config.drift import DriftConfig
+    from ml_ci.config import Config
     from ml_ci.record.drift import DriftSection
 
 # --fail-on LEVEL: the lowest dataset verdict that makes the command exit 1.
@@ -55,10 +55,12 @@ def command(
     Exit 0 for pass and retrain (with a warning), 1 for significant (see --fail-on), 2 for
     bad input.
     """
+    from ml_ci.config.drift import DriftConfig
     from ml_ci.drift.engine import DriftSettings, execute
 
     console = Console(json_mode=json_mode)
-    config = _drift_config(config_path)
+    project = _load_config(config_path)
+    config = project.drift if project is not None else DriftConfig()
     reference = reference or config.reference
     current = current or config.current
     if not reference or not current:
@@ -74,6 +76,8 @@ def command(
 
     record = load_record(output, missing_ok=True)
     record.drift = section
+    if record.model is None and project is not None:  # watch names its issue by the model
+        record.model = project.model.name
     save_record(output, record)
     console.result(render_text(section), section.model_dump(mode="json"))
     if _RANK[section.verdict] >= _RANK[fail_on]:
@@ -82,17 +86,16 @@ def command(
         console.warn(f"drift verdict retrain ({_why(section)}); ml-ci watch would retrain")
 
 
-def _drift_config(config_path: Path | None) -> DriftConfig:
-    """The drift section of ml-ci.yaml; defaults when no ml-ci.yaml is found (and none given)."""
+def _load_config(config_path: Path | None) -> Config | None:
+    """ml-ci.yaml (given, or found from here up); None when there is none (defaults apply)."""
     from ml_ci.config import find_config, load_config
-    from ml_ci.config.drift import DriftConfig
 
     if config_path is None:
         try:
             config_path = find_config(Path.cwd())
         except ConfigError:
-            return DriftConfig()
-    return load_config(config_path).drift
+            return None
+    return load_config(config_path)
 
 
 def _why(section: DriftSection) -> str:

@@ -33,6 +33,12 @@ from ml_ci.console import Console, json_option
     default=None,
     help="OWNER/NAME (default: $GITHUB_REPOSITORY).",
 )
+@click.option(
+    "--label",
+    "labels",
+    multiple=True,
+    help="Label for the drift issue when it is opened (repeatable).",
+)
 @click.option("--dry-run", is_flag=True, help="Say what would be done; call no API.")
 @json_option
 def command(
@@ -40,6 +46,7 @@ def command(
     workflow: str,
     ref: str,
     repository: str | None,
+    labels: tuple[str, ...],
     dry_run: bool,
     json_mode: bool,
 ) -> None:
@@ -59,6 +66,7 @@ def command(
         ref=ref,
         model=record.model,
         dry_run=dry_run,
+        labels=labels,
     )
     client = None
     if not dry_run and record.drift is not None and record.drift.verdict != "pass":

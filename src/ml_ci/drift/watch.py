@@ -47,6 +47,7 @@ class WatchSettings:
     ref: str = "main"
     model: str | None = None
     dry_run: bool = False
+    labels: tuple[str, ...] = ()  # set when the issue is opened (GitHub creates missing ones)
 
 
 @dataclass
@@ -194,20 +195,22 @@ def _open_or_update_issue(
 
     repository = settings.repository
     marker = MARKER.format(model=settings.model or "-")
-    payload = {
+    payload: dict[str, Any] = {
         "title": issue_title(settings.model),
         "body": issue_body(section, settings.model, run_url),
     }
+    # labels only on creation: an update keeps whatever labels people gave the issue since
+    opening = {**payload, "labels": list(settings.labels)} if settings.labels else payload
     issue = find_issue(client, str(repository), marker)
     if issue is None:
         try:
-            issue = client.request("POST", f"/repos/{repository}/issues", json=payload).json()
+            issue = client.request("POST", f"/repos/{repository}/issues", json=opening).json()
             result.issue_created = True
         except WriteUnconfirmed:
             # the answer was lost: GitHub may have created it; look before creating again
             issue = find_issue(client, str(repository), marker)
             if issue is None:
-                issue = client.request("POST", f"/repos/{repository}/issues", json=payload).json()
+                issue = client.request("POST", f"/repos/{repository}/issues", json=opening).json()
             result.issue_created = True
     else:
         issue = client.request(
