@@ -19,6 +19,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from ml_ci.example import ExampleRepo
+from tests.fakegithub.server import FakeGitHub
+from tests.pack.snapshot import snapshot_project
+
 STAND_INS = Path(__file__).resolve().parent / "stand-ins"
 PINNED = {
     "actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8": "checkout",
@@ -71,3 +75,35 @@ class Act:
             count = len(list(self.log_dir.iterdir()))
             (self.log_dir / f"{count:02d}-{event}.log").write_text(done.stdout + done.stderr)
         return done
+
+
+def act_for_example(example: ExampleRepo, gh: FakeGitHub, work: Path, repository: str) -> Act:
+    """An :class:`Act` on the example repository, with what CI's machine would provide (not
+    project files): the repository's GitHub name as a remote, the DVC remote's location for
+    act's copy of the working tree (config.local, the per-machine config), and the job's
+    token known to the fake GitHub as ``github-actions[bot]``."""
+    repo = example.root
+    subprocess.run(
+        ["git", "remote", "add", GITHUB_REMOTE, f"https://github.com/{repository}.git"],
+        cwd=repo, check=True, capture_output=True,
+    )  # fmt: skip
+    subprocess.run(
+        [sys.executable, "-m", "dvc", "remote", "modify", "--local", "local", "url",
+         str(example.dvc_remote)],
+        cwd=repo, check=True, capture_output=True,
+    )  # fmt: skip
+    act = Act(
+        repo=repo,
+        ml_ci=snapshot_project(work / "ml-ci"),
+        api_url=gh.url,
+        artifacts=work / "artifacts",
+        log_dir=work / "act-logs",
+    )
+    gh.add_token(act.token, "github-actions[bot]", app=True)
+    gh.add_repo(repository)
+    return act
+
+
+def tail(done: subprocess.CompletedProcess[str]) -> str:
+    """The end of a run's output, for assertion messages."""
+    return (done.stdout + done.stderr)[-6000:]

@@ -23,20 +23,12 @@ import pytest
 from ml_ci.drift.watch import MARKER
 from ml_ci.example import ExampleRepo
 from tests.e2e import events
-from tests.e2e.runner import GITHUB_REMOTE, Act
+from tests.e2e.runner import act_for_example, tail
 from tests.fakegithub.server import FakeGitHub
-from tests.pack.snapshot import commit_all, snapshot_project
+from tests.pack.snapshot import commit_all
 
 REPO = events.REPO
 WORKFLOW = ".github/workflows/drift-watch.yml"
-
-
-def _git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True)
-
-
-def _tail(done: subprocess.CompletedProcess[str]) -> str:
-    return (done.stdout + done.stderr)[-6000:]
 
 
 @pytest.mark.slow
@@ -61,29 +53,14 @@ def test_drift_watch_under_act(
     assert edited != template
     workflow.write_text(edited, encoding="utf-8")
     commit_all(repo, "Add ml-ci and its drift watch")
-    _git(repo, "remote", "add", GITHUB_REMOTE, f"https://github.com/{REPO}.git")
-    subprocess.run(
-        [sys.executable, "-m", "dvc", "remote", "modify", "--local", "local", "url",
-         str(example_repo.dvc_remote)],
-        cwd=repo, check=True, capture_output=True,
-    )  # fmt: skip
-
     gh = fake_github
-    gh.add_token("ghs_e2e", "github-actions[bot]", app=True)
-    gh.add_repo(REPO)
-    act = Act(
-        repo=repo,
-        ml_ci=snapshot_project(tmp_path / "ml-ci"),
-        api_url=gh.url,
-        artifacts=tmp_path / "artifacts",
-        log_dir=tmp_path / "act-logs",
-    )
+    act = act_for_example(example_repo, gh, tmp_path, REPO)
     payload = events.write(events.schedule("17 5 * * *"), tmp_path / "schedule.json")
     marker = MARKER.format(model="breast-cancer")
 
     # --- 1. significant drift: one issue for a human, labelled; nothing retrains
     first = act.run("schedule", "drift-watch.yml", payload)
-    assert first.returncode == 0, _tail(first)
+    assert first.returncode == 0, tail(first)
     (issue,) = gh.issues(REPO)
     assert marker in issue["body"] and "`mean_texture`" in issue["body"], issue["body"]
     assert [label["name"] for label in issue["labels"]] == ["drift"]
@@ -91,7 +68,7 @@ def test_drift_watch_under_act(
 
     # --- 2. the next day: the same issue is updated, not duplicated
     second = act.run("schedule", "drift-watch.yml", payload)
-    assert second.returncode == 0, _tail(second)
+    assert second.returncode == 0, tail(second)
     assert [i["number"] for i in gh.issues(REPO)] == [issue["number"]]
     writes = [(r.method, r.path) for r in gh.requests if r.method in ("POST", "PATCH")]
     assert writes == [
@@ -108,6 +85,6 @@ def test_drift_watch_under_act(
     )
     commit_all(repo, "Only retrain on this drift")
     third = act.run("schedule", "drift-watch.yml", payload)
-    assert third.returncode == 0, _tail(third)
+    assert third.returncode == 0, tail(third)
     assert [(d["workflow"], d["ref"]) for d in gh.dispatches(REPO)] == [("retrain.yml", "main")]
     assert len(gh.issues(REPO)) == 1

@@ -24,9 +24,9 @@ import yaml
 
 from ml_ci.example import ExampleRepo
 from tests.e2e import events
-from tests.e2e.runner import GITHUB_REMOTE, Act
+from tests.e2e.runner import act_for_example, tail
 from tests.fakegithub.server import FakeGitHub
-from tests.pack.snapshot import commit_all, snapshot_project
+from tests.pack.snapshot import commit_all
 
 REPO = events.REPO
 PR = 7
@@ -36,10 +36,6 @@ def _git(repo: Path, *args: str) -> str:
     return subprocess.run(
         ["git", *args], cwd=repo, check=True, capture_output=True, text=True
     ).stdout.strip()
-
-
-def _tail(done: subprocess.CompletedProcess[str]) -> str:
-    return (done.stdout + done.stderr)[-6000:]
 
 
 def _statuses(gh: FakeGitHub, sha: str, context: str) -> list[str]:
@@ -60,26 +56,10 @@ def test_pull_request_lifecycle_under_act(
     assert ".github/workflows/ml-ci-pr.yml" in written
     head1 = commit_all(repo, "Add ml-ci")
     base = example_repo.main_sha
-    # environment, not project files: the repository's GitHub name, and the DVC remote's
-    # location for act's copy of the working tree (config.local is the per-machine config)
-    _git(repo, "remote", "add", GITHUB_REMOTE, f"https://github.com/{REPO}.git")
-    subprocess.run(
-        [sys.executable, "-m", "dvc", "remote", "modify", "--local", "local", "url",
-         str(example_repo.dvc_remote)],
-        cwd=repo, check=True, capture_output=True,
-    )  # fmt: skip
-
     gh = fake_github
-    gh.add_token("ghs_e2e", "github-actions[bot]", app=True)
+    act = act_for_example(example_repo, gh, tmp_path, REPO)
     gh.add_collaborator(REPO, "alice", "maintain")
     gh.add_pull(REPO, PR, head1, "bob", head_ref="candidate", base_sha=base)
-    act = Act(
-        repo=repo,
-        ml_ci=snapshot_project(tmp_path / "ml-ci"),
-        api_url=gh.url,
-        artifacts=tmp_path / "artifacts",
-        log_dir=tmp_path / "act-logs",
-    )
     payloads = tmp_path / "events"
     payloads.mkdir()
 
@@ -90,15 +70,15 @@ def test_pull_request_lifecycle_under_act(
         events.write(events.pull_request("opened", PR, head1, base), payloads / "pr1.json"),
     )
     record = json.loads((act.artifacts / "ml-ci-results" / "ml-ci-record.json").read_text())
-    assert record["repro"]["verdict"] == "verified", _tail(check)
+    assert record["repro"]["verdict"] == "verified", tail(check)
     assert record["repo"]["head_sha"] == head1 and record["repo"]["pull_request"] == PR
     assert record["compare"]["verdict"] in ("pass", "fail", "inconclusive")
     assert (act.artifacts / "ml-ci-results" / "ml-ci-report.md").is_file()
     gate_failed = record["compare"]["verdict"] != "pass"
-    assert (check.returncode != 0) == gate_failed, _tail(check)
+    assert (check.returncode != 0) == gate_failed, tail(check)
     if gate_failed:  # the gate failure, and nothing else, fails the job
-        assert "Failure - Main Fail when a gate failed" in check.stdout, _tail(check)
-        assert check.stdout.count("❌") == 1, _tail(check)
+        assert "Failure - Main Fail when a gate failed" in check.stdout, tail(check)
+        assert check.stdout.count("❌") == 1, tail(check)
     assert gh.comments(REPO, PR) == [], "the read-only check must not comment"
 
     # --- 2. the fork-safe commenter posts one comment and the status
@@ -107,7 +87,7 @@ def test_pull_request_lifecycle_under_act(
         "ml-ci-comment.yml",
         events.write(events.workflow_run(1001, PR, head1, "failure"), payloads / "wr1.json"),
     )
-    assert comment.returncode == 0, _tail(comment)
+    assert comment.returncode == 0, tail(comment)
     comments = gh.comments(REPO, PR)
     assert len(comments) == 1
     first_body = comments[0]["body"]
@@ -125,13 +105,13 @@ def test_pull_request_lifecycle_under_act(
         "ml-ci-pr.yml",
         events.write(events.pull_request("synchronize", PR, head2, base), payloads / "pr2.json"),
     )
-    assert check.returncode == 0, _tail(check)
+    assert check.returncode == 0, tail(check)
     comment = act.run(
         "workflow_run",
         "ml-ci-comment.yml",
         events.write(events.workflow_run(1002, PR, head2, "success"), payloads / "wr2.json"),
     )
-    assert comment.returncode == 0, _tail(comment)
+    assert comment.returncode == 0, tail(comment)
     comments = gh.comments(REPO, PR)
     assert len(comments) == 1, "the sticky comment must be updated, not duplicated"
     assert comments[0]["body"] != first_body
@@ -146,7 +126,7 @@ def test_pull_request_lifecycle_under_act(
         "ml-ci-approvals.yml",
         events.write(events.review(PR, head2, base, "alice"), payloads / "review.json"),
     )
-    assert approvals.returncode == 0, _tail(approvals)
+    assert approvals.returncode == 0, tail(approvals)
     assert _statuses(gh, head2, "ml-ci/governance")[0] == "success"
 
     # --- 5. merge and push to main -> the release workflow tags the model
@@ -162,7 +142,7 @@ def test_pull_request_lifecycle_under_act(
         events.write(events.push(merge, base), payloads / "push.json"),
         env={"ML_CI_RECORD_RUN_ID": "1002"},
     )
-    assert release.returncode == 0, _tail(release)
+    assert release.returncode == 0, tail(release)
     tags = _git(example_repo.git_remote, "tag", "--list")
     assert any(tag.startswith("breast-cancer@v") for tag in tags.split()), tags
     assert gh.releases(REPO), "the GitHub release was not created"
