@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -102,6 +103,19 @@ def act_for_example(example: ExampleRepo, gh: FakeGitHub, work: Path, repository
     gh.add_token(act.token, "github-actions[bot]", app=True)
     gh.add_repo(repository)
     return act
+
+
+def ml_ci_init(repo: Path, *args: str) -> list[str]:
+    """Run ``ml-ci init`` in ``repo`` as a new user would; the files it wrote."""
+    done = subprocess.run(
+        [sys.executable, "-m", "ml_ci", "init", *args, "--json"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    written: list[str] = json.loads(done.stdout)["written"]
+    return written
 
 
 def tail(done: subprocess.CompletedProcess[str]) -> str:

@@ -13,9 +13,6 @@ A copy of the example project gets ``ml-ci init --drift``; its owner points the 
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -23,7 +20,7 @@ import pytest
 from ml_ci.drift.watch import MARKER
 from ml_ci.example import ExampleRepo
 from tests.e2e import events
-from tests.e2e.runner import act_for_example, tail
+from tests.e2e.runner import act_for_example, ml_ci_init, tail
 from tests.fakegithub.server import FakeGitHub
 from tests.pack.snapshot import commit_all
 
@@ -36,14 +33,7 @@ def test_drift_watch_under_act(
     example_repo: ExampleRepo, fake_github: FakeGitHub, tmp_path: Path
 ) -> None:
     repo = example_repo.root
-    init = subprocess.run(
-        [sys.executable, "-m", "ml_ci", "init", "--drift", "--json"],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-    )
-    assert init.returncode == 0, init.stderr
-    assert WORKFLOW in json.loads(init.stdout)["written"]
+    assert WORKFLOW in ml_ci_init(repo, "--drift")
     workflow = repo / WORKFLOW
     template = workflow.read_text(encoding="utf-8")
     # the owner's one edit: where the production snapshot lives (a DVC-tracked path)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -24,7 +23,7 @@ import yaml
 
 from ml_ci.example import ExampleRepo
 from tests.e2e import events
-from tests.e2e.runner import act_for_example, tail
+from tests.e2e.runner import act_for_example, ml_ci_init, tail
 from tests.fakegithub.server import FakeGitHub
 from tests.pack.snapshot import commit_all
 
@@ -48,12 +47,7 @@ def test_pull_request_lifecycle_under_act(
 ) -> None:
     repo = example_repo.root
     # --- a new user adds ml-ci: `ml-ci init`, then commits what it wrote
-    init = subprocess.run(
-        [sys.executable, "-m", "ml_ci", "init", "--json"], cwd=repo, capture_output=True, text=True
-    )
-    assert init.returncode == 0, init.stderr
-    written = json.loads(init.stdout)["written"]
-    assert ".github/workflows/ml-ci-pr.yml" in written
+    assert ".github/workflows/ml-ci-pr.yml" in ml_ci_init(repo)
     head1 = commit_all(repo, "Add ml-ci")
     base = example_repo.main_sha
     gh = fake_github
