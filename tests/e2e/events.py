@@ -93,6 +93,17 @@ def schedule(cron: str) -> dict[str, Any]:
     return {"schedule": cron, "repository": repository}
 
 
+def workflow_dispatch(workflow: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """A ``workflow_dispatch`` of ``workflow`` on the default branch with ``inputs``."""
+    repository = _repository(_load("push.json"))
+    return {
+        "inputs": inputs,
+        "ref": "refs/heads/main",
+        "repository": repository,
+        "workflow": f".github/workflows/{workflow}",
+    }
+
+
 def write(payload: dict[str, Any], path: Path) -> Path:
     path.write_text(json.dumps(payload), encoding="utf-8")
     return path

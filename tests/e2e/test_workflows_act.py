@@ -9,7 +9,8 @@ new user would have it (``ml-ci init``, commit, nothing edited by hand):
 2. workflow_run -> the fork-safe commenter posts exactly one comment and the ml-ci/gates status;
 3. a second push (synchronize) -> check + commenter again: the SAME comment is updated;
 4. an approving review -> the approvals workflow sets ml-ci/governance to success;
-5. merge, push to main -> the release workflow tags the model and pushes the tag.
+5. merge, push to main -> the release workflow tags the model and pushes the tag;
+6. by hand (workflow_dispatch) -> the promote workflow assigns that version to production.
 """
 
 from __future__ import annotations
@@ -140,3 +141,21 @@ def test_pull_request_lifecycle_under_act(
     tags = _git(example_repo.git_remote, "tag", "--list")
     assert any(tag.startswith("breast-cancer@v") for tag in tags.split()), tags
     assert gh.releases(REPO), "the GitHub release was not created"
+
+    # --- 6. by hand: promote the released version to production (workflow_dispatch)
+    inputs = {"stage": "production", "version": "", "rollback": False}
+    promote = act.run(
+        "workflow_dispatch",
+        "ml-ci-promote.yml",
+        events.write(
+            events.workflow_dispatch("ml-ci-promote.yml", inputs), payloads / "promote.json"
+        ),
+    )
+    assert promote.returncode == 0, tail(promote)
+    tags = _git(example_repo.git_remote, "tag", "--list").split()
+    # GTO numbers assignments per model across stages: canary was #1
+    assert "breast-cancer#production#2" in tags, tags
+    production = _git(example_repo.git_remote, "rev-list", "-n", "1", "breast-cancer#production#2")
+    assert production == _git(
+        example_repo.git_remote, "rev-list", "-n", "1", "breast-cancer@v0.1.0"
+    )

@@ -44,6 +44,23 @@ def test_a_failed_gate_is_a_verdict_and_fails_only_when_asked() -> None:
     assert action.run_plan("pull", {}, lambda argv: (2, "")).exit_code == 2
 
 
+def test_promote_plans_a_promotion_or_a_rollback() -> None:
+    promote = action.plan_promote({"stage": "production", "version": "v1.2.0", "push": "true"})
+    assert promote == [(["promote", "--to", "production", "--version", "v1.2.0", "--push"], False)]
+    back = action.plan_promote({"stage": "production", "rollback": "true", "push": "false"})
+    assert back == [(["rollback", "--stage", "production", "--no-push"], False)]
+    with pytest.raises(action.ActionInputError, match="'version'"):
+        action.plan_promote({"stage": "production", "version": "v1.0.0", "rollback": "true"})
+    with pytest.raises(action.ActionInputError, match="'stage'"):
+        action.plan_promote({"version": "v1.0.0"})
+    result = action.run_plan(
+        "promote",
+        {"stage": "production", "rollback": "true"},
+        lambda argv: (0, '{"version": "v1.0.0"}'),
+    )
+    assert result.outputs["version"] == "v1.0.0"
+
+
 def test_publish_output_has_the_comment_url() -> None:
     payload = json.dumps({"comment": {"id": 3, "html_url_x": 1}, "comment_url": "https://x/1#c"})
     result = action.run_plan("report", {"publish": "true"}, lambda argv: (0, payload))

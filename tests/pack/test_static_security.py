@@ -49,7 +49,8 @@ def test_there_is_something_to_check() -> None:
         "promote",
     }
     assert {path.name for path in WORKFLOWS} >= {
-        "ml-ci-pr.yml", "ml-ci-comment.yml", "ml-ci-approvals.yml", "ml-ci-release.yml", "drift-watch.yml"
+        "ml-ci-pr.yml", "ml-ci-comment.yml", "ml-ci-approvals.yml", "ml-ci-release.yml",
+        "ml-ci-promote.yml", "drift-watch.yml"
     }  # fmt: skip
 
 
@@ -147,10 +148,11 @@ def test_write_permissions_only_where_needed() -> None:
     assert granted["ml-ci-pr.yml"] == {"contents": "read"}
     assert granted["ml-ci-comment.yml"]["pull-requests"] == "write"
     assert granted["ml-ci-release.yml"]["contents"] == "write"
+    assert granted["ml-ci-promote.yml"] == {"contents": "write", "pull-requests": "read"}
     assert granted["drift-watch.yml"]["actions"] == "write"
     assert granted["drift-watch.yml"]["issues"] == "write"
     for name, scopes in granted.items():
-        if name != "ml-ci-release.yml":
+        if name not in ("ml-ci-release.yml", "ml-ci-promote.yml"):
             assert scopes.get("contents") != "write", name
         if name != "drift-watch.yml":
             assert scopes.get("actions") != "write" and "issues" not in scopes, name

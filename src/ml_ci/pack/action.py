@@ -141,12 +141,21 @@ def plan_release(inputs: Inputs) -> Plan:
 
 
 def plan_promote(inputs: Inputs) -> Plan:
+    """``ml-ci promote --to STAGE [--version V]``, or ``ml-ci rollback --stage STAGE`` when the
+    ``rollback`` input is true."""
     stage = inputs.get("stage", "").strip()
     if not stage:
         raise ActionInputError("input 'stage': required (e.g. production)")
-    args = option(
-        ["promote", *common(inputs), "--to", stage], "--version", inputs.get("version", "").strip()
-    )
+    version = inputs.get("version", "").strip()
+    if flag(inputs, "rollback"):
+        if version:
+            raise ActionInputError(
+                "input 'version': a rollback re-assigns the stage's previous version; leave "
+                "version empty"
+            )
+        args = ["rollback", *common(inputs), "--stage", stage]
+    else:
+        args = option(["promote", *common(inputs), "--to", stage], "--version", version)
     return [([*args, "--push" if flag(inputs, "push") else "--no-push"], False)]
 
 
@@ -195,7 +204,7 @@ def run_plan(step: str, inputs: Inputs, run: Callable[[list[str]], tuple[int, st
                 result.outputs["comment-url"] = find_comment_url(json.loads(stdout))
         if argv[0] == "report":
             result.outputs["report"] = report_path(inputs)
-        if argv[0] == "release":
+        if argv[0] in ("release", "promote", "rollback"):
             with contextlib.suppress(ValueError, AttributeError):
                 result.outputs["version"] = str(json.loads(stdout).get("version") or "")
     if step in ("reproduce", "evaluate", "approve"):
@@ -205,10 +214,13 @@ def run_plan(step: str, inputs: Inputs, run: Callable[[list[str]], tuple[int, st
     return result
 
 
+JSON_COMMANDS = ("pull", "repro", "publish", "approve-status", "release", "promote", "rollback")
+
+
 def run_ml_ci(argv: list[str]) -> tuple[int, str]:
     """Run ``ml-ci argv`` (adding --json where the command has it); echo its output."""
     command = [sys.executable, "-m", "ml_ci", *argv]
-    if argv[0] in ("pull", "repro", "publish", "approve-status", "release", "promote"):
+    if argv[0] in JSON_COMMANDS:
         command.append("--json")
     print(f"::group::ml-ci {' '.join(argv)}", flush=True)
     done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=False)

@@ -27,7 +27,13 @@ from ml_ci.errors import InputError
 
 MODEL_SUFFIXES = (".pkl", ".pickle", ".joblib", ".onnx", ".pt", ".pth")
 TABLE_SUFFIXES = (".csv", ".parquet")
-WORKFLOWS = ("ml-ci-pr.yml", "ml-ci-comment.yml", "ml-ci-approvals.yml", "ml-ci-release.yml")
+WORKFLOWS = (
+    "ml-ci-pr.yml",
+    "ml-ci-comment.yml",
+    "ml-ci-approvals.yml",
+    "ml-ci-release.yml",
+    "ml-ci-promote.yml",
+)
 DRIFT_WORKFLOW = "drift-watch.yml"
 DEFAULT_ACTION = "ml-ci/ml-ci@v1"
 REQUIRED_CHECKS = ("ml-ci/gates", "ml-ci/governance")
