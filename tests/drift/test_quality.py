@@ -138,3 +138,42 @@ def test_quality_warnings_alone_do_not_change_the_verdict() -> None:
     section = analyse(reference, current, DriftConfig())
     assert [f.verdict for f in _found(section, "schema")] == ["warn"]
     assert section.verdict == "pass"
+
+
+def _with_emails(n: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    reference, current = frames(n=n, seed=seed)
+    reference["email"] = [f"user{i}@example.com" for i in range(n)]
+    current["email"] = [f"user{i + n}@example.com" for i in range(n)]  # all new, as ids are
+    return reference, current
+
+
+def test_identifier_like_text_is_not_compared() -> None:
+    reference, current = _with_emails(1000, seed=1)
+    section = analyse(reference, current, DriftConfig())
+    [finding] = _found(section, "identifier_like")
+    assert (finding.column, finding.rows, finding.verdict) == ("email", 1000, "warn")
+    assert "1000 distinct values" in (finding.detail or "")
+    assert "email" not in [c.column for c in section.columns]
+    assert _found(section, "unseen_categories") == []  # not every value reported as unseen
+    assert section.verdict == "pass"
+
+
+def test_identifier_like_negative_and_overrides() -> None:
+    # 30 cities in 3,000 rows is a category, not an identifier
+    rng = np.random.default_rng(2)
+    reference, current = frames(n=3000, seed=2)
+    reference["city"] = rng.choice([f"c{i}" for i in range(30)], 3000)
+    current["city"] = rng.choice([f"c{i}" for i in range(30)], 3000)
+    section = analyse(reference, current, DriftConfig())
+    assert _found(section, "identifier_like") == [] and _passed(section, "identifier_like")
+    assert "city" in [c.column for c in section.columns]
+    # naming the column in drift.methods, or allowing all-distinct columns, compares it
+    reference, current = _with_emails(1000, seed=3)
+    for config in (
+        DriftConfig.model_validate({"methods": {"email": "jensenshannon"}}),
+        DriftConfig(max_unique_share=1.0),
+    ):
+        section = analyse(reference, current, config)
+        assert "email" in [c.column for c in section.columns]
+        [unseen] = _found(section, "unseen_categories")
+        assert (unseen.column, unseen.verdict) == ("email", "fail")

@@ -74,6 +74,15 @@ class DriftConfig(Section):
         ge=2,
         description="A numeric column with at most this many distinct values is categorical.",
     )
+    max_unique_share: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="A text column whose reference has more distinct values than this share "
+        "of its values (and more than categorical_max_unique) looks like an identifier or free "
+        "text: it is not compared (check identifier_like warns). Name it in drift.methods to "
+        "compare it anyway.",
+    )
     share: float = Field(
         0.0,
         ge=0,

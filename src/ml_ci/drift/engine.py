@@ -91,7 +91,7 @@ def analyse(
     jobs = [_ColumnJob(name, ref, cur, config) for name in names]
     with ThreadPoolExecutor(max_workers=min(len(jobs), os.cpu_count() or 1)) as pool:
         outcomes = list(pool.map(_ColumnJob.run, jobs))
-    columns = [column for column, _ in outcomes]
+    columns = [column for column, _ in outcomes if column is not None]
     for _, found in outcomes:
         findings += found
     checks = [check for check in quality.CHECKS if config.id_column or check != "duplicate_ids"]
@@ -214,7 +214,8 @@ class _ColumnJob:
     cur: Table
     config: DriftConfig
 
-    def run(self) -> tuple[ColumnDrift, list[QualityFinding]]:
+    def run(self) -> tuple[ColumnDrift | None, list[QualityFinding]]:
+        """The column's drift (None when it is not compared) and its quality findings."""
         import pyarrow as pa
 
         ref_type = self.ref.schema.field(self.name).type
@@ -234,7 +235,12 @@ class _ColumnJob:
             raise ConfigError(f"drift.methods.{self.name}: {method} needs a numeric column")
         ref_column, cur_column = self.ref.column(self.name), self.cur.column(self.name)
         if family == "text" or method in ("chi2", "jensenshannon", "proportion"):
-            ref_counts, cur_counts = _value_counts(ref_column), _value_counts(cur_column)
+            ref_counts = _value_counts(ref_column)
+            if family == "text" and method is None and self._identifier_like(ref_counts):
+                distinct, present = len(ref_counts.counts), int(ref_counts.counts.sum())
+                limit = self.config.max_unique_share
+                return None, [quality.identifier_like(self.name, distinct, present, limit)]
+            cur_counts = _value_counts(cur_column)
             cur_missing = len(cur_column) - int(cur_counts.counts.sum())
             self._require_values(int(ref_counts.counts.sum()), int(cur_counts.counts.sum()))
             return self._categorical(method, ref_counts, cur_counts, cur_missing)
@@ -246,6 +252,14 @@ class _ColumnJob:
             ref_counts, cur_counts = _runs(ref_values), _runs(cur_values)
             return self._categorical(None, ref_counts, cur_counts, cur_missing)
         return self._numeric(method or "wasserstein", ref_values, cur_values, cur_missing)
+
+    def _identifier_like(self, ref: Counts) -> bool:
+        """Mostly distinct text values in the reference (drift.max_unique_share)."""
+        distinct, present = len(ref.counts), int(ref.counts.sum())
+        return (
+            distinct > self.config.categorical_max_unique
+            and distinct > self.config.max_unique_share * present
+        )
 
     def _require_values(self, ref_count: int, cur_count: int) -> None:
         for count, table in ((ref_count, self.ref), (cur_count, self.cur)):

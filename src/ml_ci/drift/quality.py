@@ -20,6 +20,7 @@ CHECKS = (
     "unseen_categories",
     "duplicate_ids",
     "constant",
+    "identifier_like",
 )
 
 
@@ -141,3 +142,18 @@ def with_passes(findings: Iterable[QualityFinding], checks: Iterable[str]) -> li
         if check not in seen
     ]
     return found + passes
+
+
+def identifier_like(column: str, distinct: int, present: int, max_share: float) -> QualityFinding:
+    """A text column with mostly distinct values in the reference (an id, an e-mail, free
+    text): category frequencies say nothing about drift there, and every current value would
+    be an unseen category, so the column is not compared (warn)."""
+    return QualityFinding(
+        check="identifier_like",
+        column=column,
+        rows=present,
+        verdict="warn",
+        detail=f"{distinct} distinct values in {present} reference rows "
+        f"({distinct / present:.0%}, limit {max_share:.0%}): looks like an identifier or free "
+        "text, not compared; exclude it, or name it in drift.methods to compare it",
+    )
