@@ -173,3 +173,18 @@ def with_governance(record: EvaluationRecord) -> EvaluationRecord:
         head_sha="a" * 40,
     )
     return record
+
+
+def with_curves(record: EvaluationRecord) -> EvaluationRecord:
+    """``record`` with ROC/PR curves of two synthetic models (as compare writes them)."""
+    from ml_ci.compare import curves
+    from tests.compare.helpers import binary_scores
+
+    assert record.compare is not None
+    y, baseline, candidate = binary_scores(2000, seed=5, decimals=None)
+    record.compare.curves = [
+        build(y, score, model)  # type: ignore[arg-type]
+        for model, score in (("baseline", baseline), ("candidate", candidate))
+        for build in (curves.roc, curves.precision_recall)
+    ]
+    return record

@@ -9,7 +9,7 @@ import pytest
 
 from ml_ci.report.render import render
 from tests.report import chromium
-from tests.report.records import demo_record, with_governance
+from tests.report.records import demo_record, with_curves, with_governance
 
 
 def test_html_is_self_contained() -> None:
@@ -22,6 +22,17 @@ def test_html_is_self_contained() -> None:
     assert 'src="' not in html
 
 
+def test_html_draws_both_models_roc_and_pr_curves() -> None:
+    record = with_curves(demo_record())
+    html = render(record, "html")
+    assert html.count('class="curve-baseline"') == 2
+    assert html.count('class="curve-candidate"') == 2
+    roc = next(c for c in record.compare.curves if (c.model, c.kind) == ("candidate", "roc"))  # type: ignore[union-attr]
+    assert f"candidate (AUC {roc.area:.3f})" in html
+    assert "curve-" not in render(record, "markdown")  # the comment keeps its size budget
+    assert "curve-" not in render(demo_record(), "html")  # no curves recorded, no chart
+
+
 def test_html_escapes_untrusted_text() -> None:
     record = demo_record()
     record.model = "<img src=x onerror=alert(1)>"
@@ -32,7 +43,8 @@ def test_html_escapes_untrusted_text() -> None:
 @pytest.mark.skipif(chromium.chromium() is None, reason="needs Debian's chromium package")
 def test_renders_in_headless_chromium(tmp_path: Path) -> None:
     page = tmp_path / "report.html"
-    page.write_text(render(with_governance(demo_record()), "html"), encoding="utf-8")
+    record = with_curves(with_governance(demo_record()))
+    page.write_text(render(record, "html"), encoding="utf-8")
     png = tmp_path / "shot.png"
     chromium.screenshot(page, png, tmp_path)
     width, height, _, _ = chromium.read_png(png)
@@ -41,3 +53,4 @@ def test_renders_in_headless_chromium(tmp_path: Path) -> None:
     dom = chromium.dump_dom(page, tmp_path)
     assert "FAIL</strong>: 1 of 7 gates failed: roc_auc" in dom
     assert "<svg" in dom
+    assert "ROC and precision-recall curves" in dom and "curve-candidate" in dom

@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ml_ci.compare import bootstrap, metrics, paired
+from ml_ci.compare.curves import binary_curves
 from ml_ci.compare.estimates import Estimate, PointEstimate, ReplicateEstimate
 from ml_ci.compare.gates import GateCheck, MetricStats, check_gate, decide
 from ml_ci.compare.inputs import Paired, load_pair
@@ -134,6 +135,7 @@ def compare_paired(
         resamples=resamples,
         seed=seed,
         n=table.n,
+        curves=binary_curves(table),
     )
 
 

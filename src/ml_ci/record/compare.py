@@ -43,6 +43,18 @@ class GateResult(RecordModel):
     max: float | None = Field(None, description="absolute rule: highest allowed value.")
 
 
+class Curve(RecordModel):
+    """A model's ROC or precision-recall curve (binary tasks), thinned to at most 200 points
+    of the full curve: ROC x = false-positive rate, y = true-positive rate; PR x = recall,
+    y = precision."""
+
+    kind: Literal["roc", "pr"]
+    model: Literal["baseline", "candidate"]
+    x: list[float]
+    y: list[float]
+    area: float | None = Field(None, description="ROC AUC, or average precision for PR.")
+
+
 class CompareSection(RecordModel):
     metrics: list[MetricResult] = Field(default_factory=list)
     gates: list[GateResult] = Field(default_factory=list)
@@ -55,3 +67,6 @@ class CompareSection(RecordModel):
     resamples: int | None = Field(None, description="Bootstrap replicates.")
     seed: int | None = None
     n: int | None = Field(None, description="Rows compared (after the join).")
+    curves: list[Curve] = Field(
+        default_factory=list, description="ROC and PR curves of both models (binary tasks)."
+    )

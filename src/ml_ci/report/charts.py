@@ -1,4 +1,5 @@
-"""Charts: a mermaid bar chart for GitHub markdown, an inline SVG interval plot for HTML.
+"""Charts: a mermaid bar chart for GitHub markdown; for HTML, an inline SVG interval plot and
+the models' ROC and precision-recall curves.
 
 Both plot ``delta = candidate - baseline`` per gated metric. The SVG shows each delta with
 its confidence interval, the zero line, and the gate's margin (where the interval must stay
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
+from ml_ci.record.compare import Curve
 from ml_ci.report.view import GateRow
 
 MAX_BARS = 20
@@ -97,5 +99,78 @@ def svg_intervals(rows: Sequence[GateRow], *, width: int = 760) -> str | None:
             f'<text x="{x(value):.1f}" y="{axis_y}" text-anchor="middle" fill="#57606a">'
             f"{value:.3g}</text>"
         )
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+CURVE_STYLES = {
+    "baseline": ('stroke="#8c959f" stroke-dasharray="6,3"', "#8c959f"),
+    "candidate": ('stroke="#0969da"', "#0969da"),
+}
+CURVE_PANELS = (
+    ("roc", "ROC", "false-positive rate", "true-positive rate", "AUC"),
+    ("pr", "Precision-recall", "recall", "precision", "AP"),
+)
+
+
+def svg_curves(curves: Sequence[Curve], *, panel: int = 300) -> str | None:
+    """ROC and precision-recall curves of both models, side by side, in one SVG (``None``
+    without curves). Both axes run from 0 to 1; the ROC panel shows the chance diagonal."""
+    if not curves:
+        return None
+    margin, gap = 44, 60
+    width = 2 * (panel + margin) + gap + 16  # room for the last tick label
+    height = panel + margin + 56
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="curves" width="{width}" '
+        f'height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" '
+        'font-size="12">',
+        "<title>ROC and precision-recall curves of the baseline and the candidate</title>",
+    ]
+    for index, (kind, title, x_label, y_label, area_name) in enumerate(CURVE_PANELS):
+        left, top = margin + index * (panel + margin + gap), 24
+
+        def at(x: float, y: float, left: int = left, top: int = top) -> str:
+            return f"{left + x * panel:.1f},{top + (1 - y) * panel:.1f}"
+
+        parts += [
+            f'<text x="{left + panel / 2}" y="{top - 8}" text-anchor="middle" '
+            f'font-weight="600">{title}</text>',
+            f'<rect x="{left}" y="{top}" width="{panel}" height="{panel}" fill="none" '
+            'stroke="#d0d7de"/>',
+            f'<text x="{left + panel / 2}" y="{top + panel + 30}" text-anchor="middle" '
+            f'fill="#57606a">{x_label}</text>',
+            f'<text x="{left - 30}" y="{top + panel / 2}" text-anchor="middle" fill="#57606a" '
+            f'transform="rotate(-90 {left - 30} {top + panel / 2})">{y_label}</text>',
+        ]
+        for tick in (0.0, 0.5, 1.0):
+            parts.append(
+                f'<text x="{left + tick * panel:.1f}" y="{top + panel + 14}" '
+                f'text-anchor="middle" fill="#57606a">{tick:g}</text>'
+            )
+            parts.append(
+                f'<text x="{left - 6}" y="{top + (1 - tick) * panel + 4:.1f}" text-anchor="end" '
+                f'fill="#57606a">{tick:g}</text>'
+            )
+        if kind == "roc":
+            parts.append(
+                f'<polyline points="{at(0, 0)} {at(1, 1)}" fill="none" stroke="#d0d7de" '
+                'stroke-dasharray="2,3"/>'
+            )
+        legend_y = top + panel - 12
+        for curve in (c for c in curves if c.kind == kind):
+            stroke, colour = CURVE_STYLES[curve.model]
+            points = " ".join(at(x, y) for x, y in zip(curve.x, curve.y, strict=True))
+            area = "" if curve.area is None else f" ({area_name} {curve.area:.3f})"
+            parts.append(
+                f'<polyline class="curve-{curve.model}" points="{points}" fill="none" {stroke} '
+                f'stroke-width="2"><title>{curve.model}{area}</title></polyline>'
+            )
+            # legend inside the panel, bottom right (where neither curve usually runs)
+            parts.append(
+                f'<text x="{left + panel - 8}" y="{legend_y}" text-anchor="end" '
+                f'fill="{colour}">{curve.model}{area}</text>'
+            )
+            legend_y -= 16
     parts.append("</svg>")
     return "\n".join(parts)

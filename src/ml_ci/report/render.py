@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ml_ci.errors import ConfigError
 from ml_ci.record import EvaluationRecord
-from ml_ci.report.charts import mermaid_deltas, svg_intervals
+from ml_ci.report.charts import mermaid_deltas, svg_curves, svg_intervals
 from ml_ci.report.view import build_view
 
 if TYPE_CHECKING:
@@ -198,6 +198,9 @@ def render(
         "record": record,
         "mermaid": mermaid_deltas(view.gates),  # one unit per chart: latency (ms) stays out
         "svg": svg_intervals(view.gates + view.slices_flagged[:30]) if fmt == "html" else None,
+        "curves_svg": svg_curves(record.compare.curves)
+        if fmt == "html" and record.compare
+        else None,
         "show_governance": record.governance is not None or record.compare is not None,
         "ci_level": _ci_level(record),
     }
