@@ -7,6 +7,7 @@ returns values instead of printing.
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -43,7 +44,8 @@ class Console:
     def result(self, text: str, payload: Any) -> None:
         """Print the human text, or the JSON payload when ``--json`` was given."""
         if self.json_mode:
-            click.echo(json.dumps(payload, indent=2, sort_keys=False, default=str))
+            text = json.dumps(finite(payload), indent=2, default=str, allow_nan=False)
+            click.echo(text)
         else:
             click.echo(text)
 
@@ -56,6 +58,18 @@ class Console:
 
     def warn(self, message: str) -> None:
         click.echo(f"warning: {message}", file=sys.stderr)
+
+
+def finite(value: Any) -> Any:
+    """``value`` with every infinite or NaN float replaced by None: JSON has no Infinity, and
+    the record file writes null there too."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite(item) for item in value]
+    return value
 
 
 def json_option(func: Callable[..., Any]) -> Callable[..., Any]:

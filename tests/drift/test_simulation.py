@@ -74,7 +74,7 @@ def test_a_column_without_drift_is_flagged_at_most_alpha_of_the_time(n: int) -> 
     runs = 300
     flagged = {"score": 0, "city": 0, "churned": 0}
     effect_alone = {"score": 0, "city": 0, "churned": 0}
-    config = DriftConfig()
+    config = DriftConfig(correction="none")  # the per-column gate itself
     for _ in range(runs):
         section = analyse(_table(rng, n), _table(rng, n), config)
         for column in section.columns:
@@ -95,3 +95,69 @@ def test_a_planted_shift_is_found_almost_always() -> None:
         for _ in range(runs)
     )
     assert found / runs >= 0.95, found / runs
+
+
+def test_new_extremes_follow_the_beta_binomial() -> None:
+    """How many of m new values land above the maximum of n: simulation against scipy's
+    beta-binomial(m, 1, n), the distribution out_of_range's p-value uses."""
+    from scipy.stats import betabinom
+
+    rng = np.random.default_rng(31)
+    runs, n, m = 6000, 100, 100
+    reference, current = rng.normal(size=(runs, n)), rng.normal(size=(runs, m))
+    above = (current > reference.max(axis=1, keepdims=True)).sum(axis=1)
+    for k in range(1, 5):
+        expected = float(betabinom.sf(k - 1, m, 1, n))
+        se = math.sqrt(expected * (1 - expected) / runs)
+        assert abs(float((above >= k).mean()) - expected) < 4 * se, k
+
+
+def test_chance_aware_quality_checks_hold_their_level() -> None:
+    from ml_ci.drift.quality import new_extremes_p_value, unseen_p_value
+
+    rng = np.random.default_rng(32)
+    runs, n = 800, 300
+    rejected = 0
+    for _ in range(runs):
+        reference, current = rng.lognormal(size=n), rng.lognormal(size=n)
+        below = int((current < reference.min()).sum())
+        above = int((current > reference.max()).sum())
+        rejected += new_extremes_p_value(below, above, n, n) < ALPHA
+    assert rejected / runs <= _limit(runs), rejected / runs  # Bonferroni: conservative
+
+    labels = np.arange(2000)
+    weights = 1 / np.arange(1, 2001)  # a Zipf long tail: new categories every time
+    weights /= weights.sum()
+    rejected = 0
+    for _ in range(runs):
+        reference, current = rng.choice(labels, n, p=weights), rng.choice(labels, n, p=weights)
+        seen, counts = np.unique(reference, return_counts=True)
+        unseen = int((~np.isin(current, seen)).sum())
+        ones, twos = int((counts == 1).sum()), int((counts == 2).sum())
+        rejected += unseen_p_value(unseen, n, ones, twos, n) < ALPHA
+    assert 0.02 < rejected / runs <= _limit(runs), rejected / runs
+
+
+def test_holm_turns_off_a_flag_that_many_tests_explain() -> None:
+    from ml_ci.drift.engine import holm_adjusted
+    from ml_ci.record.drift import ColumnDrift
+
+    def column(name: str, p_value: float) -> ColumnDrift:
+        return ColumnDrift(
+            column=name,
+            method="wasserstein",
+            value=0.3,
+            threshold=0.1,
+            significant_threshold=0.25,
+            drifted=p_value < ALPHA,
+            p_value=p_value,
+            level="significant" if p_value < ALPHA else "pass",
+        )
+
+    lucky = [column("lucky", 0.03)] + [column(f"c{i}", 0.5) for i in range(9)]
+    adjusted, _ = holm_adjusted(lucky, [], ALPHA)
+    assert adjusted[0].adjusted_p_value == pytest.approx(0.3)  # 10 x 0.03
+    assert adjusted[0].level == "pass" and not adjusted[0].drifted
+    real = [column("real", 1e-6)] + [column(f"c{i}", 0.5) for i in range(9)]
+    adjusted, _ = holm_adjusted(real, [], ALPHA)
+    assert adjusted[0].level == "significant" and adjusted[0].drifted

@@ -68,6 +68,12 @@ class DriftConfig(Section):
         lt=1,
         description="A column drifts only if its test's p-value is below alpha too.",
     )
+    correction: Literal["holm", "none"] = Field(
+        "holm",
+        description="Multiple-testing correction of the p-values of all the table's tests "
+        "(every column's test, out_of_range, unseen_categories) before they are compared with "
+        "alpha: with 50 columns, one would pass alpha by chance in most runs.",
+    )
     psi_bins: int = Field(10, ge=2, le=100, description="Quantile bins of the reference for PSI.")
     categorical_max_unique: int = Field(
         20,

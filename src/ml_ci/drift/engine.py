@@ -9,6 +9,7 @@ decoding, numpy sort, Arrow value counts) release the GIL.
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 from collections.abc import Callable
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 Kind = Literal["numeric", "categorical", "binary"]
-Family = Literal["number", "text", "datetime"]
+Family = Literal["number", "text", "datetime", "other"]
 Progress = Callable[[str], None]
 
 # Default method per column kind (reasons: docs/drift.md).
@@ -39,6 +40,7 @@ DEFAULT_METHOD: dict[Kind, str] = {
     "binary": "proportion",
 }
 SORTED_METHODS = ("ks", "wasserstein")  # need an ordered (numeric or datetime) column
+CATEGORY_METHODS = ("chi2", "jensenshannon", "proportion")  # compare value frequencies
 
 
 @dataclass
@@ -94,6 +96,8 @@ def analyse(
     columns = [column for column, _ in outcomes if column is not None]
     for _, found in outcomes:
         findings += found
+    if config.correction == "holm":
+        columns, findings = holm_adjusted(columns, findings, config.alpha)
     checks = [check for check in quality.CHECKS if config.id_column or check != "duplicate_ids"]
     section = summarise(columns, quality.with_passes(findings, checks), config)
     section.reference, section.current = ref.label, cur.label
@@ -104,6 +108,41 @@ def analyse(
 def _import_scipy() -> None:
     """Import what the methods use later, ahead of time (run in a background thread)."""
     import scipy.stats  # noqa: F401
+
+
+def holm_adjusted(
+    columns: list[ColumnDrift], findings: list[QualityFinding], alpha: float
+) -> tuple[list[ColumnDrift], list[QualityFinding]]:
+    """The columns and findings graded again with Holm-adjusted p-values.
+
+    One family: every column test and every chance-aware quality check of the table. Holm
+    keeps the chance that any of them passes ``alpha`` by luck at most ``alpha``, whatever
+    their dependence. Adjusting only raises p-values, so it can only turn a flag off.
+    """
+    from ml_ci.compare.gates import holm
+
+    tested = [(i, c.p_value) for i, c in enumerate(columns) if c.p_value is not None]
+    checked = [(i, f.p_value) for i, f in enumerate(findings) if f.p_value is not None]
+    adjusted = holm([p for _, p in tested] + [p for _, p in checked])
+    columns, findings = list(columns), list(findings)
+    for (i, _), p_value in zip(tested, adjusted[: len(tested)], strict=True):
+        column = columns[i]
+        assert column.significant_threshold is not None
+        level = grade(
+            column.value if column.value is not None else math.inf,
+            p_value,
+            column.threshold,
+            column.significant_threshold,
+            alpha,
+        )
+        columns[i] = column.model_copy(
+            update={"adjusted_p_value": p_value, "level": level, "drifted": level != "pass"}
+        )
+    for (i, _), p_value in zip(checked, adjusted[len(tested) :], strict=True):
+        finding = findings[i]
+        verdict = "pass" if finding.verdict == "fail" and p_value >= alpha else finding.verdict
+        findings[i] = finding.model_copy(update={"adjusted_p_value": p_value, "verdict": verdict})
+    return columns, findings
 
 
 def summarise(
@@ -119,7 +158,12 @@ def summarise(
     elif drifted > 0 and share >= config.share:
         verdict = "retrain"
     return DriftSection(
-        columns=columns, quality=findings, share_drifted=share, verdict=verdict, alpha=config.alpha
+        columns=columns,
+        quality=findings,
+        share_drifted=share,
+        verdict=verdict,
+        alpha=config.alpha,
+        correction=config.correction,
     )
 
 
@@ -145,11 +189,13 @@ def _columns_to_check(ref: Table, cur: Table, config: DriftConfig) -> list[str]:
             f"{ref.label} and {cur.label} have no common columns; compare tables of one schema"
         )
     if config.columns is not None:
+        if not config.columns:
+            raise ConfigError("drift.columns is empty; list the columns to check, or remove it")
         for name in config.columns:
             for table in (ref, cur):
                 if name not in table.column_names:
                     raise ConfigError(f"drift.columns: column {name!r} is not in {table.label}")
-        common = [name for name in config.columns if name in common]
+        common = [name for name in dict.fromkeys(config.columns) if name in common]
     for name in config.methods:
         if name not in common:
             raise ConfigError(f"drift.methods: column {name!r} is not in both tables")
@@ -178,7 +224,8 @@ def _dtypes(schema: pa.Schema) -> dict[str, str]:
 
 
 def family_of(data_type: pa.DataType) -> Family:
-    """number (int, float, bool, decimal), datetime (timestamp, date), or text (the rest)."""
+    """number (int, float, bool, decimal), datetime (timestamp, date), text (string, binary),
+    or other (lists, structs, maps, durations, ...: not compared)."""
     import pyarrow as pa
 
     data_type = _plain_type(data_type)
@@ -191,7 +238,9 @@ def family_of(data_type: pa.DataType) -> Family:
         return "number"
     if pa.types.is_timestamp(data_type) or pa.types.is_date(data_type):
         return "datetime"
-    return "text"
+    if pa.types.is_string(data_type) or pa.types.is_binary(data_type):
+        return "text"
+    return "other"
 
 
 def _id_findings(cur: Table, id_column: str) -> list[QualityFinding]:
@@ -225,6 +274,12 @@ class _ColumnJob:
             int(not pa.types.is_null(ref_type)), int(not pa.types.is_null(cur_type))
         )
         family, cur_family = family_of(ref_type), family_of(cur_type)
+        if "other" in (family, cur_family):
+            odd, table = (ref_type, self.ref) if family == "other" else (cur_type, self.cur)
+            raise InputError(
+                f"column {self.name!r} in {table.label} has type {odd}, which drift cannot "
+                "compare; exclude it (drift.exclude)"
+            )
         if cur_family != family:
             raise InputError(
                 f"column {self.name!r} is {family} in {self.ref.label} but {cur_family} in "
@@ -234,12 +289,19 @@ class _ColumnJob:
         if method in SORTED_METHODS and family == "text":
             raise ConfigError(f"drift.methods.{self.name}: {method} needs a numeric column")
         ref_column, cur_column = self.ref.column(self.name), self.cur.column(self.name)
-        if family == "text" or method in ("chi2", "jensenshannon", "proportion"):
+        if family == "text" or method in CATEGORY_METHODS:
             ref_counts = _value_counts(ref_column)
-            if family == "text" and method is None and self._identifier_like(ref_counts):
-                distinct, present = len(ref_counts.counts), int(ref_counts.counts.sum())
-                limit = self.config.max_unique_share
-                return None, [quality.identifier_like(self.name, distinct, present, limit)]
+            distinct, present = len(ref_counts.counts), int(ref_counts.counts.sum())
+            if self._mostly_distinct(distinct, present):
+                if family == "text" and method is None:
+                    limit = self.config.max_unique_share
+                    return None, [quality.identifier_like(self.name, distinct, present, limit)]
+                if family != "text":
+                    raise ConfigError(
+                        f"drift.methods.{self.name}: {method} compares categories, but "
+                        f"{self.name!r} has {distinct} distinct values in {present} rows of "
+                        f"{self.ref.label}; use wasserstein, ks or psi"
+                    )
             cur_counts = _value_counts(cur_column)
             cur_missing = len(cur_column) - int(cur_counts.counts.sum())
             self._require_values(int(ref_counts.counts.sum()), int(cur_counts.counts.sum()))
@@ -248,17 +310,30 @@ class _ColumnJob:
         cur_values, cur_missing = _finite_sorted(cur_column)
         del ref_column, cur_column  # the sorted copies are all we need from here
         self._require_values(len(ref_values), len(cur_values))
-        if method is None and _distinct(ref_values) <= self.config.categorical_max_unique:
+        few = self._few_repeated_values(_distinct(ref_values), len(ref_values))
+        if method is None and family == "number" and few:
+            # few values, each repeated: per-value frequencies describe a change best
             ref_counts, cur_counts = _runs(ref_values), _runs(cur_values)
             return self._categorical(None, ref_counts, cur_counts, cur_missing)
         return self._numeric(method or "wasserstein", ref_values, cur_values, cur_missing)
 
-    def _identifier_like(self, ref: Counts) -> bool:
-        """Mostly distinct text values in the reference (drift.max_unique_share)."""
-        distinct, present = len(ref.counts), int(ref.counts.sum())
+    def _mostly_distinct(self, distinct: int, present: int) -> bool:
+        """More than drift.categorical_max_unique distinct values, making up more than
+        drift.max_unique_share of the present ones: an identifier or free text."""
+        config = self.config
         return (
-            distinct > self.config.categorical_max_unique
-            and distinct > self.config.max_unique_share * present
+            distinct > config.categorical_max_unique
+            and distinct > config.max_unique_share * present
+        )
+
+    def _few_repeated_values(self, distinct: int, present: int) -> bool:
+        """At most drift.categorical_max_unique distinct values, each repeated (no more than
+        drift.max_unique_share of the present values): a code, a count, a flag. A small
+        continuous sample (15 rows, 15 values) is not one."""
+        config = self.config
+        return (
+            distinct <= config.categorical_max_unique
+            and distinct <= config.max_unique_share * present
         )
 
     def _require_values(self, ref_count: int, cur_count: int) -> None:
@@ -296,9 +371,11 @@ class _ColumnJob:
                 below,
                 above,
                 len(cur),
-                float(ref[0]),
-                float(ref[-1]),
-                config.max_out_of_range_share,
+                self._shown(float(ref[0])),
+                self._shown(float(ref[-1])),
+                reference_rows=len(ref),
+                max_share=config.max_out_of_range_share,
+                alpha=config.alpha,
             ),
             quality.constant(self.name, _distinct(ref), _distinct(cur), len(cur)),
         ]
@@ -352,11 +429,24 @@ class _ColumnJob:
                 int(unseen.sum()),
                 int(cur.counts[unseen].sum()),
                 present,
-                config.max_unseen_share,
+                reference_counts=ref.counts.tolist(),
+                max_share=config.max_unseen_share,
+                alpha=config.alpha,
             ),
             quality.constant(self.name, len(ref.counts), len(cur.counts), present),
         ]
         return self._result(method, kind, value, p_value, stats), [f for f in found if f]
+
+    def _shown(self, value: float) -> str:
+        """A value as the report shows it: an ISO time for date/time columns (seconds since
+        the epoch inside the engine), else ``%g``."""
+
+        if family_of(self.ref.schema.field(self.name).type) != "datetime":
+            return f"{value:g}"
+        from datetime import UTC, datetime
+
+        shown = datetime.fromtimestamp(value, UTC).isoformat()
+        return shown.removesuffix("+00:00").removesuffix("T00:00:00")
 
     def _result(
         self, method: str, kind: Kind, value: float, p_value: float | None, stats: dict[str, float]
@@ -417,31 +507,46 @@ COUNTING_SORT_MAX_SPAN = 1 << 20
 
 
 def _finite_sorted(column: pa.ChunkedArray) -> tuple[np.ndarray, int]:
-    """The finite values as sorted float64, and how many were missing (null, NaN, +-inf)."""
+    """The finite values as sorted float64, and how many were missing (null, NaN, +-inf).
+
+    Dates and timestamps become seconds since the epoch (UTC), whatever their unit, so a
+    column stored in seconds in one file and nanoseconds in the other compares as equal.
+    """
     import numpy as np
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     if pa.types.is_integer(column.type) or pa.types.is_boolean(column.type):
         present = column.drop_null()
         if len(present) == 0:
             return np.empty(0), len(column)
-        ints = _to_numpy(present.cast(pa.int64()))
-        low, high = int(ints.min()), int(ints.max())
-        if high - low < COUNTING_SORT_MAX_SPAN:
+        span = pc.min_max(present)
+        low, high = int(span["min"].as_py()), int(span["max"].as_py())
+        # uint64 above 2**63 does not fit int64: those go the float way
+        if high - low < COUNTING_SORT_MAX_SPAN and high < 2**63:
+            ints = _to_numpy(present.cast(pa.int64()))
             counts = np.bincount(ints - low)
             ordered = np.repeat(np.arange(low, high + 1, dtype=np.float64), counts)
             return ordered, len(column) - len(ordered)
     if pa.types.is_date(column.type):
         column = column.cast(pa.timestamp("s"))
+    scale = 1.0
     if pa.types.is_timestamp(column.type):
+        scale = _SECONDS_PER_UNIT[column.type.unit]
         column = column.cast(pa.int64())
-    values = _to_numpy(column.cast(pa.float64()))
+    # unsafe: int64 beyond 2**53 and decimals round to the nearest double, as numpy would
+    values = _to_numpy(column.cast(pa.float64(), safe=False))
+    if scale != 1.0:
+        values = values * scale
     finite_mask = np.isfinite(values)
     if finite_mask.all():
         return np.sort(values), 0
     finite = values[finite_mask]
     finite.sort()
     return finite, len(values) - len(finite)
+
+
+_SECONDS_PER_UNIT = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
 
 
 @dataclass(frozen=True)

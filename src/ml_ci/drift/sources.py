@@ -70,9 +70,26 @@ class Table:
         source = (
             pa.BufferReader(self._parquet) if isinstance(self._parquet, bytes) else self._parquet
         )
-        # ParquetFile, not pq.read_table: that goes through pyarrow.dataset, which imports pandas
-        handle = pq.ParquetFile(source, read_dictionary=[name] if text else None)
-        return handle.read(columns=[name]).column(0)
+        try:
+            # ParquetFile, not pq.read_table: that goes through pyarrow.dataset (imports pandas)
+            handle = pq.ParquetFile(source, read_dictionary=[name] if text else None)
+            return handle.read(columns=[name]).column(0)
+        except (pa.ArrowException, OSError) as error:
+            raise InputError(
+                f"{self.label}: cannot read column {name!r}: {_first_line(error)}; "
+                "the file may be damaged, write it again"
+            ) from None
+
+    def check_names(self) -> Table:
+        """Itself, if every column name is unique (else an InputError naming the name)."""
+        seen: set[str] = set()
+        for name in self.schema.names:
+            if name in seen:
+                raise InputError(
+                    f"{self.label}: column name {name!r} appears more than once; rename one"
+                )
+            seen.add(name)
+        return self
 
     @classmethod
     def from_arrow(cls, table: pa.Table, label: str) -> Table:
@@ -103,25 +120,38 @@ class Table:
             schema = handle.schema_arrow
             rows = handle.metadata.num_rows
         except (pa.ArrowException, OSError) as error:
-            raise InputError(
-                f"{label}: cannot read Parquet: {str(error).splitlines()[0]}"
-            ) from None
+            raise InputError(f"{label}: cannot read Parquet: {_first_line(error)}") from None
         schema = pa.schema([field for field in schema if field.name != "__index_level_0__"])
-        return cls(label, schema, rows, parquet=source)
+        return cls(label, schema, rows, parquet=source).check_names()
 
     @classmethod
     def from_csv(cls, source: str | bytes, label: str) -> Table:
         import pyarrow as pa
         import pyarrow.csv as pv
 
+        # an empty cell is missing in every column, text included (not the category "")
+        options = pv.ConvertOptions(strings_can_be_null=True)
         try:
-            table = pv.read_csv(pa.BufferReader(source) if isinstance(source, bytes) else source)
+            table = pv.read_csv(
+                pa.BufferReader(source) if isinstance(source, bytes) else source,
+                convert_options=options,
+            )
         except (pa.ArrowException, OSError) as error:
-            message = str(error).splitlines()[0] if str(error) else type(error).__name__
+            message = _first_line(error)
             if "Empty CSV file" in message:
                 raise InputError(f"{label}: the table is empty") from None
             raise InputError(f"{label}: cannot read CSV: {message}") from None
-        return cls.from_arrow(table, label)
+        for field in table.schema:
+            if pa.types.is_binary(field.type):  # what Arrow infers for text that is not UTF-8
+                raise InputError(
+                    f"{label}: column {field.name!r} is not UTF-8 text; save the file as UTF-8"
+                )
+        return cls.from_arrow(table, label).check_names()
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0].rstrip(".") if text else type(error).__name__
 
 
 def parse_spec(spec: str, *, cwd: Path) -> TableSpec:

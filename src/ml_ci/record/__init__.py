@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, computed_field, model_validator
 
 from ml_ci import __version__
 from ml_ci.errors import InputError
@@ -58,16 +58,33 @@ class EvaluationRecord(RecordModel):
     release: ReleaseSection | None = None
     links: dict[str, str] = Field(default_factory=dict, description="run, report artifact, ...")
 
+    @computed_field(  # type: ignore[prop-decorator]
+        description="Derived: significant drift needs a person's sign-off before release."
+    )
     @property
     def needs_human(self) -> bool:
-        """Significant drift needs a person's sign-off before release."""
+        """Significant drift needs a person's sign-off before release (written to the file so
+        that other tools can read it; recomputed, never trusted, when a record is loaded)."""
         return self.drift is not None and self.drift.verdict == "significant"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derived_fields_are_not_input(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "needs_human" in data:
+            data = {key: value for key, value in data.items() if key != "needs_human"}
+        return data
 
 
 def record_json_schema() -> dict[str, Any]:
     schema = EvaluationRecord.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "ml-ci evaluation record"
+    # a derived field: in every written record, not an input (the validation schema lacks it)
+    schema["properties"]["needs_human"] = {
+        "type": "boolean",
+        "readOnly": True,
+        "description": "Derived: significant drift needs a person's sign-off before release.",
+    }
     return schema
 
 

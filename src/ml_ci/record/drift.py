@@ -22,13 +22,18 @@ class ColumnDrift(RecordModel):
     threshold: float = Field(description="The retrain threshold of the method.")
     drifted: bool = Field(description="value >= threshold (and p_value < alpha when there is one).")
     p_value: float | None = Field(None, description="p-value of the method's test, if any.")
+    adjusted_p_value: float | None = Field(
+        None,
+        description="p_value after the correction for testing many columns (drift.correction).",
+    )
     kind: Literal["numeric", "categorical", "binary"] | None = None
     level: Level = Field("pass", description="pass | retrain | significant for this column.")
     significant_threshold: float | None = Field(
         None, description="The significant threshold of the method."
     )
-    statistics: dict[str, float] = Field(
-        default_factory=dict, description="Other measures of the same column (ks, psi, ...)."
+    statistics: dict[str, float | None] = Field(
+        default_factory=dict,
+        description="Other measures of the same column (ks, psi, ...); null where infinite.",
     )
 
 
@@ -38,6 +43,12 @@ class QualityFinding(RecordModel):
     rows: int = 0
     verdict: Literal["pass", "warn", "fail"]
     detail: str | None = None
+    p_value: float | None = Field(
+        None, description="Checks that allow for chance (out_of_range, unseen_categories)."
+    )
+    adjusted_p_value: float | None = Field(
+        None, description="p_value after the correction for many tests (drift.correction)."
+    )
 
 
 class DriftSection(RecordModel):
@@ -50,3 +61,6 @@ class DriftSection(RecordModel):
     rows_reference: int | None = None
     rows_current: int | None = None
     alpha: float | None = Field(None, description="p-value level used with the effect sizes.")
+    correction: Literal["holm", "none"] | None = Field(
+        None, description="Multiple-testing correction across the table's tests."
+    )
