@@ -233,3 +233,46 @@ def test_listed_columns_are_checked_once_and_an_empty_list_is_explained(
     (tmp_path / "ml-ci.yaml").write_text("drift:\n  columns: []\n", "utf-8")
     run = run_cli(["drift", "-r", "t.csv", "-c", "t.csv"], capsys)
     assert run.code == 2 and "drift.columns is empty" in run.err, run.err
+
+
+def test_negative_zero_is_zero() -> None:
+    rng = np.random.default_rng(7)
+    # rounding a normal sample gives both -0.0 and 0.0; they are one category
+    ref = pd.DataFrame({"x": np.round(rng.normal(size=300))})
+    cur = pd.DataFrame({"x": np.round(rng.normal(size=300))})
+    section = analyse(ref, cur, DriftConfig())
+    assert section.verdict == "pass", (section.columns, section.quality)
+    details = " ".join(q.detail or "" for q in section.quality)
+    assert "'-0.0'" not in details and "'0.0'" not in details, details
+
+
+def test_an_identifier_column_still_gets_its_quality_checks() -> None:
+    ids = pd.DataFrame({"email": [f"u{i}@x.org" for i in range(300)], "v": np.arange(300.0)})
+    broken = ids.assign(email=None)
+    section = analyse(ids, broken.astype({"email": "string"}), DriftConfig())
+    failed = {(q.check, q.column) for q in section.quality if q.verdict == "fail"}
+    assert ("missing_values", "email") in failed and section.verdict == "significant"
+    stuck = analyse(ids, ids.assign(email="u1@x.org"), DriftConfig())
+    assert ("constant", "email") in {
+        (q.check, q.column) for q in stuck.quality if q.verdict == "fail"
+    }
+
+
+def test_only_empty_csv_cells_are_missing(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    countries = pd.DataFrame({"country": ["NA", "FR", "null", "DE"] * 50})
+    write(countries, tmp_path / "c.csv")
+    write(countries, tmp_path / "c.parquet")
+    run = run_cli(["drift", "-r", "c.parquet", "-c", "c.csv", "--json"], capsys)
+    assert run.code == 0, run.err  # Namibia is a country, not a missing value
+    assert all(q["column"] is None for q in run.json()["quality"] if q["check"] != "schema")
+
+
+def test_extreme_dates_and_values_are_not_internal_errors() -> None:
+    far = pa.table({"d": pa.array([0, 1, 2, 2_932_896], type=pa.date32())})  # up to 9999-12-31
+    later = pa.table({"d": pa.array([0, 1, 2, 2_932_896 + 400], type=pa.date32())})  # past 9999
+    section = analyse(Table.from_arrow(far, "a"), Table.from_arrow(later, "b"), DriftConfig())
+    assert section.columns[0].column == "d"
+    rng = np.random.default_rng(8)
+    huge = pd.DataFrame({"x": rng.normal(0, 1, 400) * 1e307})
+    same = analyse(huge, pd.DataFrame({"x": rng.normal(0, 1, 400) * 1e307}), DriftConfig())
+    assert math.isfinite(same.columns[0].value or math.inf) and same.columns[0].level == "pass"

@@ -198,7 +198,10 @@ def _columns_to_check(ref: Table, cur: Table, config: DriftConfig) -> list[str]:
         common = [name for name in dict.fromkeys(config.columns) if name in common]
     for name in config.methods:
         if name not in common:
-            raise ConfigError(f"drift.methods: column {name!r} is not in both tables")
+            raise ConfigError(
+                f"drift.methods: column {name!r} is not checked (not in both tables, or left "
+                "out by drift.columns)"
+            )
     skip = {*config.exclude, *([config.id_column] if config.id_column else [])}
     names = [name for name in common if name not in skip]
     if not names:
@@ -239,6 +242,8 @@ def family_of(data_type: pa.DataType) -> Family:
     if pa.types.is_timestamp(data_type) or pa.types.is_date(data_type):
         return "datetime"
     if pa.types.is_string(data_type) or pa.types.is_binary(data_type):
+        return "text"
+    if getattr(pa.types, "is_string_view", lambda _t: False)(data_type):
         return "text"
     return "other"
 
@@ -294,8 +299,7 @@ class _ColumnJob:
             distinct, present = len(ref_counts.counts), int(ref_counts.counts.sum())
             if self._mostly_distinct(distinct, present):
                 if family == "text" and method is None:
-                    limit = self.config.max_unique_share
-                    return None, [quality.identifier_like(self.name, distinct, present, limit)]
+                    return None, self._identifier_findings(ref_counts, cur_column)
                 if family != "text":
                     raise ConfigError(
                         f"drift.methods.{self.name}: {method} compares categories, but "
@@ -316,6 +320,25 @@ class _ColumnJob:
             ref_counts, cur_counts = _runs(ref_values), _runs(cur_values)
             return self._categorical(None, ref_counts, cur_counts, cur_missing)
         return self._numeric(method or "wasserstein", ref_values, cur_values, cur_missing)
+
+    def _identifier_findings(
+        self, ref: Counts, cur_column: pa.ChunkedArray
+    ) -> list[QualityFinding]:
+        """An identifier-like column is not compared, but its missing values and a current
+        column stuck at one value are still data-quality failures."""
+        cur = _value_counts(cur_column)
+        present = int(cur.counts.sum())
+        config = self.config
+        found = [
+            quality.identifier_like(
+                self.name, len(ref.counts), int(ref.counts.sum()), config.max_unique_share
+            ),
+            quality.missing_values(
+                self.name, len(cur_column) - present, self.cur.num_rows, config.max_missing_share
+            ),
+            quality.constant(self.name, len(ref.counts), len(cur.counts), present),
+        ]
+        return [finding for finding in found if finding]
 
     def _mostly_distinct(self, distinct: int, present: int) -> bool:
         """More than drift.categorical_max_unique distinct values, making up more than
@@ -351,7 +374,7 @@ class _ColumnJob:
 
         ecdf = methods.merged_ecdf(ref, cur)
         ks, ks_p = methods.ks_test(ref, cur, ecdf)
-        normed = methods.wasserstein_normed(ecdf, float(np.std(ref)))
+        normed = methods.wasserstein_normed(ecdf, methods.std(ref))
         del ecdf
         edges = methods.quantile_edges(ref, self.config.psi_bins)
         psi = methods.psi(methods.bin_counts(ref, edges), methods.bin_counts(cur, edges))
@@ -427,9 +450,8 @@ class _ColumnJob:
                 self.name,
                 examples,
                 int(unseen.sum()),
-                int(cur.counts[unseen].sum()),
-                present,
-                reference_counts=ref.counts.tolist(),
+                ref_n,
+                cur_n,
                 max_share=config.max_unseen_share,
                 alpha=config.alpha,
             ),
@@ -445,7 +467,10 @@ class _ColumnJob:
             return f"{value:g}"
         from datetime import UTC, datetime
 
-        shown = datetime.fromtimestamp(value, UTC).isoformat()
+        try:
+            shown = datetime.fromtimestamp(value, UTC).isoformat()
+        except (ValueError, OverflowError, OSError):  # beyond years 1..9999
+            return f"{value:g} s after 1970-01-01"
         return shown.removesuffix("+00:00").removesuffix("T00:00:00")
 
     def _result(
@@ -591,7 +616,8 @@ def _runs(sorted_values: np.ndarray) -> Counts:
 
     starts = np.flatnonzero(np.r_[True, sorted_values[1:] != sorted_values[:-1]])
     counts = np.diff(np.r_[starts, len(sorted_values)]).astype(np.int64)
-    return Counts(_from_numpy(sorted_values[starts]), counts)
+    # + 0.0 turns -0.0 into 0.0: they sort as equal, but Arrow's lookups tell them apart
+    return Counts(_from_numpy(sorted_values[starts] + 0.0), counts)
 
 
 def _proportion(

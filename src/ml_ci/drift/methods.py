@@ -109,6 +109,15 @@ def wasserstein(ecdf: MergedEcdf) -> float:
     return float(np.dot(np.abs(ecdf.gap[:-1]), widths))
 
 
+def std(values: FloatArray) -> float:
+    """Population standard deviation (``np.std``), computed on values scaled by their largest
+    magnitude so that squares of values near 1e308 do not overflow."""
+    scale = float(np.max(np.abs(values))) if len(values) else 0.0
+    if scale == 0.0 or not math.isfinite(scale):
+        return float(np.std(values))
+    return float(np.std(values / scale)) * scale
+
+
 def wasserstein_normed(ecdf: MergedEcdf, ref_std: float) -> float:
     """W1 / std(r): the distance in reference standard deviations (a location shift of d
     standard deviations gives d). A constant reference (std 0) gives 0 if nothing moved, and

@@ -129,8 +129,9 @@ class Table:
         import pyarrow as pa
         import pyarrow.csv as pv
 
-        # an empty cell is missing in every column, text included (not the category "")
-        options = pv.ConvertOptions(strings_can_be_null=True)
+        # only an empty cell is missing, in every column, text included (not the category "");
+        # Arrow's default list would also turn "NA" (Namibia), "null", "n/a" into missing
+        options = pv.ConvertOptions(null_values=[""], strings_can_be_null=True)
         try:
             table = pv.read_csv(
                 pa.BufferReader(source) if isinstance(source, bytes) else source,
@@ -141,6 +142,12 @@ class Table:
             if "Empty CSV file" in message:
                 raise InputError(f"{label}: the table is empty") from None
             raise InputError(f"{label}: cannot read CSV: {message}") from None
+        try:
+            table.schema.names  # noqa: B018 (Arrow decodes the names here)
+        except UnicodeDecodeError:
+            raise InputError(
+                f"{label}: the header is not UTF-8 text; save the file as UTF-8"
+            ) from None
         for field in table.schema:
             if pa.types.is_binary(field.type):  # what Arrow infers for text that is not UTF-8
                 raise InputError(
