@@ -111,11 +111,11 @@ def _why(section: DriftSection) -> str:
 
 def render_text(section: DriftSection) -> str:
     """The human summary: one line per column, the quality findings, then the verdict."""
-    rows: list[list[str]] = [["column", "method", "value", "threshold", "p", "level"]]
+    rows: list[list[str]] = [["column", "method", "value", "threshold", "p", "adj. p", "level"]]
     for c in section.columns:
         value = "-" if c.value is None else f"{c.value:.4f}"
-        p_value = "-" if c.p_value is None else f"{c.p_value:.3g}"
-        rows.append([c.column, c.method, value, f"{c.threshold:g}", p_value, c.level])
+        p_values = ["-" if p is None else f"{p:.3g}" for p in (c.p_value, c.adjusted_p_value)]
+        rows.append([c.column, c.method, value, f"{c.threshold:g}", *p_values, c.level])
     lines = _aligned(rows)
     found = [f for f in section.quality if f.column is not None]
     if found:

@@ -113,16 +113,16 @@ def issue_body(section: DriftSection, model: str | None, run_url: str | None = N
         lines += [f"Run: {run_url}", ""]
     ordered = sorted(section.columns, key=lambda c: (not c.drifted, -(c.value or 0.0)))
     lines += [
-        "| column | method | value | retrain at | significant at | p-value | level |",
-        "|---|---|---:|---:|---:|---:|---|",
+        "| column | method | value | retrain at | significant at | p-value | adj. p | level |",
+        "|---|---|---:|---:|---:|---:|---:|---|",
     ]
     for c in ordered[:MAX_TABLE_ROWS]:
         value = "-" if c.value is None else f"{c.value:.4f}"
-        p_value = "-" if c.p_value is None else f"{c.p_value:.3g}"
         significant = "-" if c.significant_threshold is None else f"{c.significant_threshold:g}"
         lines.append(
             f"| `{c.column}` | {c.method} | {value} | {c.threshold:g} | {significant} | "
-            f"{p_value} | {'**' + c.level + '**' if c.drifted else c.level} |"
+            f"{_p(c.p_value)} | {_p(c.adjusted_p_value)} | "
+            f"{'**' + c.level + '**' if c.drifted else c.level} |"
         )
     if len(ordered) > MAX_TABLE_ROWS:
         lines.append(f"\n{len(ordered) - MAX_TABLE_ROWS} more column(s) did not fit.")
@@ -135,6 +135,10 @@ def issue_body(section: DriftSection, model: str | None, run_url: str | None = N
             for f in problems
         ]
     return "\n".join(lines) + "\n"
+
+
+def _p(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3g}"
 
 
 def find_issue(client: GitHubClient, repository: str, marker: str) -> dict[str, Any] | None:
