@@ -270,26 +270,7 @@ class _ColumnJob:
 
     def run(self) -> tuple[ColumnDrift | None, list[QualityFinding]]:
         """The column's drift (None when it is not compared) and its quality findings."""
-        import pyarrow as pa
-
-        ref_type = self.ref.schema.field(self.name).type
-        cur_type = self.cur.schema.field(self.name).type
-        # a column with only empty cells has Arrow's null type (CSV): nothing to compare
-        self._require_values(
-            int(not pa.types.is_null(ref_type)), int(not pa.types.is_null(cur_type))
-        )
-        family, cur_family = family_of(ref_type), family_of(cur_type)
-        if "other" in (family, cur_family):
-            odd, table = (ref_type, self.ref) if family == "other" else (cur_type, self.cur)
-            raise InputError(
-                f"column {self.name!r} in {table.label} has type {odd}, which drift cannot "
-                "compare; exclude it (drift.exclude)"
-            )
-        if cur_family != family:
-            raise InputError(
-                f"column {self.name!r} is {family} in {self.ref.label} but {cur_family} in "
-                f"{self.cur.label}; fix its type or exclude it (drift.exclude)"
-            )
+        family = self._family()
         method = self.config.methods.get(self.name)
         if method in SORTED_METHODS and family == "text":
             raise ConfigError(f"drift.methods.{self.name}: {method} needs a numeric column")
@@ -320,6 +301,30 @@ class _ColumnJob:
             ref_counts, cur_counts = _runs(ref_values), _runs(cur_values)
             return self._categorical(None, ref_counts, cur_counts, cur_missing)
         return self._numeric(method or "wasserstein", ref_values, cur_values, cur_missing)
+
+    def _family(self) -> Family:
+        """The column's family, the same in both tables (else an InputError naming it)."""
+        import pyarrow as pa
+
+        ref_type = self.ref.schema.field(self.name).type
+        cur_type = self.cur.schema.field(self.name).type
+        # a column with only empty cells has Arrow's null type (CSV): nothing to compare
+        self._require_values(
+            int(not pa.types.is_null(ref_type)), int(not pa.types.is_null(cur_type))
+        )
+        family, cur_family = family_of(ref_type), family_of(cur_type)
+        if "other" in (family, cur_family):
+            odd, table = (ref_type, self.ref) if family == "other" else (cur_type, self.cur)
+            raise InputError(
+                f"column {self.name!r} in {table.label} has type {odd}, which drift cannot "
+                "compare; exclude it (drift.exclude)"
+            )
+        if cur_family != family:
+            raise InputError(
+                f"column {self.name!r} is {family} in {self.ref.label} but {cur_family} in "
+                f"{self.cur.label}; fix its type or exclude it (drift.exclude)"
+            )
+        return family
 
     def _identifier_findings(
         self, ref: Counts, cur_column: pa.ChunkedArray
