@@ -10,7 +10,6 @@ The screenshot is the HTML report rendered by headless Chromium (Debian package
 from __future__ import annotations
 
 import argparse
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -20,36 +19,11 @@ from ml_ci.record import EvaluationRecord, load_record
 from ml_ci.report.render import render
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # one Chromium driver: the HTML tests' (tests/report/chromium.py)
+from tests.report import chromium  # noqa: E402
+
 MARKDOWN = ROOT / "docs" / "demo-report.md"
 SCREENSHOT = ROOT / "docs" / "report-screenshot.png"
-
-
-def screenshot(html: Path, png: Path) -> bool:
-    """Render ``html`` with headless Chromium into ``png``; False when Chromium is missing."""
-    binary = shutil.which("chromium") or shutil.which("chromium-browser")
-    if binary is None:
-        return False
-    with tempfile.TemporaryDirectory() as profile:
-        subprocess.run(
-            [
-                binary,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                f"--user-data-dir={profile}",
-                f"--screenshot={png}",
-                "--window-size=1200,1600",
-                html.resolve().as_uri(),
-            ],
-            check=True,
-            capture_output=True,
-            timeout=120,
-        )
-    return True
 
 
 def demo_record() -> EvaluationRecord:
@@ -76,9 +50,10 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as folder:
         page = Path(folder) / "report.html"
         page.write_text(render(record, "html"), encoding="utf-8")
-        if not screenshot(page, SCREENSHOT):
+        if chromium.chromium() is None:
             print("chromium not found: apt-get install chromium", file=sys.stderr)
             return 1
+        chromium.screenshot(page, SCREENSHOT, Path(folder))
     print(f"wrote {SCREENSHOT.relative_to(ROOT)}")
     return 0
 
