@@ -58,3 +58,24 @@ def write_yaml(folder: Path, text: str) -> Path:
     path = folder / "ml-ci.yaml"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def run_compare(tmp_path: Path, base: Path, cand: Path, config: str, *extra: str) -> int:
+    """``ml-ci compare`` in this process with ``config`` as ml-ci.yaml; the record goes to
+    tmp_path/record.json. Returns the exit code."""
+    from ml_ci.cli import main
+
+    return main(
+        [
+            "compare",
+            "--baseline",
+            str(base),
+            "--candidate",
+            str(cand),
+            "--config",
+            str(write_yaml(tmp_path, config)),
+            "--output",
+            str(tmp_path / "record.json"),
+            *extra,
+        ]
+    )

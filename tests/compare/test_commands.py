@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ml_ci.cli import main
 from ml_ci.record import EvaluationRecord, load_record, save_record
-from tests.compare.helpers import write_binary, write_yaml
+from tests.compare.helpers import run_compare, write_binary
 
 GATES = """
 task: binary
@@ -24,20 +23,7 @@ def _run(
 ) -> int:
     if base is None or cand is None:
         base, cand = write_binary(tmp_path, n=800, shift=0.4)
-    return main(
-        [
-            "compare",
-            "--baseline",
-            str(base),
-            "--candidate",
-            str(cand),
-            "--config",
-            str(write_yaml(tmp_path, config)),
-            "--output",
-            str(tmp_path / "record.json"),
-            *extra,
-        ]
-    )
+    return run_compare(tmp_path, base, cand, config, *extra)
 
 
 def test_better_candidate_passes_and_writes_its_section(

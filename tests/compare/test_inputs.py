@@ -9,8 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml_ci.cli import main
-from tests.compare.helpers import write_binary, write_yaml
+from tests.compare.helpers import run_compare, write_binary
 
 Edit = Callable[[pd.DataFrame], pd.DataFrame]
 
@@ -55,20 +54,7 @@ def test_bad_candidate_table_is_a_one_line_exit_2(
         frame.loc[[3, 4], "y_true"] = 1 - frame.loc[[3, 4], "y_true"]
         needles = ["'y_true'", "2 row(s)", "differs"]
     frame.to_csv(cand, index=False)
-    config = write_yaml(tmp_path, "task: binary\n")
-    code = main(
-        [
-            "compare",
-            "--baseline",
-            str(base),
-            "--candidate",
-            str(cand),
-            "--config",
-            str(config),
-            "--output",
-            str(tmp_path / "r.json"),
-        ]
-    )
+    code = run_compare(tmp_path, base, cand, "task: binary\n")
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2
     last = err[-1]
@@ -86,19 +72,7 @@ def test_rows_missing_from_the_candidate_are_counted_both_ways(
     frame = pd.read_csv(cand)
     frame.loc[0, "id"] = 1000  # one id only in the candidate, one only in the baseline
     frame.to_csv(cand, index=False)
-    code = main(
-        [
-            "compare",
-            "--baseline",
-            str(base),
-            "--candidate",
-            str(cand),
-            "--config",
-            str(write_yaml(tmp_path, "task: binary\n")),
-            "--output",
-            str(tmp_path / "r.json"),
-        ]
-    )
+    code = run_compare(tmp_path, base, cand, "task: binary\n")
     last = capsys.readouterr().err.strip().splitlines()[-1]
     assert code == 2
     assert "1 row(s) have an 'id' not in" in last
@@ -118,19 +92,7 @@ def test_multiclass_labels_outside_the_score_columns(
     frame.to_csv(tmp_path / "b.csv", index=False)
     frame.loc[[0, 1], "y_true"] = 7
     frame.to_csv(tmp_path / "c.csv", index=False)
-    code = main(
-        [
-            "compare",
-            "--baseline",
-            str(tmp_path / "b.csv"),
-            "--candidate",
-            str(tmp_path / "c.csv"),
-            "--config",
-            str(write_yaml(tmp_path, "task: multiclass\n")),
-            "--output",
-            str(tmp_path / "r.json"),
-        ]
-    )
+    code = run_compare(tmp_path, tmp_path / "b.csv", tmp_path / "c.csv", "task: multiclass\n")
     last = capsys.readouterr().err.strip().splitlines()[-1]
     assert code == 2
     assert "'y_true' has 2 label(s) outside the known classes (0, 1, 2" in last
