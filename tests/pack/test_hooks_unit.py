@@ -152,7 +152,7 @@ def test_dvc3_hashes_raw_bytes_without_dos2unix(dvc_repo: Path) -> None:
     assert (
         dep["md5"]
         == hashlib.md5(raw).hexdigest()
-        == dvc_lock.md5_file(dvc_repo / "src" / "train.py")
+        == dvc_lock.file_md5(dvc_repo / "src" / "train.py")
     )
     assert dep["md5"] != hashlib.md5(raw.replace(b"\r\n", b"\n")).hexdigest()
 
