@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -18,33 +19,10 @@ from ml_ci.console import Console, json_option
 @click.option("--version", default=None, help="Version (default: the release stage's holder).")
 @tag_options
 @json_option
-def command(
-    config_path: Path | None,
-    model: str | None,
-    stage: str,
-    version: str | None,
-    remote: str,
-    push: bool,
-    approved_by: tuple[str, ...],
-    offline: bool,
-    repo: str | None,
-    json_mode: bool,
-) -> None:
+def command(**options: Any) -> None:
     """Write {model}#{stage}#{n} at the version's commit and push it (the latest assignment
     wins, as in GTO). With release.promote_requires_approval, governance is checked first."""
-    assign(
-        "promote",
-        config_path=config_path,
-        model=model,
-        stage=stage,
-        version=version,
-        remote=remote,
-        push=push,
-        approved_by=approved_by,
-        offline=offline,
-        repo=repo,
-        json_mode=json_mode,
-    )
+    assign("promote", **options)
 
 
 def assign(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Any
 
 import click
 
@@ -17,31 +17,9 @@ from ml_ci.console import json_option
 @click.option("--stage", required=True, help="Stage to roll back, e.g. production.")
 @tag_options
 @json_option
-def command(
-    config_path: Path | None,
-    model: str | None,
-    stage: str,
-    remote: str,
-    push: bool,
-    approved_by: tuple[str, ...],
-    offline: bool,
-    repo: str | None,
-    json_mode: bool,
-) -> None:
+def command(**options: Any) -> None:
     """Assign the stage's previous version again with a new {model}#{stage}#{n} tag (tags are
     never deleted or moved)."""
     from ml_ci.commands.promote import assign
 
-    assign(
-        "rollback",
-        config_path=config_path,
-        model=model,
-        stage=stage,
-        version=None,
-        remote=remote,
-        push=push,
-        approved_by=approved_by,
-        offline=offline,
-        repo=repo,
-        json_mode=json_mode,
-    )
+    assign("rollback", version=None, **options)
