@@ -580,6 +580,7 @@ class FakeGitHub:
             comments=0,
             state="open",
             locked=False,
+            author_association="MEMBER" if user in repo.collaborators else "NONE",
         )
         issue.pop("pull_request", None)
         return issue
