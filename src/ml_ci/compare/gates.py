@@ -14,8 +14,11 @@ absolute       min < cand < max    (same: the bounds are on the candidate value)
 the (Holm-adjusted) p-value is below alpha; with ``correction: none`` that is exactly "the
 one-sided (1 - alpha) confidence bound clears the threshold" (see :mod:`.estimates`). It fails
 when the opposite one-sided bound is on the wrong side of the threshold (the interval lies
-entirely there), and is inconclusive otherwise. Boundaries are tolerance-aware
-(rel 1e-9, abs 1e-12): a bound equal to the threshold up to rounding clears it.
+entirely there), and is inconclusive otherwise.
+
+A tie with the threshold is never evidence, either way: a value equal to the threshold up to
+rounding (rel 1e-9, abs 1e-12) counts as neither above nor below it, so superiority at a delta
+of exactly 0 cannot pass (and a bootstrap replicate at the threshold is not above it).
 """
 
 from __future__ import annotations
@@ -105,19 +108,19 @@ def check_gate(
         threshold = sign * margin if higher else -sign * margin
         if est is None:
             bound = p = p_opp = None
-        elif higher:  # need delta > threshold
+        elif higher:  # need delta > threshold; a tie (within rounding) is on neither side
             tol = tolerance(threshold)
             bound, p, p_opp = (
                 est.lower(alpha),
-                est.p_above(threshold - tol),
-                est.p_below(threshold + tol),
+                est.p_above(threshold + tol),
+                est.p_below(threshold - tol),
             )
         else:  # need delta < threshold
             tol = tolerance(threshold)
             bound, p, p_opp = (
                 est.upper(alpha),
-                est.p_below(threshold + tol),
-                est.p_above(threshold - tol),
+                est.p_below(threshold - tol),
+                est.p_above(threshold + tol),
             )
     forced = None
     if max_improvement is not None and gate.rule != "absolute" and stats.delta is not None:
@@ -155,15 +158,16 @@ def _absolute(
     ps: list[float] = []
     opposite: list[float] = []
     threshold = bound = None
+    # ties with min / max (within rounding) are evidence for neither side, as above
     if gate.min is not None:
         tol = tolerance(gate.min)
-        ps.append(est.p_above(gate.min - tol))
-        opposite.append(est.p_below(gate.min + tol))
+        ps.append(est.p_above(gate.min + tol))
+        opposite.append(est.p_below(gate.min - tol))
         threshold, bound = gate.min, est.lower(alpha)
     if gate.max is not None:
         tol = tolerance(gate.max)
-        ps.append(est.p_below(gate.max + tol))
-        opposite.append(est.p_above(gate.max - tol))
+        ps.append(est.p_below(gate.max - tol))
+        opposite.append(est.p_above(gate.max + tol))
         if threshold is None:
             threshold, bound = gate.max, est.upper(alpha)
     return threshold, bound, max(ps), min(opposite)
