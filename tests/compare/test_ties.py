@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -11,7 +15,7 @@ from ml_ci.compare.gates import MetricStats, check_gate, decide
 from ml_ci.compare.inputs import Paired, Side
 from ml_ci.config import validate_config
 from ml_ci.config.compare import Gate
-from tests.compare.helpers import binary_scores
+from tests.compare.helpers import binary_scores, run_compare, write_binary
 
 METRICS = ["roc_auc", "f1", "log_loss", "brier", "average_precision"]
 
@@ -91,3 +95,54 @@ def test_equal_up_to_rounding_is_a_tie_not_a_pass() -> None:
     assert outcome.verdict == "inconclusive"
     clear = MetricStats("accuracy", None, 0.8, 0.86, PointEstimate(0.06, "p"), None, None, "p", 10)
     assert decide([check_gate(gate, clear, 0.05)], 0.05, "none")[0].verdict == "pass"
+
+
+def test_unchanged_predictions_pass_the_default_gates(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A code-only pull request: identical predictions on 72 rows, default gates -> exit 0."""
+    base, _ = write_binary(tmp_path, n=72)
+    cand = tmp_path / "candidate.csv"
+    shutil.copy(base, cand)
+    assert run_compare(tmp_path, base, cand, "task: binary\n", "--json") == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["unchanged"] is True
+    assert payload["verdict"] == "pass"
+    assert all(g["verdict"] == "pass" and "unchanged" in g["reason"] for g in payload["gates"])
+
+
+def test_unchanged_superiority_does_not_pass_but_non_inferiority_and_absolute_do(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base, _ = write_binary(tmp_path, n=300)
+    cand = tmp_path / "candidate.csv"
+    shutil.copy(base, cand)
+    config = """
+task: binary
+compare: {inconclusive: warn}
+gates:
+  - {metric: accuracy, rule: superior, margin: 0.0}
+  - {metric: log_loss, rule: non_inferior, margin: 0.0}
+  - {metric: roc_auc, rule: absolute, min: 0.5}
+"""
+    assert run_compare(tmp_path, base, cand, config, "--json") == 0
+    gates = {g["metric"]: g for g in json.loads(capsys.readouterr().out)["gates"]}
+    assert gates["accuracy"]["verdict"] == "inconclusive"
+    assert "unchanged" in gates["accuracy"]["reason"]
+    assert gates["log_loss"]["verdict"] == "pass"
+    assert gates["roc_auc"]["verdict"] == "pass"
+
+
+def test_one_changed_score_is_not_unchanged(tmp_path: Path) -> None:
+    import pandas as pd
+
+    base, _ = write_binary(tmp_path, n=200)
+    frame = pd.read_csv(base)
+    frame.loc[0, "y_score"] = frame.loc[0, "y_score"] / 2  # y_pred may stay, the score moved
+    cand = tmp_path / "candidate.csv"
+    frame.to_csv(cand, index=False)
+    run_compare(tmp_path, base, cand, "task: binary\n")
+    from ml_ci.record import load_record
+
+    section = load_record(tmp_path / "record.json").compare
+    assert section is not None and section.unchanged is False

@@ -98,7 +98,8 @@ def compare_paired(
             results += stats
             by_slice.append((name, sub.n, stats))
     checks = _checks(gates, results, by_slice, config)
-    outcomes = decide(checks, alpha, config.compare.correction)
+    same = unchanged(table)
+    outcomes = decide(checks, alpha, config.compare.correction, unchanged=same)
     gate_results = [
         GateResult(
             metric=o.check.stats.name,
@@ -136,7 +137,19 @@ def compare_paired(
         seed=seed,
         n=table.n,
         curves=binary_curves(table),
+        unchanged=same,
     )
+
+
+def unchanged(table: Paired) -> bool:
+    """The candidate's y_pred and scores equal the baseline's on every row (exactly: a model
+    hash alone is not enough, the predict code can change)."""
+    if not np.array_equal(table.base.pred, table.cand.pred):
+        return False
+    sb, sc = table.base.score, table.cand.score
+    if sb is None or sc is None:
+        return sb is None and sc is None
+    return bool(np.array_equal(sb, sc))
 
 
 def _checks(

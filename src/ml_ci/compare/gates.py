@@ -194,8 +194,19 @@ class GateOutcome:
     reason: str
 
 
-def decide(checks: list[GateCheck], alpha: float, correction: str) -> list[GateOutcome]:
-    """Apply the correction to the family and give each check its verdict and reason."""
+UNCHANGED = "unchanged: the candidate's predictions equal the baseline's on every row"
+
+
+def decide(
+    checks: list[GateCheck], alpha: float, correction: str, *, unchanged: bool = False
+) -> list[GateOutcome]:
+    """Apply the correction to the family and give each check its verdict and reason.
+
+    ``unchanged`` (identical y_pred and scores on every row): non-inferiority and absolute
+    gates on prediction metrics pass as unchanged (the model is the accepted baseline on
+    these rows); superiority gates are inconclusive (no evidence of an improvement); latency
+    gates are decided as usual (timing is not part of the predictions).
+    """
     family = [i for i, c in enumerate(checks) if c.in_family]
     raw = [float(checks[i].p_value) for i in family]  # type: ignore[arg-type]
     adjusted_family = holm(raw) if correction == "holm" else raw
@@ -203,7 +214,13 @@ def decide(checks: list[GateCheck], alpha: float, correction: str) -> list[GateO
     outcomes = []
     for i, check in enumerate(checks):
         adj = adjusted.get(i, check.p_value)
-        verdict, reason = _verdict(check, adj, alpha, correction, len(family))
+        if unchanged and not check.stats.name.startswith("latency_"):
+            if check.gate.rule == "superior":
+                verdict, reason = "inconclusive", UNCHANGED + ": no evidence of superiority"
+            else:
+                verdict, reason = "pass", UNCHANGED
+        else:
+            verdict, reason = _verdict(check, adj, alpha, correction, len(family))
         outcomes.append(GateOutcome(check, adj, verdict, reason))
     return outcomes
 

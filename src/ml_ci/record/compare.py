@@ -70,3 +70,9 @@ class CompareSection(RecordModel):
     curves: list[Curve] = Field(
         default_factory=list, description="ROC and PR curves of both models (binary tasks)."
     )
+    unchanged: bool = Field(
+        False,
+        description="The candidate's predictions (y_pred and scores) equal the baseline's on "
+        "every row: non-inferiority and absolute gates pass as unchanged, superiority gates "
+        "do not pass.",
+    )
