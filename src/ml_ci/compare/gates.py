@@ -70,6 +70,7 @@ class GateCheck:
     in_family: bool  # takes part in the Holm correction
     forced_fail: str | None = None  # leakage guard
     below_min: bool = False
+    undefined: bool = False  # the metric is undefined on these rows (e.g. a one-class slice)
 
 
 def effective_margin(gate: Gate, baseline: float | None) -> tuple[float, str | None]:
@@ -91,8 +92,13 @@ def check_gate(
     *,
     max_improvement: float | None = None,
     below_min: bool = False,
+    undefined: bool = False,
 ) -> GateCheck:
-    """Thresholds, bound and one-sided p-values of ``gate`` on ``stats`` (not yet corrected)."""
+    """Thresholds, bound and one-sided p-values of ``gate`` on ``stats`` (not yet corrected).
+
+    ``undefined``: the metric has no value on these rows (a slice with one class has no ROC
+    AUC); the check is reported, left out of the family and of the verdict.
+    """
     higher = higher_is_better(stats.name)
     notes: list[str] = []
     if gate.rule == "absolute":
@@ -143,9 +149,10 @@ def check_gate(
         p_opposite=p_opp,
         mde=None if est is None else est.mde(alpha),
         notes=notes,
-        in_family=not point_only and not below_min and p is not None,
+        in_family=not point_only and not below_min and not undefined and p is not None,
         forced_fail=forced,
         below_min=below_min,
+        undefined=undefined,
     )
 
 
@@ -230,6 +237,10 @@ def _verdict(
 ) -> tuple[str, str]:
     notes = list(check.notes)
     stats = check.stats
+    if check.undefined:
+        return "inconclusive", "; ".join(
+            [f"{stats.method} in this slice: left out of the gates (cannot pass or fail)", *notes]
+        )
     if check.p_value is None or adjusted is None:
         return "inconclusive", "; ".join([*notes, "no estimate for this metric"])
     describe = _describe(check)
