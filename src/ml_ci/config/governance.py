@@ -21,3 +21,8 @@ class GovernanceConfig(Section):
         description="always: every release needs approval; flagged: only when drift is "
         "significant or an inconclusive gate was let pass; never.",
     )
+    catalog: str | None = Field(
+        None,
+        description="Approved-source catalog (YAML, repository path); read from the base "
+        "branch in the pull-request check.",
+    )
