@@ -13,7 +13,7 @@ import shlex
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,30 +43,24 @@ class BaselineResult:
         }
 
 
-def resolve_ref(root: Path, config: Config, ref: str | None) -> tuple[str, str]:
+def baseline_commit(
+    root: Path, config: Config, ref: str | None, *, pin: Mapping[str, str] | None = None
+) -> tuple[str, str]:
     """(description, commit SHA) of the baseline: --ref, baseline.stage, baseline.ref, or the
-    merge-base of HEAD with baseline.default_branch (or origin/<default_branch>)."""
+    merge-base of HEAD with baseline.default_branch; every name goes through
+    :func:`ml_ci.gitutil.resolve_ref` (local branch, remote-tracking branch, tag, SHA)."""
     if ref is not None:
-        return ref, gitutil.rev_parse(root, ref)
+        return ref, gitutil.resolve_ref(root, ref, pin=pin, what="--ref")
     if config.baseline.stage is not None:
         return _from_stage(root, config)
     if config.baseline.ref is not None:
-        return config.baseline.ref, gitutil.rev_parse(root, config.baseline.ref)
+        sha = gitutil.resolve_ref(root, config.baseline.ref, pin=pin, what="baseline.ref")
+        return config.baseline.ref, sha
     branch = config.baseline.default_branch
-    for candidate in (branch, f"origin/{branch}"):
-        done = subprocess.run(
-            ["git", "rev-parse", "--verify", "--quiet", f"{candidate}^{{commit}}"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-        )
-        if done.returncode == 0:
-            sha = gitutil.merge_base(root, "HEAD", candidate)
-            return f"merge-base of HEAD and {candidate}", sha
-    raise InputError(
-        f"baseline.default_branch {branch!r}: neither {branch} nor origin/{branch} exists in "
-        f"{root}; fetch it (git fetch origin {branch}) or pass --ref"
-    )
+    found = gitutil.lookup_ref(root, branch, pin=pin, what="baseline.default_branch")
+    where = branch if found.found in ("pin", "commit") else found.found.removeprefix("refs/")
+    where = where.removeprefix("heads/").removeprefix("remotes/")
+    return f"merge-base of HEAD and {where}", gitutil.merge_base(root, "HEAD", found.sha)
 
 
 def _from_stage(root: Path, config: Config) -> tuple[str, str]:
@@ -132,6 +126,8 @@ def produce_baseline(
     ref: str | None,
     output: Path,
     progress: Progress | None = None,
+    *,
+    pin: Mapping[str, str] | None = None,
 ) -> BaselineResult:
     """Write the baseline's predictions on ``predict.data`` to ``output``."""
     from ml_ci.dvcrepo import dvc_env, read_tracked
@@ -139,7 +135,7 @@ def produce_baseline(
 
     say = progress or (lambda _m: None)
     model_path, template, data = _required(config)
-    described, sha = resolve_ref(root, config, ref)
+    described, sha = baseline_commit(root, config, ref, pin=pin)
     data_file = root / data
     if not data_file.is_file():
         raise InputError(
