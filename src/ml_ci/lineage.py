@@ -11,13 +11,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ml_ci import gitutil
 from ml_ci.dvcrepo import DvcLock, TrackedEntry, dvc_files_at, hash_path, read_lock_at
-from ml_ci.errors import InputError
+from ml_ci.errors import ExternalToolError, InputError
 from ml_ci.record import Lineage, LineageEntry, ParamChange, RepoInfo
 
 
@@ -29,22 +30,29 @@ class BaseCommit:
     ref: str
 
 
-def find_base(root: Path, *, ref: str | None, default_branch: str) -> BaseCommit | None:
+def find_base(
+    root: Path,
+    *,
+    ref: str | None,
+    default_branch: str,
+    pin: Mapping[str, str] | None = None,
+) -> BaseCommit | None:
     """``baseline.ref`` if set (an error when it does not exist), else the merge-base of HEAD
-    with the default branch (``origin/<branch>`` when only the remote one exists); None when
-    there is no such branch -- callers then skip what needs a base."""
+    with the default branch, both through :func:`ml_ci.gitutil.lookup_ref` (a CI clone's
+    ``origin/<branch>`` counts); None when the branch is nowhere or the histories are
+    unrelated -- callers then skip what needs a base."""
     if ref is not None:
-        return BaseCommit(sha=gitutil.rev_parse(root, ref), ref=ref)
-    for candidate in (default_branch, f"origin/{default_branch}"):
-        try:
-            gitutil.rev_parse(root, candidate)
-        except InputError:
-            continue
-        try:
-            return BaseCommit(sha=gitutil.merge_base(root, "HEAD", candidate), ref=candidate)
-        except InputError:  # unrelated histories
-            return None
-    return None
+        return BaseCommit(sha=gitutil.resolve_ref(root, ref, pin=pin, what="baseline.ref"), ref=ref)
+    try:
+        found = gitutil.lookup_ref(root, default_branch, pin=pin)
+    except InputError:
+        return None
+    name = found.found.removeprefix("refs/heads/").removeprefix("refs/remotes/")
+    try:
+        sha = gitutil.merge_base(root, "HEAD", found.sha)
+    except ExternalToolError:  # unrelated histories
+        return None
+    return BaseCommit(sha=sha, ref=default_branch if found.found in ("pin", "commit") else name)
 
 
 def repo_info(root: Path, base: BaseCommit | None) -> RepoInfo:
