@@ -18,9 +18,10 @@ import numpy.typing as npt
 from ml_ci.compare import bootstrap, metrics, paired
 from ml_ci.compare.curves import binary_curves
 from ml_ci.compare.estimates import Estimate, PointEstimate, ReplicateEstimate
-from ml_ci.compare.gates import GateCheck, MetricStats, check_gate, decide
+from ml_ci.compare.gates import GateCheck, MetricStats, check_gate, decide, holm
 from ml_ci.compare.inputs import Paired, load_pair
 from ml_ci.compare.latency import QUANTILES, Timing, quantile, read_timing, timing_path
+from ml_ci.compare.metrics import higher_is_better
 from ml_ci.config import Config, default_gates
 from ml_ci.config.compare import Gate
 from ml_ci.errors import ConfigError
@@ -131,8 +132,13 @@ def compare_paired(
     verdict = (
         "fail" if "fail" in verdicts else "inconclusive" if "inconclusive" in verdicts else "pass"
     )
+    gated = {(c.stats.name, c.stats.slice) for c in checks}
     return CompareSection(
-        metrics=[_metric_record(s, alpha) for s in results],
+        metrics=ungated_warnings(
+            [_metric_record(s, alpha, (s.name, s.slice) in gated) for s in results],
+            alpha,
+            config.compare.correction,
+        ),
         gates=gate_results,
         verdict=verdict,
         alpha=alpha,
@@ -203,7 +209,31 @@ def _clean(value: float | None) -> float | None:
     return None if value is None or not math.isfinite(value) else float(value)
 
 
-def _metric_record(stats: MetricStats, alpha: float) -> MetricResult:
+def ungated_warnings(
+    records: list[MetricResult], alpha: float, correction: str
+) -> list[MetricResult]:
+    """Flag ungated metrics on all rows that are significantly worse than the baseline.
+
+    The family is every ungated all-rows metric with a two-sided p-value of no difference;
+    p is Holm-adjusted across it (``correction: holm``), and ``worse`` = adjusted p < alpha
+    with the delta in the bad direction. A warning only: gates alone decide the verdict.
+    """
+    family = [
+        i
+        for i, m in enumerate(records)
+        if not m.gated and m.slice is None and m.p_value is not None
+    ]
+    raw = [float(records[i].p_value) for i in family]  # type: ignore[arg-type]
+    adjusted = holm(raw) if correction == "holm" else raw
+    out = list(records)
+    for i, adj in zip(family, adjusted, strict=True):
+        m = records[i]
+        bad = m.delta is not None and (m.delta > 0) != higher_is_better(m.name) and m.delta != 0
+        out[i] = m.model_copy(update={"adjusted_p_value": adj, "worse": bad and adj < alpha})
+    return out
+
+
+def _metric_record(stats: MetricStats, alpha: float, gated: bool = False) -> MetricResult:
     low = high = None
     if stats.delta is not None and not isinstance(stats.delta, PointEstimate):
         low, high = stats.delta.interval(alpha)
@@ -218,6 +248,7 @@ def _metric_record(stats: MetricStats, alpha: float) -> MetricResult:
         method=stats.method,
         n=stats.n,
         slice=stats.slice,
+        gated=gated,
     )
 
 
