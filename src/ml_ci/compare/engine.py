@@ -22,6 +22,7 @@ from ml_ci.compare.gates import GateCheck, MetricStats, check_gate, decide, holm
 from ml_ci.compare.inputs import Paired, load_pair
 from ml_ci.compare.latency import QUANTILES, Timing, quantile, read_timing, timing_path
 from ml_ci.compare.metrics import higher_is_better
+from ml_ci.compare.power import underpowered
 from ml_ci.config import Config, default_gates
 from ml_ci.config.compare import Gate
 from ml_ci.errors import ConfigError
@@ -116,6 +117,7 @@ def compare_paired(
             threshold=_clean(o.check.threshold),
             bound=_clean(o.check.bound),
             mde=_clean(o.check.mde),
+            underpowered=underpowered(o.check.gate.rule, o.check.margin, _clean(o.check.mde)),
             relative=o.check.gate.relative,
             min=o.check.gate.min,
             max=o.check.gate.max,

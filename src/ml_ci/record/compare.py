@@ -49,6 +49,11 @@ class GateResult(RecordModel):
     mde: float | None = Field(
         None, description="Minimum detectable effect (80% power) at this sample size."
     )
+    underpowered: bool = Field(
+        False,
+        description="non_inferior margin below the minimum detectable effect (mde): a "
+        "candidate as good as the baseline would mostly be inconclusive at this sample size.",
+    )
     relative: bool = Field(False, description="The configured margin was relative.")
     undefined: bool = Field(
         False,
