@@ -84,7 +84,9 @@ def compare_paired(
     resamples = config.compare.bootstrap.resamples
     gates = list(config.gates) or default_gates(config.task)
     say(f"{table.n} rows: metrics with paired intervals ({resamples} bootstrap replicates)")
-    results: list[MetricStats] = task_metrics(table, seed, resamples, stream=0)
+    # one sort per model on all rows serves DeLong, average precision and the curves
+    ranked = _ranked(table) if table.task == "binary" and table.n else None
+    results: list[MetricStats] = task_metrics(table, seed, resamples, stream=0, ranked=ranked)
     results += latency_metrics(table, timing)
     by_slice: list[tuple[str, int, list[MetricStats]]] = []
     stream = 1
@@ -149,7 +151,7 @@ def compare_paired(
         resamples=resamples,
         seed=seed,
         n=table.n,
-        curves=binary_curves(table),
+        curves=binary_curves(table, ranked),
         unchanged=same,
     )
 
@@ -306,17 +308,41 @@ def _accuracy(
     )
 
 
-def task_metrics(table: Paired, seed: int, resamples: int, *, stream: int) -> list[MetricStats]:
+def _ranked(table: Paired) -> list[bootstrap.Ranked]:
+    """Both models' labels in descending-score order, with the tie-group ends."""
+    y = table.y.astype(np.float64)
+    out = []
+    for s in (table.base.score, table.cand.score):
+        assert s is not None
+        order = np.argsort(s)[::-1]
+        out.append(bootstrap.Ranked(order, y[order], metrics.tie_group_ends(s[order])))
+    return out
+
+
+def task_metrics(
+    table: Paired,
+    seed: int,
+    resamples: int,
+    *,
+    stream: int,
+    ranked: list[bootstrap.Ranked] | None = None,
+) -> list[MetricStats]:
     if table.n == 0:
         return []
     if table.task == "binary":
-        return binary_metrics(table, seed, resamples, stream)
+        return binary_metrics(table, seed, resamples, stream, ranked)
     if table.task == "multiclass":
         return multiclass_metrics(table, seed, resamples, stream)
     return regression_metrics(table, seed, resamples, stream)
 
 
-def binary_metrics(table: Paired, seed: int, resamples: int, stream: int) -> list[MetricStats]:
+def binary_metrics(
+    table: Paired,
+    seed: int,
+    resamples: int,
+    stream: int,
+    ranked: list[bootstrap.Ranked] | None = None,
+) -> list[MetricStats]:
     y = table.y.astype(np.int64)
     pb, pc = table.base.pred.astype(np.int64), table.cand.pred.astype(np.int64)
     sb, sc = table.base.score, table.cand.score
@@ -345,7 +371,8 @@ def binary_metrics(table: Paired, seed: int, resamples: int, stream: int) -> lis
         )
 
     # one sort per model serves DeLong and AP (the order inside a run of ties never matters)
-    ascending = [np.argsort(sb), np.argsort(sc)]
+    ranked = ranked or _ranked(table)
+    ascending = [r.order[::-1] for r in ranked]
 
     # ROC AUC: DeLong
     if 0 < int(y.sum()) < n:
@@ -362,11 +389,6 @@ def binary_metrics(table: Paired, seed: int, resamples: int, stream: int) -> lis
         out.append(MetricStats("roc_auc", None, None, None, None, None, None, UNDEFINED_AUC, n))
 
     # average precision, log loss, Brier: one shared continuous resampling
-    yf = y.astype(np.float64)
-    ranked = []
-    for s, up in ((sb, ascending[0]), (sc, ascending[1])):
-        order = up[::-1]
-        ranked.append(bootstrap.Ranked(order, yf[order], metrics.tie_group_ends(s[order])))
     ll_b, ll_c = metrics.binary_log_losses(y, sb), metrics.binary_log_losses(y, sc)
     br_b, br_c = metrics.brier_losses(y, sb), metrics.brier_losses(y, sc)
     columns = np.column_stack([ll_b, ll_c, br_b, br_c])
