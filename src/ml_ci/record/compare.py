@@ -22,6 +22,17 @@ class MetricResult(RecordModel):
     method: str
     n: int
     slice: str | None = Field(None, description="column=value, or null for all rows.")
+    gated: bool = Field(False, description="A gate applies to this metric on these rows.")
+    adjusted_p_value: float | None = Field(
+        None,
+        description="Ungated metrics on all rows: p_value Holm-adjusted across them "
+        "(compare.correction); null for gated metrics (their gates carry their own).",
+    )
+    worse: bool = Field(
+        False,
+        description="Ungated metric significantly worse than the baseline (two-sided, "
+        "adjusted_p_value < alpha): a warning, it never changes the exit code.",
+    )
 
 
 class GateResult(RecordModel):
@@ -37,6 +48,11 @@ class GateResult(RecordModel):
     bound: float | None = Field(None, description="One-sided (1 - alpha) confidence bound.")
     mde: float | None = Field(
         None, description="Minimum detectable effect (80% power) at this sample size."
+    )
+    underpowered: bool = Field(
+        False,
+        description="non_inferior margin below the minimum detectable effect (mde): a "
+        "candidate as good as the baseline would mostly be inconclusive at this sample size.",
     )
     relative: bool = Field(False, description="The configured margin was relative.")
     undefined: bool = Field(
