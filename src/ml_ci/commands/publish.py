@@ -69,7 +69,14 @@ def command(
         record_pull_request=record.repo.pull_request,
         record_sha=record.repo.head_sha,
     )
-    target_url = record.links.get("report") or env.run_url or record.repo.run_url
+    from ml_ci.report.safe import safe_url
+
+    # the record's links are untrusted: only ones on the server's host are kept
+    target_url = (
+        safe_url(record.links.get("report"), env.server_url)
+        or env.run_url
+        or safe_url(record.repo.run_url, env.server_url)
+    )
     plan = plan_publish(
         record,
         repo=target.repo,

@@ -162,12 +162,19 @@ def check_pull_head(client: GitHubClient, repo: str, number: int, sha: str) -> N
 def status_payload(
     state: str, description: str, *, context: str = STATUS_CONTEXT, target_url: str | None = None
 ) -> dict[str, Any]:
-    """The body of ``POST /repos/{repo}/statuses/{sha}`` (description cut to 140 chars)."""
+    """The body of ``POST /repos/{repo}/statuses/{sha}`` (description cut to 140 chars).
+
+    ``target_url`` is kept only when it is an http(s) URL on the GitHub server's host
+    (``GITHUB_SERVER_URL``): a record's link must not send reviewers off-site."""
+    from ml_ci.report.safe import plain, safe_url
+
+    description = plain(description)
     if len(description) > MAX_STATUS_DESCRIPTION:
         description = description[: MAX_STATUS_DESCRIPTION - 1] + "…"
     payload: dict[str, Any] = {"state": state, "description": description, "context": context}
-    if target_url:
-        payload["target_url"] = target_url
+    url = safe_url(target_url)
+    if url:
+        payload["target_url"] = url
     return payload
 
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from html import escape
 
 from ml_ci.record.compare import Curve
+from ml_ci.report.safe import plain
 from ml_ci.report.view import GateRow
 
 MAX_BARS = 20
@@ -19,8 +20,10 @@ VERDICT_COLOURS = {"pass": "#1a7f37", "fail": "#cf222e", "inconclusive": "#9a670
 
 
 def _quote(label: str) -> str:
-    # mermaid labels are double-quoted strings; a quote inside would end them
-    return '"' + label.replace('"', "'").replace("\n", " ") + '"'
+    # mermaid labels are double-quoted strings (a quote inside would end them) that mermaid
+    # may render as HTML: keep letters, digits and a few signs only
+    kept = "".join(c if c.isalnum() or c in " _-.=[]/:" else "_" for c in plain(label))
+    return f'"{kept}"'
 
 
 def mermaid_deltas(rows: Sequence[GateRow]) -> str | None:
