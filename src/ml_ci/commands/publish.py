@@ -50,6 +50,7 @@ def command(
         append_summary,
         check_pull_head,
         execute_plan,
+        from_fork,
         plan_publish,
         write_outputs,
     )
@@ -87,6 +88,7 @@ def command(
         template_dir=folder,
         status_context=settings.status_context,
         target_url=target_url,
+        unverified=from_fork(env.event, env.repository),
     )
 
     # workflow commands go to stdout, except under --json where stdout is the JSON
