@@ -399,6 +399,7 @@ def execute_plan(
 
 __all__ = [
     "ACTIONS_BOT",
+    "FORK_NOTICE",
     "Annotation",
     "PublishPlan",
     "PublishResult",
@@ -406,7 +407,6 @@ __all__ = [
     "annotation_lines",
     "append_summary",
     "check_pull_head",
-    "FORK_NOTICE",
     "execute_plan",
     "from_fork",
     "gate_annotations",
