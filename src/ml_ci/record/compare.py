@@ -22,6 +22,14 @@ class MetricResult(RecordModel):
     method: str
     n: int
     slice: str | None = Field(None, description="column=value, or null for all rows.")
+    gated: bool | None = Field(None, description="A gate tests this metric (null: unknown).")
+    adjusted_p_value: float | None = Field(
+        None, description="p_value after Holm across the ungated metrics (ungated only)."
+    )
+    worse: bool | None = Field(
+        None,
+        description="Ungated: significantly worse (two-sided at alpha, Holm); null: unknown.",
+    )
 
 
 class GateResult(RecordModel):
@@ -41,6 +49,9 @@ class GateResult(RecordModel):
     relative: bool = Field(False, description="The configured margin was relative.")
     min: float | None = Field(None, description="absolute rule: lowest allowed value.")
     max: float | None = Field(None, description="absolute rule: highest allowed value.")
+    underpowered: bool | None = Field(
+        None, description="The sample cannot detect the margin (mde > margin); null: unknown."
+    )
 
 
 class Curve(RecordModel):
@@ -69,4 +80,7 @@ class CompareSection(RecordModel):
     n: int | None = Field(None, description="Rows compared (after the join).")
     curves: list[Curve] = Field(
         default_factory=list, description="ROC and PR curves of both models (binary tasks)."
+    )
+    unchanged: bool | None = Field(
+        None, description="The candidate's predictions equal the baseline's on every row."
     )

@@ -91,10 +91,10 @@ def fmt_delta(value: Any) -> str:
 
 
 def fmt_p(value: Any) -> str:
-    """p-values: three decimals, ``<0.001`` below that."""
+    """p-values: three decimals, ``< 0.001`` below that."""
     if value is None:
         return MISSING
-    return "<0.001" if value < 0.001 else f"{value:.3f}"
+    return "< 0.001" if value < 0.001 else f"{value:.3f}"
 
 
 def fmt_pct(value: Any) -> str:
