@@ -315,6 +315,7 @@ class ReportView:
     quality_other: list[Any] = field(default_factory=list)
     links: dict[str, str] = field(default_factory=dict)
     approvals: list[Any] = field(default_factory=list)
+    changes: list[Any] = field(default_factory=list)  # ml_ci.lineage.LineageChange
 
     @property
     def has_compare(self) -> bool:
@@ -359,6 +360,10 @@ def build_view(record: EvaluationRecord, title: str | None = None) -> ReportView
         quality = sorted(record.drift.quality, key=lambda q: order[q.verdict])
         view.quality_flagged = [q for q in quality if q.verdict != "pass"]
         view.quality_other = [q for q in quality if q.verdict == "pass"]
+    if record.lineage is not None:
+        from ml_ci.lineage import lineage_changes
+
+        view.changes = lineage_changes(record.lineage)
     links = dict(record.links)
     if record.repo.run_url and "run" not in links:
         links = {"run": record.repo.run_url, **links}
