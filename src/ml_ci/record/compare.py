@@ -22,14 +22,16 @@ class MetricResult(RecordModel):
     method: str
     n: int
     slice: str | None = Field(None, description="column=value, or null for all rows.")
-    gated: bool = Field(False, description="A gate applies to this metric on these rows.")
+    gated: bool | None = Field(
+        None, description="A gate applies to this metric on these rows (null: unknown, old record)."
+    )
     adjusted_p_value: float | None = Field(
         None,
         description="Ungated metrics on all rows: p_value Holm-adjusted across them "
         "(compare.correction); null for gated metrics (their gates carry their own).",
     )
-    worse: bool = Field(
-        False,
+    worse: bool | None = Field(
+        None,
         description="Ungated metric significantly worse than the baseline (two-sided, "
         "adjusted_p_value < alpha): a warning, it never changes the exit code.",
     )
@@ -49,8 +51,8 @@ class GateResult(RecordModel):
     mde: float | None = Field(
         None, description="Minimum detectable effect (80% power) at this sample size."
     )
-    underpowered: bool = Field(
-        False,
+    underpowered: bool | None = Field(
+        None,
         description="non_inferior margin below the minimum detectable effect (mde): a "
         "candidate as good as the baseline would mostly be inconclusive at this sample size.",
     )
@@ -91,8 +93,8 @@ class CompareSection(RecordModel):
     curves: list[Curve] = Field(
         default_factory=list, description="ROC and PR curves of both models (binary tasks)."
     )
-    unchanged: bool = Field(
-        False,
+    unchanged: bool | None = Field(
+        None,
         description="The candidate's predictions (y_pred and scores) equal the baseline's on "
         "every row: non-inferiority and absolute gates pass as unchanged, superiority gates "
         "do not pass.",
