@@ -106,7 +106,7 @@ def find_config(start: Path) -> Path:
 
 def load_config(path: Path | None = None, *, start: Path | None = None) -> Config:
     """Load and validate ``path`` (or the ``ml-ci.yaml`` found from ``start``)."""
-    import yaml  # local: keeps `ml-ci --help` and the hooks fast
+    from ml_ci.config.yamlload import load_yaml  # local: keeps `ml-ci --help` fast
 
     if path is None:
         path = find_config(start or Path.cwd())
@@ -116,10 +116,7 @@ def load_config(path: Path | None = None, *, start: Path | None = None) -> Confi
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: cannot read: {error}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise ConfigError(f"{path}: malformed YAML: {_yaml_problem(error)}") from None
+    data = load_yaml(text, str(path))
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -195,14 +192,6 @@ def _section_type(annotation: Any) -> Any:
         if found is not None:
             return found
     return None
-
-
-def _yaml_problem(error: Exception) -> str:
-    mark = getattr(error, "problem_mark", None)
-    problem = getattr(error, "problem", None) or str(error)
-    if mark is not None:
-        return f"line {mark.line + 1}, column {mark.column + 1}: {problem}"
-    return str(problem)
 
 
 def default_gates(task: str) -> list[Gate]:

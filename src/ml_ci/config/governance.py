@@ -15,6 +15,11 @@ class GovernanceConfig(Section):
         default_factory=list, description="Teams whose members may approve, as org/team."
     )
     required_approvals: int = Field(1, ge=0, description="Approvals needed.")
+    min_permission: Literal["write", "maintain", "admin"] = Field(
+        "write",
+        description="Least repository permission an approver needs, listed or via a team "
+        "(asked from the API; a custom role counts as none).",
+    )
     self_approval: bool = Field(False, description="May the pull request's author approve it?")
     require: Literal["always", "flagged", "never"] = Field(
         "always",
