@@ -4,9 +4,9 @@ config against that table. On fresh real git + DVC projects (tests/pack/projects
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,19 +14,7 @@ import yaml
 
 from ml_ci.config import TASK_METRICS
 from ml_ci.pack.predictions import TASK_GATES, infer_task
-from tests.pack.projects import build_project, tool_env
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    base = tmp_path_factory.mktemp("projects")
-    return {kind: build_project(base / kind, kind) for kind in ("wine", "diabetes")}
-
-
-def _copy(source: Path, tmp_path: Path) -> Path:
-    target = tmp_path / source.name
-    shutil.copytree(source, target, symlinks=True)
-    return target
+from tests.pack.projects import tool_env
 
 
 def ml_ci(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -66,9 +54,9 @@ def test_task_gates_use_the_task_metrics() -> None:
 
 @pytest.mark.parametrize(("kind", "task"), [("wine", "multiclass"), ("diabetes", "regression")])
 def test_init_infers_the_task_and_compare_runs(
-    built: dict[str, Path], tmp_path: Path, kind: str, task: str
+    own_project: Callable[[str], Path], kind: str, task: str
 ) -> None:
-    root = _copy(built[kind], tmp_path)
+    root = own_project(kind)
     done = ml_ci(root, "init", "--json")
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
@@ -100,9 +88,9 @@ def test_init_infers_the_task_and_compare_runs(
 
 
 def test_validate_catches_a_binary_config_on_a_multiclass_table(
-    built: dict[str, Path], tmp_path: Path
+    own_project: Callable[[str], Path],
 ) -> None:
-    root = _copy(built["wine"], tmp_path)
+    root = own_project("wine")
     (root / "ml-ci.yaml").write_text("version: 1\ntask: binary\nmodel: {name: wine}\n")
     done = ml_ci(root, "validate")
     assert done.returncode == 2, done.stdout
@@ -111,8 +99,8 @@ def test_validate_catches_a_binary_config_on_a_multiclass_table(
     assert "task is 'binary'" in line and "multiclass" in line and "set task: multiclass" in line
 
 
-def test_validate_reads_the_table_as_compare_does(built: dict[str, Path], tmp_path: Path) -> None:
-    root = _copy(built["wine"], tmp_path)
+def test_validate_reads_the_table_as_compare_does(own_project: Callable[[str], Path]) -> None:
+    root = own_project("wine")
     (root / "ml-ci.yaml").write_text("version: 1\ntask: multiclass\nmodel: {name: wine}\n")
     table = root / "predictions.csv"
     lines = table.read_text().splitlines()
