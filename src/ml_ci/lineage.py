@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,35 +48,28 @@ def find_base(root: Path, *, ref: str | None, default_branch: str) -> BaseCommit
 
 
 def repo_info(root: Path, base: BaseCommit | None) -> RepoInfo:
-    """Repository facts for the record; GitHub's variables win when present."""
+    """Repository facts for the record; GitHub's variables win when present.
+
+    ``evaluated_sha`` is the checkout's HEAD (on a ``pull_request`` event, the test-merge
+    commit); ``head_sha`` is the commit under review as the event names it (the pull
+    request's head, or the pushed commit), else HEAD.
+    """
+    from ml_ci.github.context import from_env
+
     env = os.environ
     branch = gitutil.git(["rev-parse", "--abbrev-ref", "HEAD"], root, check=False) or None
-    event = _github_event()
-    pull = event.get("pull_request") if isinstance(event.get("pull_request"), dict) else None
-    run_url = None
-    if env.get("GITHUB_RUN_ID") and env.get("GITHUB_REPOSITORY"):
-        server = env.get("GITHUB_SERVER_URL", "https://github.com")
-        run_url = f"{server}/{env['GITHUB_REPOSITORY']}/actions/runs/{env['GITHUB_RUN_ID']}"
+    context = from_env(env)
+    evaluated = gitutil.head_sha(root)
     return RepoInfo(
-        name=env.get("GITHUB_REPOSITORY") or None,
-        head_sha=gitutil.head_sha(root),
+        name=context.repository,
+        head_sha=context.head_sha or evaluated,
+        evaluated_sha=evaluated,
         base_sha=base.sha if base else None,
         head_ref=env.get("GITHUB_HEAD_REF") or (branch if branch != "HEAD" else None),
         base_ref=env.get("GITHUB_BASE_REF") or (base.ref if base else None),
-        pull_request=int(pull["number"]) if pull and "number" in pull else None,
-        run_url=run_url,
+        pull_request=context.pull_request,
+        run_url=context.run_url,
     )
-
-
-def _github_event() -> dict[str, Any]:
-    path = os.environ.get("GITHUB_EVENT_PATH")
-    if not path or not Path(path).is_file():
-        return {}
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def build_lineage(root: Path, lock: DvcLock, head: str, base: BaseCommit | None) -> Lineage:

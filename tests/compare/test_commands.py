@@ -213,3 +213,31 @@ def test_a_small_slice_is_reported_but_does_not_decide_the_verdict(
     assert all("below min_size (n=12)" in g["reason"] for g in tiny)
     assert any(g["verdict"] == "inconclusive" for g in tiny)
     assert payload["verdict"] == "pass"
+
+
+def test_a_one_class_slice_leaves_roc_auc_undefined_and_out_of_the_verdict(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A slice at or above min_size holding only positives: ROC AUC is undefined there, the
+    gate says so and does not make a candidate that passes everywhere else inconclusive."""
+    import pandas as pd
+
+    base, cand = write_binary(tmp_path, n=1200, shift=0.6)
+    for path in (base, cand):
+        frame = pd.read_csv(path)
+        frame["segment"] = "mixed"
+        frame.loc[frame.index[frame["y_true"] == 1][:250], "segment"] = "positives"
+        frame.to_csv(path, index=False)
+    config = "task: binary\ngates:\n  - {metric: roc_auc, margin: 0.02}\nslices: {columns: [segment], min_size: 200}\n"
+    assert _run(tmp_path, config, "--json", base=base, cand=cand) == 0
+    payload = json.loads(capsys.readouterr().out)
+    gate = next(g for g in payload["gates"] if g["slice"] == "segment=positives")
+    assert gate["undefined"] is True
+    assert "undefined" in gate["reason"] and "one class" in gate["reason"]
+    assert payload["verdict"] == "pass"
+    metric = next(
+        m
+        for m in payload["metrics"]
+        if m["name"] == "roc_auc" and m["slice"] == "segment=positives"
+    )
+    assert metric["method"].startswith("undefined")

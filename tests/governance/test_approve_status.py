@@ -59,6 +59,7 @@ def test_an_approvers_review_sets_success_and_the_comment(
     assert len(comments) == 1 and "ml-ci governance: ✅ approved" in comments[0]["body"]
     saved = load_record(record).governance
     assert saved is not None and saved.satisfied and saved.head_sha == HEAD
+    assert saved.approve_command == f"/ml-ci approve {HEAD}"  # the exact line to copy
     decision = saved.decisions[0]
     assert (decision.actor, decision.via, decision.sha, decision.counted) == (
         "alice",
@@ -76,11 +77,11 @@ def test_ignored_approvals_are_reported_with_the_reason(
 ) -> None:
     gh.add_review(REPO, 7, "mallory", "APPROVED")  # admin, but not an approver
     gh.add_review(REPO, 7, "alice", "APPROVED", commit_id=OLD)  # for an older push
-    gh.add_comment(REPO, 7, f"/ml-ci approve {HEAD[:7]}", "bob")  # the author
-    gh.add_comment(REPO, 7, f"/ml-ci approve {HEAD[:8]}", "rita")  # read permission only
+    gh.add_comment(REPO, 7, f"/ml-ci approve {HEAD}", "bob")  # the author
+    gh.add_comment(REPO, 7, f"/ml-ci approve {HEAD}", "rita")  # read permission only
     edited = gh.add_comment(REPO, 7, "LGTM", "alice")
     gh.repos[REPO].comments[edited["id"]].update(  # edited into an approval later
-        body=f"/ml-ci approve {HEAD[:7]}", updated_at="2030-01-01T00:00:00Z"
+        body=f"/ml-ci approve {HEAD}", updated_at="2030-01-01T00:00:00Z"
     )
     code, result, _ = approve_status(capsys, "--pr", "7")
     assert code == 0
@@ -99,9 +100,9 @@ def test_ignored_approvals_are_reported_with_the_reason(
 
 def test_a_rejection_fails_the_status(gh: FakeGitHub, capsys: pytest.CaptureFixture[str]) -> None:
     gh.add_review(REPO, 7, "alice", "APPROVED")
-    gh.add_comment(REPO, 7, f"/ml-ci reject {HEAD[:7]} leaks the label", "rita")  # ignored
+    gh.add_comment(REPO, 7, f"/ml-ci reject {HEAD} leaks the label", "rita")  # ignored
     gh.add_collaborator(REPO, "rita", "maintain")
-    gh.add_comment(REPO, 7, f"/ml-ci reject {HEAD[:7]} drift in income", "rita")
+    gh.add_comment(REPO, 7, f"/ml-ci reject {HEAD} drift in income", "rita")
     _code, result, _ = approve_status(capsys, "--pr", "7")
     assert result["governance"]["rejected_by"] == ["rita"]
     assert gh.statuses(REPO, HEAD)[0]["state"] == "failure"

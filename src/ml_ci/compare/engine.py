@@ -30,6 +30,7 @@ Floats = npt.NDArray[np.float64]
 Progress = Callable[[str], None]
 
 BOOTSTRAP = "paired Poisson bootstrap (percentile)"
+UNDEFINED_AUC = "undefined: one class only"
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,8 @@ def compare_paired(
             results += stats
             by_slice.append((name, sub.n, stats))
     checks = _checks(gates, results, by_slice, config)
-    outcomes = decide(checks, alpha, config.compare.correction)
+    same = unchanged(table)
+    outcomes = decide(checks, alpha, config.compare.correction, unchanged=same)
     gate_results = [
         GateResult(
             metric=o.check.stats.name,
@@ -109,6 +111,7 @@ def compare_paired(
             p_value=_clean(o.check.p_value),
             adjusted_p_value=_clean(o.adjusted_p_value),
             reason=o.reason,
+            undefined=o.check.undefined,
             threshold=_clean(o.check.threshold),
             bound=_clean(o.check.bound),
             mde=_clean(o.check.mde),
@@ -118,9 +121,12 @@ def compare_paired(
         )
         for o in outcomes
     ]
-    # slices below min_size are reported but never decide the verdict
+    # slices below min_size, and slices where the metric is undefined, are reported but
+    # never decide the verdict
     verdicts = {
-        g.verdict for g, o in zip(gate_results, outcomes, strict=True) if not o.check.below_min
+        g.verdict
+        for g, o in zip(gate_results, outcomes, strict=True)
+        if not o.check.below_min and not o.check.undefined
     }
     verdict = (
         "fail" if "fail" in verdicts else "inconclusive" if "inconclusive" in verdicts else "pass"
@@ -136,7 +142,19 @@ def compare_paired(
         seed=seed,
         n=table.n,
         curves=binary_curves(table),
+        unchanged=same,
     )
+
+
+def unchanged(table: Paired) -> bool:
+    """The candidate's y_pred and scores equal the baseline's on every row (exactly: a model
+    hash alone is not enough, the predict code can change)."""
+    if not np.array_equal(table.base.pred, table.cand.pred):
+        return False
+    sb, sc = table.base.score, table.cand.score
+    if sb is None or sc is None:
+        return sb is None and sc is None
+    return bool(np.array_equal(sb, sc))
 
 
 def _checks(
@@ -169,6 +187,7 @@ def _checks(
                         alpha,
                         max_improvement=guard,
                         below_min=n < config.slices.min_size,
+                        undefined=found[0].method.startswith("undefined"),
                     )
                 )
     return checks
@@ -307,11 +326,7 @@ def binary_metrics(table: Paired, seed: int, resamples: int, stream: int) -> lis
             )
         )
     else:
-        out.append(
-            MetricStats(
-                "roc_auc", None, None, None, None, None, None, "undefined: one class only", n
-            )
-        )
+        out.append(MetricStats("roc_auc", None, None, None, None, None, None, UNDEFINED_AUC, n))
 
     # average precision, log loss, Brier: one shared continuous resampling
     yf = y.astype(np.float64)

@@ -5,6 +5,7 @@ webhook payload to ``$GITHUB_EVENT_PATH``. Two traps this module handles:
 
 * on ``pull_request`` events ``GITHUB_SHA`` is the test-merge commit, not the PR head; a
   commit status must go on ``pull_request.head.sha`` to show on the pull request;
+  the record names both (``repo.head_sha`` from here, ``repo.evaluated_sha`` the checkout);
 * on ``workflow_run`` events (the fork-safe second workflow) ``workflow_run.pull_requests``
   is empty for pull requests from forks, so the number and head SHA come from the record
   (``record.repo.pull_request`` / ``head_sha``), written by the first workflow.
@@ -40,6 +41,18 @@ class ActionsContext:
     step_summary: Path | None = None
     output: Path | None = None
     is_fork: bool = False
+
+    @property
+    def head_sha(self) -> str | None:
+        """The commit under review, as the event names it: ``pull_request.head.sha`` (or
+        ``workflow_run.head_sha``); on ``push`` the pushed commit (``after``). ``None`` when
+        the event names none (then the checkout is what is evaluated)."""
+        if self.event_sha:
+            return self.event_sha
+        if self.event_name == "push":
+            after = self.event.get("after")
+            return after if isinstance(after, str) and after.strip("0") else self.sha
+        return None
 
     @property
     def run_url(self) -> str | None:

@@ -5,10 +5,12 @@ An approval is
 * a pull-request review in state ``APPROVED`` (``CHANGES_REQUESTED`` is a rejection); it
   applies to the review's ``commit_id``;
 * a comment whose first line is ``/ml-ci approve <sha>`` or ``/ml-ci reject <sha> <reason>``,
-  where ``<sha>`` is at least 7 hex digits of the head commit being approved. Naming the
+  where ``<sha>`` is the FULL 40-hex SHA of the head commit being approved. Naming the
   commit is required: a comment carries no SHA of its own, and binding it to "the head at
-  the time" would make a push racing the comment approve code nobody saw. A bare
-  ``/ml-ci approve`` is reported with the exact line to type.
+  the time" would make a push racing the comment approve code nobody saw. A prefix is
+  refused: a commit sharing a 7-digit prefix was brute-forced in 17 s on 2 cores, and the
+  approval would then have counted for it. A bare ``/ml-ci approve`` or a short SHA is
+  reported with the exact line to type (:attr:`Outcome.approve_command`).
 
 It counts when ALL hold (otherwise the decision is kept with the reason it did not count):
 
@@ -35,10 +37,11 @@ from ml_ci.config.governance import GovernanceConfig
 from ml_ci.record.governance import Decision
 
 WRITE_ROLES = frozenset({"write", "maintain", "admin"})
+# any run of hex digits is taken as the SHA, so that a short one is refused with the reason
 COMMAND_RE = re.compile(
-    r"^\s*/ml-ci\s+(?P<action>approve|reject)\b(?:\s+(?P<sha>[0-9a-fA-F]{7,40})\b)?(?P<rest>.*)$"
+    r"^\s*/ml-ci\s+(?P<action>approve|reject)\b(?:\s+(?P<sha>[0-9a-fA-F]+)\b)?(?P<rest>.*)$"
 )
-MIN_SHA = 7
+FULL_SHA = 40
 
 Via = Literal["review", "comment", "cli"]
 
@@ -63,6 +66,16 @@ class Outcome:
     decisions: list[Decision]
     approved_by: list[str]
     rejected_by: list[str]
+    head_sha: str = ""
+
+    @property
+    def approve_command(self) -> str:
+        """The exact comment line that approves the current head (to show for copying)."""
+        return f"/ml-ci approve {self.head_sha}"
+
+    @property
+    def reject_command(self) -> str:
+        return f"/ml-ci reject {self.head_sha} <reason>"
 
     @property
     def summary(self) -> str:
@@ -158,10 +171,6 @@ def may_approve(
     return (listed and has_write) or bool(set(active_teams) & set(config.teams))
 
 
-def _matches(vote_sha: str, head_sha: str) -> bool:
-    return len(vote_sha) >= MIN_SHA and head_sha.lower().startswith(vote_sha.lower())
-
-
 def why_not(
     vote: Vote,
     *,
@@ -172,9 +181,15 @@ def why_not(
     active_teams: Iterable[str],
 ) -> str | None:
     """Why ``vote`` does not count (``None``: it counts). The rules of the module doc."""
+    line = f"'/ml-ci {vote.action} {head_sha}'"
     if vote.sha is None:
-        return f"the comment must name the commit: '/ml-ci {vote.action} {head_sha[:7]}'"
-    if not _matches(vote.sha, head_sha):
+        return f"the comment must name the commit: {line}"
+    if len(vote.sha) != FULL_SHA:
+        return (
+            f"{vote.sha} is not a full 40-character SHA (a shorter prefix can be brute-forced "
+            f"onto another commit in seconds): {line}"
+        )
+    if vote.sha.lower() != head_sha.lower():
         return f"given for {vote.sha[:7]}, the head is now {head_sha[:7]} (a push voids approvals)"
     if vote.edited:
         return "the comment was edited after it was posted; post a new one"
@@ -240,7 +255,7 @@ def evaluate(
     approved = [v.actor for v in final if v.action == "approve"]
     rejected = [v.actor for v in final if v.action == "reject"]
     satisfied = not required or (not rejected and len(approved) >= config.required_approvals)
-    return Outcome(required, satisfied, decisions, approved, rejected)
+    return Outcome(required, satisfied, decisions, approved, rejected, head_sha=head_sha)
 
 
 def votes_from_cli(approved_by: Iterable[str], head_sha: str, at: str) -> list[Vote]:

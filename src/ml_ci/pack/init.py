@@ -10,7 +10,10 @@ Inference (pure functions, tested on their own):
 * predictions table: the first output named ``predictions*.csv`` / ``predictions*.parquet``;
 * predict command: the command of the stage writing the predictions, with the model, data and
   predictions paths replaced by ``{model}``, ``{data}``, ``{output}`` (only when all three
-  appear in it).
+  appear in it);
+* task: from the predictions table when it is in the workspace (score columns and labels, see
+  :mod:`ml_ci.pack.predictions`), else binary with a note to check it; the gates written
+  are the task's (:data:`~ml_ci.pack.predictions.TASK_GATES`).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ml_ci.errors import InputError
+from ml_ci.pack.predictions import TASK_GATES, TaskGuess
 
 MODEL_SUFFIXES = (".pkl", ".pickle", ".joblib", ".onnx", ".pt", ".pth")
 TABLE_SUFFIXES = (".csv", ".parquet")
@@ -67,6 +71,8 @@ class InitResult:
     secrets: list[str] = field(default_factory=list)
     required_checks: list[str] = field(default_factory=lambda: list(REQUIRED_CHECKS))
     next_steps: list[str] = field(default_factory=list)
+    task: str = "binary"
+    task_reason: str = ""
 
 
 # ---------------------------------------------------------------- inference (pure)
@@ -147,10 +153,14 @@ def model_name(root: Path) -> str:
     return name or "model"
 
 
-def infer_config(root: Path, dvc_yaml: Mapping[str, Any]) -> dict[str, Any]:
-    """The ml-ci.yaml mapping for a repository whose pipeline is ``dvc_yaml``."""
+def infer_config(
+    root: Path, dvc_yaml: Mapping[str, Any], task_guess: TaskGuess | None = None
+) -> dict[str, Any]:
+    """The ml-ci.yaml mapping for a repository whose pipeline is ``dvc_yaml`` and whose
+    predictions table holds ``task_guess``'s task (binary when there is no table to look at)."""
     stages = {k: v for k, v in (dvc_yaml.get("stages") or {}).items() if isinstance(v, dict)}
-    config: dict[str, Any] = {"version": 1, "task": "binary", "model": {"name": model_name(root)}}
+    task = task_guess.task if task_guess else "binary"
+    config: dict[str, Any] = {"version": 1, "task": task, "model": {"name": model_name(root)}}
     model = find_model(stages)
     if model:
         config["model"]["path"] = model
@@ -161,6 +171,7 @@ def infer_config(root: Path, dvc_yaml: Mapping[str, Any]) -> dict[str, Any]:
         guess = guess_predict_command(stages[stage_name], model, predictions) if model else None
         if guess:
             config["predict"] = {"command": guess[0], "data": guess[1]}
+    config["gates"] = [dict(gate) for gate in TASK_GATES[task]]
     return config
 
 
@@ -237,6 +248,8 @@ def execute(settings: InitSettings) -> InitResult:
 
     from ml_ci import gitutil
     from ml_ci.config import validate_config
+    from ml_ci.config.pipeline import PredictionsConfig
+    from ml_ci.pack.predictions import table_guess
     from ml_ci.resources import templates_dir
 
     root = gitutil.repo_root(settings.root)
@@ -250,9 +263,20 @@ def execute(settings: InitSettings) -> InitResult:
     dvc_yaml = (
         yaml.safe_load(dvc_yaml_path.read_text(encoding="utf-8")) if dvc_yaml_path.is_file() else {}
     )
-    config = infer_config(root, dvc_yaml if isinstance(dvc_yaml, dict) else {})
+    pipeline = dvc_yaml if isinstance(dvc_yaml, dict) else {}
+    config = infer_config(root, pipeline)
+    table = root / config.get("predictions", {}).get("path", "predictions.csv")
+    if table.is_file():
+        task_guess = table_guess(table, PredictionsConfig())
+        config = infer_config(root, pipeline, task_guess)
+        reason = f"{task_guess.reason} in {table.relative_to(root).as_posix()}"
+    else:
+        reason = (
+            f"no predictions table at {table.relative_to(root).as_posix()} to look at "
+            "(run dvc repro, then ml-ci init --force); binary is the default: check it"
+        )
     validate_config(config, source="inferred ml-ci.yaml")  # never write a config that fails
-    result = InitResult(root=str(root), config=config)
+    result = InitResult(root=str(root), config=config, task=config["task"], task_reason=reason)
 
     files: dict[str, str] = {
         "ml-ci.yaml": "# ml-ci configuration, written by `ml-ci init` (check task and gates).\n"

@@ -39,6 +39,11 @@ class GateResult(RecordModel):
         None, description="Minimum detectable effect (80% power) at this sample size."
     )
     relative: bool = Field(False, description="The configured margin was relative.")
+    undefined: bool = Field(
+        False,
+        description="The metric is undefined on this slice (e.g. ROC AUC with one class): "
+        "reported, left out of the Holm family and of the verdict.",
+    )
     min: float | None = Field(None, description="absolute rule: lowest allowed value.")
     max: float | None = Field(None, description="absolute rule: highest allowed value.")
 
@@ -69,4 +74,10 @@ class CompareSection(RecordModel):
     n: int | None = Field(None, description="Rows compared (after the join).")
     curves: list[Curve] = Field(
         default_factory=list, description="ROC and PR curves of both models (binary tasks)."
+    )
+    unchanged: bool = Field(
+        False,
+        description="The candidate's predictions (y_pred and scores) equal the baseline's on "
+        "every row: non-inferiority and absolute gates pass as unchanged, superiority gates "
+        "do not pass.",
     )
