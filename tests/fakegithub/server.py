@@ -319,6 +319,16 @@ class FakeGitHub:
                 state_repo, number, user, state, commit_id or pull["head"]["sha"], body
             )
 
+    def merge_pull(self, repo: str, number: int, merge_commit_sha: str) -> dict[str, Any]:
+        """Pull request ``number`` merged as ``merge_commit_sha`` (what the merge button leaves:
+        closed, ``merged_at``, ``merge_commit_sha`` = the merge commit on the base branch,
+        matched by ``/commits/{sha}/pulls``)."""
+        with self.lock:
+            pull = self.repos[repo].pulls[number]
+            pull.update(state="closed", merged=True, merge_commit_sha=merge_commit_sha)
+            pull["merged_at"] = pull["closed_at"] = pull["updated_at"] = self._now()
+            return dict(pull)
+
     def add_collaborator(self, repo: str, login: str, permission: str = "write") -> None:
         """permission: admin, maintain, write, triage or read."""
         with self.lock:
