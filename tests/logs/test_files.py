@@ -188,3 +188,15 @@ def test_mixed_offsets_in_text_timestamps(
     pq.write_table(pa.Table.from_pandas(frame), path)  # text column: no reader-side parsing
     code, _, err = _run(capsys, "--logs", str(path), "--now", "2026-05-02T00:00:00Z")
     assert code == 2 and "mixes time zones (+02:00, Z)" in err
+
+
+def test_latency_bins_agree_with_a_binary_search_at_and_between_edges() -> None:
+    from ml_ci.logs.buckets import latency_bins
+
+    rng = np.random.default_rng(0)
+    edges = LATENCY_EDGES_MS
+    values = np.concatenate(
+        [rng.lognormal(3, 2, 100_000), edges[:-1], np.nextafter(edges[1:-1], 0), [0.0, 1e9]]
+    )
+    expected = np.searchsorted(edges, values, side="right") - 1
+    np.testing.assert_array_equal(latency_bins(values), expected)

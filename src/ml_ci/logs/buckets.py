@@ -19,8 +19,25 @@ Array = npt.NDArray[np.float64]
 # Latency bins: [0, 0.1 ms), then geometric 2 % steps up to ~10 min, then [.., inf).
 # Bin j is [edges[j], edges[j+1]). A 2 % step bounds the discretisation of a quantile by 2 %.
 LATENCY_EDGES_MS: Array = np.concatenate(
-    [[0.0], 0.1 * 1.02 ** np.arange(0, 790, dtype=float), [np.inf]]
+    [[0.0], 0.1 * 1.02 ** np.arange(0, 790, dtype=float), [np.inf]]  # _FIRST, _GROWTH
 )
+_GROWTH = 1.02
+_FIRST = 0.1
+
+
+def latency_bins(latency_ms: Array) -> npt.NDArray[np.int64]:
+    """Bin index ``j`` with ``edges[j] <= latency < edges[j+1]`` (same as
+    ``searchsorted(edges, x, "right") - 1``), by logarithm instead of a binary search, then
+    corrected by one where rounding put a value at an edge on the wrong side."""
+    edges = LATENCY_EDGES_MS
+    with np.errstate(divide="ignore"):
+        guess = np.floor(np.log(np.maximum(latency_ms, 1e-300) / _FIRST) / np.log(_GROWTH)) + 1
+    index = np.clip(guess, 0, len(edges) - 2).astype(np.int64)
+    index -= latency_ms < edges[index]
+    index += latency_ms >= edges[np.minimum(index + 1, len(edges) - 1)]
+    return np.clip(index, 0, len(edges) - 2)
+
+
 SCORE_BINS = 20  # score histogram over [0, 1] (reported drift of outputs)
 
 SCALARS = (

@@ -19,7 +19,7 @@ import numpy as np
 
 from ml_ci.config.logs import LogColumns, LogsConfig
 from ml_ci.errors import InputError
-from ml_ci.logs.buckets import LATENCY_EDGES_MS, SCALARS, SCORE_BINS, Buckets, Stats
+from ml_ci.logs.buckets import LATENCY_EDGES_MS, SCALARS, SCORE_BINS, Buckets, Stats, latency_bins
 
 _ZONE = re.compile(r"(?P<zone>Z|[+-]\d\d:?\d\d)$")
 _UTC = {"Z", "+00:00", "+0000", "-00:00", "-0000"}
@@ -142,12 +142,19 @@ class LogReader:
     def batches(self, keys: Sequence[str], window: Window) -> Iterator[dict[str, Any]]:
         """Batches as numpy arrays by contract key; ``timestamp`` (and ``label_time``) in epoch
         seconds; rows of other versions and outside the window dropped."""
+        import pyarrow as pa
         import pyarrow.compute as pc
         import pyarrow.dataset as ds
 
         columns = [getattr(self.columns, key) for key in keys]
         version = self.columns.model_version
-        filter_ = ds.field(version).cast("string").isin(list(window.versions))
+        field = ds.field(version)
+        kind = self.dataset.schema.field(version).type
+        if pa.types.is_dictionary(kind):
+            kind = kind.value_type
+        if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+            field = field.cast("string")  # e.g. versions written as numbers
+        filter_ = field.isin(list(window.versions))
         try:
             scanner = self.dataset.scanner(columns=columns, filter=filter_, batch_size=1 << 20)
             for batch in scanner.to_batches():
@@ -159,7 +166,7 @@ class LogReader:
                     if key in ("timestamp", "label_time"):
                         out[key] = self._seconds(array, key)
                     elif key == "model_version":
-                        out[key] = pc.cast(array, "string")
+                        out[key] = array  # decoded lazily by _version_index
                     elif key == "request_id":
                         out[key] = array
                     else:
@@ -334,7 +341,7 @@ def bucketize(
             raise InputError(f"{reader.where('error')} must be 0 or 1 (1: the request failed)")
         sums["requests"] += np.bincount(c, minlength=cells)
         sums["errors"] += np.bincount(c, weights=err, minlength=cells)
-        latency_bin = np.searchsorted(LATENCY_EDGES_MS, lat, side="right") - 1
+        latency_bin = latency_bins(lat)
         latency += np.bincount(c * bins + latency_bin, minlength=cells * bins)
         if "request_id" in batch:
             ids.append(batch["request_id"])
@@ -354,11 +361,20 @@ def bucketize(
 
 
 def _version_index(column: Any, versions: list[str]) -> Any:
+    """Position of each row's version in ``versions`` (dictionary columns: via the dictionary,
+    without decoding a string per row)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    index = pc.index_in(column, value_set=pa.array(versions)).to_numpy(zero_copy_only=False)
-    return np.asarray(index, dtype=np.int64)
+    value_set = pa.array(versions)
+    if pa.types.is_dictionary(column.type):
+        lookup = pc.index_in(pc.cast(column.dictionary, "string"), value_set=value_set)
+        codes = column.indices.to_numpy(zero_copy_only=False)
+        return np.asarray(lookup.to_numpy(zero_copy_only=False), dtype=np.float64)[codes].astype(
+            np.int64
+        )
+    index = pc.index_in(pc.cast(column, "string"), value_set=value_set)
+    return np.asarray(index.to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
 def _outcomes(
