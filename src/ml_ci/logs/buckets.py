@@ -35,7 +35,8 @@ def latency_bins(latency_ms: Array) -> npt.NDArray[np.int64]:
     index = np.clip(guess, 0, len(edges) - 2).astype(np.int64)
     index -= latency_ms < edges[index]
     index += latency_ms >= edges[np.minimum(index + 1, len(edges) - 1)]
-    return np.clip(index, 0, len(edges) - 2)
+    result: npt.NDArray[np.int64] = np.clip(index, 0, len(edges) - 2)
+    return result
 
 
 SCORE_BINS = 20  # score histogram over [0, 1] (reported drift of outputs)

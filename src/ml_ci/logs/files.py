@@ -143,7 +143,6 @@ class LogReader:
         """Batches as numpy arrays by contract key; ``timestamp`` (and ``label_time``) in epoch
         seconds; rows of other versions and outside the window dropped."""
         import pyarrow as pa
-        import pyarrow.compute as pc
         import pyarrow.dataset as ds
 
         columns = [getattr(self.columns, key) for key in keys]
