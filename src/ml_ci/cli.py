@@ -37,6 +37,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "release": ("ml_ci.commands.release", "Tag the approved model version for canary."),
     "promote": ("ml_ci.commands.promote", "Assign a model version to a stage."),
     "rollback": ("ml_ci.commands.rollback", "Re-assign the previous version of a stage."),
+    "canary": ("ml_ci.commands.canary", "Judge the canary on live traffic; exit 1 on rollback."),
     "registry": ("ml_ci.commands.registry", "Show models, versions and stages from git tags."),
     "init": ("ml_ci.commands.init", "Add ml-ci to an existing git + DVC repository."),
     "hook": (

@@ -13,9 +13,11 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from ml_ci.config.base import Section
+from ml_ci.config.canary import CanaryConfig
 from ml_ci.config.compare import CompareConfig, Gate, LatencyConfig, SlicesConfig
 from ml_ci.config.drift import DriftConfig
 from ml_ci.config.governance import GovernanceConfig
+from ml_ci.config.logs import LogsConfig
 from ml_ci.config.pipeline import (
     BaselineConfig,
     DataConfig,
@@ -70,6 +72,8 @@ class Config(Section):
     report: ReportConfig = Field(default_factory=ReportConfig)
     governance: GovernanceConfig = Field(default_factory=GovernanceConfig)
     release: ReleaseConfig = Field(default_factory=ReleaseConfig)
+    logs: LogsConfig = Field(default_factory=LogsConfig)
+    canary: CanaryConfig = Field(default_factory=CanaryConfig)
 
     @model_validator(mode="after")
     def _gate_metrics_fit_task(self) -> Config:
