@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -183,3 +185,81 @@ def test_export_rules_writes_what_promtool_accepts(tmp_path: Path) -> None:
     assert json.loads(done.stdout)["objectives"] == ["latency_p95_ms", "error_rate"]
     check = subprocess.run([promtool, "check", "rules", str(out)], capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+def _registry(tmp_path: Path) -> Path:
+    """A repository whose production stage went v0.1.0 -> v0.2.0 (tags pushed to origin)."""
+    from ml_ci.release.apply import apply_tags
+    from ml_ci.release.promote import AssignSettings, promote
+    from ml_ci.release.release import release_planner
+    from tests.release.helpers import commit, config, init_repo
+
+    (tmp_path / "repo").mkdir()
+    root, _ = init_repo(tmp_path / "repo")
+    for name in ("v0.1.0", "v0.2.0"):
+        sha = commit(root, f"model {name}")
+        apply_tags(root, "churn", release_planner("churn", sha, "canary", "minor", {}))
+        promote(AssignSettings(root=root, config=config(), model="churn", stage="production"))
+    return root
+
+
+def test_apply_pages_rolls_back_once_and_closes_on_recovery(
+    tmp_path: Path, fake_github: Any
+) -> None:
+    from tests.release.helpers import gto_stages
+
+    root = _registry(tmp_path)
+    (root / "ml-ci.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "model": {"name": "churn", "path": "models/model.pkl"},
+                "monitor": {
+                    "objectives": [{"metric": "latency_p95_ms", "max": 200}],
+                    "min_requests": 50,
+                    "rollback": "auto",
+                },
+            }
+        )
+    )
+    gh = fake_github
+    gh.add_token("ghs_monitor", "github-actions[bot]", app=True)
+    gh.add_repo("acme/churn")
+    env = {**os.environ, "GITHUB_API_URL": gh.url, "GITHUB_TOKEN": "ghs_monitor"}
+    bad = write_logs(
+        tmp_path / "bad.parquet", days=2, per_hour=1200, tail={"slow_share": 0.9},
+        tail_seconds=90 * 60, seed=4,
+    )  # fmt: skip
+    args = [sys.executable, "-m", "ml_ci", "monitor", "--now", str(NOW), "--apply",
+            "--repo", "acme/churn", "--json"]  # fmt: skip
+
+    def run(logs: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*args, "--logs", str(logs), *extra], cwd=root, env=env, capture_output=True, text=True
+        )
+
+    first = run(bad)  # the version defaults to the registry's production: v0.2.0
+    assert first.returncode == 1, first.stderr  # a page
+    applied = json.loads(first.stdout)["applied"]
+    assert applied["incidents"]["latency_p95_ms"]["action"] == "opened"
+    assert applied["rolled_back"]["version"] == "v0.1.0"
+    assert gto_stages(root, "churn")["production"] == "v0.1.0"
+    issues = [i for i in gh.issues("acme/churn") if i["state"] == "open"]
+    assert len(issues) == 1 and "latency-regression.md" in issues[0]["body"]
+    assert "ghs_monitor" not in first.stdout + first.stderr
+
+    # a rerun on v0.2.0's logs (e.g. a retried job): the same issue, no second rollback
+    again = run(bad, "--version", "v0.2.0")
+    applied = json.loads(again.stdout)["applied"]
+    assert applied["incidents"]["latency_p95_ms"]["action"] == "updated"
+    assert applied["rolled_back"] is None
+    assert gto_stages(root, "churn")["production"] == "v0.1.0"
+    assert len([i for i in gh.issues("acme/churn") if i["state"] == "open"]) == 1
+
+    # recovered: the incident closes
+    clean = write_logs(tmp_path / "clean.parquet", days=2, per_hour=1200, seed=5)
+    recovered = run(clean, "--version", "v0.2.0")
+    assert recovered.returncode == 0, recovered.stderr
+    assert json.loads(recovered.stdout)["applied"]["incidents"]["latency_p95_ms"]["action"] == (
+        "closed"
+    )
+    assert [i["state"] for i in gh.issues("acme/churn")] == ["closed"]

@@ -33,6 +33,15 @@ from ml_ci.console import Console, json_option
     default=None,
     help="Write the request objectives as Prometheus rules to this file and stop.",
 )
+@click.option(
+    "--apply",
+    "apply_",
+    is_flag=True,
+    help="Act: open/update/close one incident per objective; roll back on a page "
+    "(monitor.rollback: auto). Needs GITHUB_TOKEN and --repo.",
+)
+@click.option("--repo", envvar="GITHUB_REPOSITORY", default=None, help="OWNER/NAME (for --apply).")
+@click.option("--push/--no-push", default=True, show_default=True, help="Push rollback tags.")
 @config_option
 @json_option
 def command(
@@ -41,6 +50,9 @@ def command(
     now: str | None,
     record_path: Path | None,
     export_rules: Path | None,
+    apply_: bool,
+    repo: str | None,
+    push: bool,
     config_path: Path | None,
     json_mode: bool,
 ) -> None:
@@ -74,9 +86,39 @@ def command(
     )
     result = execute(settings, progress=console.progress)
     payload = result.to_json()
+    if apply_:
+        payload["applied"] = _apply(result, config, repo, found, push, console)
     console.result(describe(payload), payload)
     if result.alert == "page":
         raise GateFailed(f"monitor: page for {result.model} {result.version}")
+
+
+def _apply(
+    result: Any, config: Any, repo: str | None, found: Path | None, push: bool, console: Console
+) -> dict[str, Any]:
+    from ml_ci.errors import InputError
+    from ml_ci.github.client import cli_client
+    from ml_ci.github.context import from_env
+    from ml_ci.gitutil import repo_root
+    from ml_ci.monitor.apply import apply
+
+    if not repo:
+        raise InputError("ml-ci monitor --apply needs --repo OWNER/NAME (or GITHUB_REPOSITORY)")
+    context = from_env()
+    root = repo_root(found.parent if found is not None else Path.cwd())
+    done = apply(
+        result,
+        config,
+        client=cli_client(),
+        repository=repo,
+        root=root,
+        server=context.server_url,
+        branch=config.baseline.default_branch,
+        run_url=context.run_url,
+        push=push,
+        progress=console.progress,
+    )
+    return done.to_json()
 
 
 def _promised(record_path: Path | None) -> dict[str, float]:
