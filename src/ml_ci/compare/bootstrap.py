@@ -153,11 +153,13 @@ def collapse(ranked: list[Ranked]) -> Collapsed:
     y = np.empty(n)
     y[ranked[0].order] = ranked[0].y_sorted
     positive = y == 1
-    stretch_rows, steps_rows, steps = [], [], []
+    stretch_rows: list[Ints] = []
+    steps_rows: list[Ints] = []
+    steps: list[int] = []
     for r in ranked:
         tp = np.cumsum(r.y_sorted)[r.ends]
-        holds = np.diff(tp, prepend=0.0) > 0
-        before = np.cumsum(holds) - holds  # positive-holding groups strictly above
+        holds = (np.diff(tp, prepend=0.0) > 0).astype(np.int64)
+        before: Ints = np.cumsum(holds) - holds  # positive-holding groups strictly above
         group = np.repeat(np.arange(len(r.ends)), np.diff(r.ends, prepend=-1))
         row_group = np.empty(n, dtype=np.int64)
         row_group[r.order] = group
