@@ -22,7 +22,7 @@ def _example(number: int) -> str:
     text = text[text.index("**Worked examples**") :]
     start = text.index(f"\n{number}. *")
     end = text.find(f"\n{number + 1}. *", start)
-    return " ".join(text[start:end].split()).replace("−", "-")  # the typeset minus
+    return " ".join(text[start:end].split()).replace("\u2212", "-")  # the typeset minus
 
 
 def _has(example: str, value: float, fmt: str) -> None:
