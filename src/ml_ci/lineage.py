@@ -10,15 +10,15 @@
 
 from __future__ import annotations
 
-import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ml_ci import gitutil
 from ml_ci.dvcrepo import DvcLock, TrackedEntry, dvc_files_at, hash_path, read_lock_at
-from ml_ci.errors import InputError
+from ml_ci.errors import ExternalToolError, InputError
 from ml_ci.record import Lineage, LineageEntry, ParamChange, RepoInfo
 
 
@@ -30,54 +30,54 @@ class BaseCommit:
     ref: str
 
 
-def find_base(root: Path, *, ref: str | None, default_branch: str) -> BaseCommit | None:
+def find_base(
+    root: Path,
+    *,
+    ref: str | None,
+    default_branch: str,
+    pin: Mapping[str, str] | None = None,
+) -> BaseCommit | None:
     """``baseline.ref`` if set (an error when it does not exist), else the merge-base of HEAD
-    with the default branch (``origin/<branch>`` when only the remote one exists); None when
-    there is no such branch -- callers then skip what needs a base."""
+    with the default branch, both through :func:`ml_ci.gitutil.lookup_ref` (a CI clone's
+    ``origin/<branch>`` counts); None when the branch is nowhere or the histories are
+    unrelated -- callers then skip what needs a base."""
     if ref is not None:
-        return BaseCommit(sha=gitutil.rev_parse(root, ref), ref=ref)
-    for candidate in (default_branch, f"origin/{default_branch}"):
-        try:
-            gitutil.rev_parse(root, candidate)
-        except InputError:
-            continue
-        try:
-            return BaseCommit(sha=gitutil.merge_base(root, "HEAD", candidate), ref=candidate)
-        except InputError:  # unrelated histories
-            return None
-    return None
+        return BaseCommit(sha=gitutil.resolve_ref(root, ref, pin=pin, what="baseline.ref"), ref=ref)
+    try:
+        found = gitutil.lookup_ref(root, default_branch, pin=pin)
+    except InputError:
+        return None
+    name = found.found.removeprefix("refs/heads/").removeprefix("refs/remotes/")
+    try:
+        sha = gitutil.merge_base(root, "HEAD", found.sha)
+    except ExternalToolError:  # unrelated histories
+        return None
+    return BaseCommit(sha=sha, ref=default_branch if found.found in ("pin", "commit") else name)
 
 
 def repo_info(root: Path, base: BaseCommit | None) -> RepoInfo:
-    """Repository facts for the record; GitHub's variables win when present."""
+    """Repository facts for the record; GitHub's variables win when present.
+
+    ``evaluated_sha`` is the checkout's HEAD (on a ``pull_request`` event, the test-merge
+    commit); ``head_sha`` is the commit under review as the event names it (the pull
+    request's head, or the pushed commit), else HEAD.
+    """
+    from ml_ci.github.context import from_env
+
     env = os.environ
     branch = gitutil.git(["rev-parse", "--abbrev-ref", "HEAD"], root, check=False) or None
-    event = _github_event()
-    pull = event.get("pull_request") if isinstance(event.get("pull_request"), dict) else None
-    run_url = None
-    if env.get("GITHUB_RUN_ID") and env.get("GITHUB_REPOSITORY"):
-        server = env.get("GITHUB_SERVER_URL", "https://github.com")
-        run_url = f"{server}/{env['GITHUB_REPOSITORY']}/actions/runs/{env['GITHUB_RUN_ID']}"
+    context = from_env(env)
+    evaluated = gitutil.head_sha(root)
     return RepoInfo(
-        name=env.get("GITHUB_REPOSITORY") or None,
-        head_sha=gitutil.head_sha(root),
+        name=context.repository,
+        head_sha=context.head_sha or evaluated,
+        evaluated_sha=evaluated,
         base_sha=base.sha if base else None,
         head_ref=env.get("GITHUB_HEAD_REF") or (branch if branch != "HEAD" else None),
         base_ref=env.get("GITHUB_BASE_REF") or (base.ref if base else None),
-        pull_request=int(pull["number"]) if pull and "number" in pull else None,
-        run_url=run_url,
+        pull_request=context.pull_request,
+        run_url=context.run_url,
     )
-
-
-def _github_event() -> dict[str, Any]:
-    path = os.environ.get("GITHUB_EVENT_PATH")
-    if not path or not Path(path).is_file():
-        return {}
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def build_lineage(root: Path, lock: DvcLock, head: str, base: BaseCommit | None) -> Lineage:

@@ -113,7 +113,7 @@ def command(
         for line in plan.annotations:
             workflow_command(line)
     outputs = {"verdict": plan.verdict, "comment-url": "", "report-path": str(html_path)}
-    client = cli_client(workflow_command)
+    client = cli_client()
     try:
         if target.pull_request_from_record and env.event_sha and target.pull_request:
             check_pull_head(client, target.repo, target.pull_request, env.event_sha)

@@ -27,6 +27,7 @@ def to_section(outcome: Outcome, config: GovernanceConfig, head_sha: str) -> Gov
         approved_by=outcome.approved_by,
         rejected_by=outcome.rejected_by,
         checked_at=now,
+        approve_command=outcome.approve_command if head_sha else None,
     )
 
 

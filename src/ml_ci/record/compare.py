@@ -22,13 +22,18 @@ class MetricResult(RecordModel):
     method: str
     n: int
     slice: str | None = Field(None, description="column=value, or null for all rows.")
-    gated: bool | None = Field(None, description="A gate tests this metric (null: unknown).")
-    adjusted_p_value: float | None = Field(
-        None, description="p_value after Holm across the ungated metrics (ungated only)."
+    gated: bool | None = Field(
+        None, description="A gate applies to this metric on these rows (null: unknown, old record)."
     )
-    worse: bool | None = Field(
+    adjusted_p_value: float | None = Field(
         None,
-        description="Ungated: significantly worse (two-sided at alpha, Holm); null: unknown.",
+        description="Ungated metrics on all rows: p_value Holm-adjusted across them "
+        "(compare.correction); null for gated metrics (their gates carry their own).",
+    )
+    worse: bool = Field(
+        False,
+        description="Ungated metric significantly worse than the baseline (two-sided, "
+        "adjusted_p_value < alpha): a warning, it never changes the exit code.",
     )
 
 
@@ -46,12 +51,19 @@ class GateResult(RecordModel):
     mde: float | None = Field(
         None, description="Minimum detectable effect (80% power) at this sample size."
     )
+    underpowered: bool | None = Field(
+        None,
+        description="non_inferior margin below the minimum detectable effect (mde): a "
+        "candidate as good as the baseline would mostly be inconclusive at this sample size.",
+    )
     relative: bool = Field(False, description="The configured margin was relative.")
+    undefined: bool = Field(
+        False,
+        description="The metric is undefined on this slice (e.g. ROC AUC with one class): "
+        "reported, left out of the Holm family and of the verdict.",
+    )
     min: float | None = Field(None, description="absolute rule: lowest allowed value.")
     max: float | None = Field(None, description="absolute rule: highest allowed value.")
-    underpowered: bool | None = Field(
-        None, description="The sample cannot detect the margin (mde > margin); null: unknown."
-    )
 
 
 class Curve(RecordModel):
@@ -82,5 +94,8 @@ class CompareSection(RecordModel):
         default_factory=list, description="ROC and PR curves of both models (binary tasks)."
     )
     unchanged: bool | None = Field(
-        None, description="The candidate's predictions equal the baseline's on every row."
+        None,
+        description="The candidate's predictions (y_pred and scores) equal the baseline's on "
+        "every row: non-inferiority and absolute gates pass as unchanged, superiority gates "
+        "do not pass.",
     )

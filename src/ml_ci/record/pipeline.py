@@ -13,7 +13,16 @@ class RepoInfo(RecordModel):
     """Where and at which commits the evaluation ran."""
 
     name: str | None = Field(None, description="owner/name on GitHub, when known.")
-    head_sha: str | None = None
+    head_sha: str | None = Field(
+        None,
+        description="The commit under review: the pull request's head (pull_request.head.sha "
+        "of the event), or the pushed commit; approvals and statuses go on it.",
+    )
+    evaluated_sha: str | None = Field(
+        None,
+        description="The commit actually checked out and evaluated: on a pull_request event "
+        "GitHub's test-merge of head into base (schema_version 2; absent in version 1).",
+    )
     base_sha: str | None = None
     head_ref: str | None = None
     base_ref: str | None = None
