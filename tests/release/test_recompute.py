@@ -100,7 +100,7 @@ def test_forged_record_and_predictions_with_a_worse_model_are_not_released(
     assert forged.compare and forged.compare.verdict == "pass" and forged.drift is None
     before = remote_tag_names(repo.git_remote)
     merge(repo)
-    code, out, err = cli(capsys, "release", "--offline", "--record", str(record), "--json")
+    code, _out, err = cli(capsys, "release", "--offline", "--record", str(record), "--json")
     assert code == 1, err
     refusal = err.strip().splitlines()[-1]
     assert "recomputed at" in refusal and "roc_auc" in refusal
@@ -145,7 +145,7 @@ def test_a_pull_request_cannot_lower_its_own_bar(
     record = tmp_path / "record.json"
     write_record(repo.root, head, record, pull_request=7)
     merge(repo)
-    code, out, err = cli(
+    code, _out, err = cli(
         capsys, "release", "--offline", "--approved-by", "alice", "--record", str(record), "--json"
     )
     assert code == 1, err
