@@ -73,7 +73,7 @@ def assign_client(config: Config, offline: bool) -> Any:
         return None
     from ml_ci.github.client import cli_client
 
-    return cli_client(click.echo)
+    return cli_client()
 
 
 @click.command("release")
@@ -126,7 +126,7 @@ def command(
 
         if not repo:
             raise UsageError("pass --repo OWNER/NAME (or set GITHUB_REPOSITORY), or --offline")
-        client = cli_client(click.echo)
+        client = cli_client()
     settings = ReleaseSettings(
         root=root,
         config=config,

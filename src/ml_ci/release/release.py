@@ -548,15 +548,18 @@ def release_notes(record: EvaluationRecord, version: str, manifest: dict[str, An
     """The GitHub release body: the version's facts, the approvals, then the full report."""
     from ml_ci.governance.report import render_markdown
     from ml_ci.report.render import render
+    from ml_ci.report.safe import md_code, md_text
 
+    # the model name, paths and hashes come from the config and record: escaped as text
+    artifact = manifest["artifact"]
     lines = [
-        f"## {manifest['model']} {version}",
+        f"## {md_text(manifest['model'])} {md_text(version)}",
         "",
         f"- verdict: **{record.compare.verdict if record.compare else 'unknown'}**",
-        f"- artifact: `{manifest['artifact']['path']}` `{manifest['artifact']['hash']}`",
+        f"- artifact: {md_code(artifact['path'])} {md_code(artifact['hash'])}",
         f"- canary traffic: {manifest['canary_traffic']:.0%}; roll back to: "
-        f"{manifest['rollback_to'] or '(none)'}",
-        f"- record digest: `{manifest['record_digest']}`",
+        f"{md_code(manifest['rollback_to']) if manifest['rollback_to'] else '(none)'}",
+        f"- record digest: {md_code(manifest['record_digest'])}",
     ]
     if record.governance is not None:
         lines += ["", render_markdown(record.governance)]

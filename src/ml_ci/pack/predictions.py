@@ -1,0 +1,179 @@
+"""What a predictions table says about the task, and whether ``ml-ci.yaml`` fits the table.
+
+``ml-ci init`` infers the task from the table; ``ml-ci validate`` checks the config against it.
+
+Task inference (:func:`infer_task`, pure), with ``s`` = ``predictions.y_score``:
+
+* two or more ``{s}_<class>`` columns: **multiclass** (one probability per class);
+* a ``{s}`` column: **binary** (the positive class's probability);
+* no score column: the labels decide: numbers that are not all integers, or more than
+  :data:`MAX_CLASSES` distinct values, are a **regression** target; two distinct labels are
+  binary, 3..MAX_CLASSES multiclass (the score columns are then missing, which the table check
+  reports).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ml_ci.config.pipeline import PredictionsConfig
+from ml_ci.errors import ConfigError
+
+if TYPE_CHECKING:
+    from ml_ci.config import Config
+
+#: More distinct integer labels than this (and no score columns) reads as a regression target.
+MAX_CLASSES = 20
+#: Gates ``ml-ci init`` writes for each task: the headline metric and a probability-quality
+#: (or scale) metric must not get worse by more than the margin.
+TASK_GATES: dict[str, list[dict[str, object]]] = {
+    "binary": [
+        {"metric": "roc_auc", "rule": "non_inferior", "margin": 0.02},
+        {"metric": "accuracy", "rule": "non_inferior", "margin": 0.02},
+    ],
+    "multiclass": [
+        {"metric": "accuracy", "rule": "non_inferior", "margin": 0.02},
+        {"metric": "log_loss", "rule": "non_inferior", "margin": 0.05},
+    ],
+    "regression": [
+        # the target's unit is unknown: rmse's margin is a fraction of the baseline's rmse
+        {"metric": "rmse", "rule": "non_inferior", "margin": 0.05, "relative": True},
+        {"metric": "r2", "rule": "non_inferior", "margin": 0.02},
+    ],
+}
+
+
+@dataclass(frozen=True)
+class TaskGuess:
+    """The task a table holds and the evidence, in words a user can check."""
+
+    task: str
+    reason: str
+    classes: list[str] = field(default_factory=list)
+
+
+def _label_text(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _numbers(labels: Sequence[object]) -> list[float] | None:
+    """The labels as floats, or None when one of them is not a number (bool counts as text)."""
+    numbers = []
+    for value in labels:
+        if isinstance(value, bool):
+            return None
+        try:
+            number = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return None
+        if not math.isfinite(number):
+            return None
+        numbers.append(number)
+    return numbers
+
+
+def infer_task(
+    columns: Sequence[str], labels: Sequence[object], cols: PredictionsConfig | None = None
+) -> TaskGuess:
+    """The task of a predictions table from its ``columns`` and distinct ``labels`` (y_true)."""
+    cols = cols or PredictionsConfig()
+    prefix = cols.y_score + "_"
+    per_class = [c for c in columns if c.startswith(prefix) and len(c) > len(prefix)]
+    shown = sorted({_label_text(v) for v in labels})
+    listed = ", ".join(shown[:6]) + (", ..." if len(shown) > 6 else "")
+    if len(per_class) >= 2 and not (cols.y_score in columns and len(shown) <= 2):
+        classes = [c[len(prefix) :] for c in per_class]
+        return TaskGuess(
+            "multiclass",
+            f"{len(per_class)} score columns {', '.join(per_class[:4])}"
+            f"{', ...' if len(per_class) > 4 else ''} (one per class); "
+            f"{cols.y_true} holds {len(shown)} classes",
+            classes,
+        )
+    if cols.y_score in columns:
+        return TaskGuess(
+            "binary",
+            f"one score column {cols.y_score!r}; {cols.y_true} holds {len(shown)} "
+            f"value(s): {listed}",
+            shown,
+        )
+    numbers = _numbers(labels)
+    if numbers is not None and (
+        any(not n.is_integer() for n in numbers) or len(numbers) > MAX_CLASSES
+    ):
+        return TaskGuess(
+            "regression",
+            f"no score column; {cols.y_true} holds {len(numbers)} distinct numbers "
+            f"({'not all integers' if any(not n.is_integer() for n in numbers) else 'too many to be classes'})",
+        )
+    task = "binary" if len(shown) <= 2 else "multiclass"
+    return TaskGuess(
+        task, f"no score column; {cols.y_true} holds {len(shown)} classes: {listed}", shown
+    )
+
+
+def distinct_labels(path: Path, column: str, limit: int = 1000) -> list[object]:
+    """Up to ``limit`` distinct values of ``column`` (missing cells left out)."""
+    from ml_ci.tables import read_table
+
+    values = read_table(path, columns=[column])[column].dropna().unique()
+    return [v.item() if hasattr(v, "item") else v for v in values[:limit]]
+
+
+def table_guess(path: Path, cols: PredictionsConfig) -> TaskGuess:
+    """:func:`infer_task` on the table at ``path`` (its columns and its y_true labels)."""
+    from ml_ci.compare.inputs import table_columns
+
+    columns = table_columns(path)
+    labels = distinct_labels(path, cols.y_true) if cols.y_true in columns else []
+    return infer_task(columns, labels, cols)
+
+
+@dataclass
+class TableCheck:
+    """``ml-ci validate``'s look at the real predictions table."""
+
+    path: str
+    present: bool
+    rows: int = 0
+    task: str | None = None
+    reason: str | None = None
+    classes: list[str] = field(default_factory=list)
+
+
+def check_table(config: Config, root: Path, source: str = "ml-ci.yaml") -> TableCheck:
+    """Check ``config`` against its predictions table under ``root`` when the table exists.
+
+    The task must be the one the table holds (else a :class:`ConfigError` naming both), then
+    the table is read exactly as ``ml-ci compare`` reads it (columns, label values,
+    probabilities), so every problem compare would find shows up here first.
+    """
+    from ml_ci.compare.inputs import load_pair
+
+    relative = config.predictions.path
+    path = root / relative
+    if not path.is_file():
+        return TableCheck(relative, present=False)
+    guess = table_guess(path, config.predictions)
+    if guess.task != config.task:
+        raise ConfigError(
+            f"{source}: task is {config.task!r} but {relative} holds a {guess.task} table "
+            f"({guess.reason}); set task: {guess.task}"
+        )
+    paired = load_pair(
+        path,
+        path,
+        config.task,
+        config.predictions,
+        latency=config.predictions.latency or config.latency.column,
+        slices=list(config.slices.columns),
+    )
+    return TableCheck(
+        relative, True, paired.n, guess.task, guess.reason, list(paired.classes) or guess.classes
+    )
