@@ -242,7 +242,7 @@ def execute(
     pull: PullInfo | None = None
     if done is None:
         pull = _find_pull(settings, client, commit, say)
-    again, config = _rederive(settings, commit, pull, claimed, say)
+    again, config, config_changed = _rederive(settings, commit, pull, claimed, say)
     stage = config.release.stage  # the first parent's settings apply, as its gates do
     record = again.record if again is not None else claimed
     if done is None:
@@ -258,7 +258,7 @@ def execute(
             record,
             pull,
             # fail closed: a changed ml-ci.yaml, or a claim of significant drift, adds the need
-            extra=(again is not None and again.config_changed) or claimed.needs_human,
+            extra=config_changed or claimed.needs_human,
         )
         if not outcome.satisfied:
             raise GateFailed(f"release refused: governance not satisfied ({outcome.summary})")
@@ -364,11 +364,11 @@ def _rederive(
     pull: PullInfo | None,
     claimed: EvaluationRecord,
     say: Callable[[str], None],
-) -> tuple[Recomputed | None, Config]:
-    """Recompute the record at ``commit`` (see :mod:`.recompute`) and the configuration that
-    applies (the first parent's). Without recomputation, refuse unless the first parent's
-    configuration sets ``release.trust_record``."""
-    from ml_ci.release.recompute import Unrecomputable, bar, recompute
+) -> tuple[Recomputed | None, Config, bool]:
+    """The record recomputed at ``commit`` (see :mod:`.recompute`), the configuration that
+    applies (the first parent's) and whether ``commit`` changes it. Without recomputation,
+    refuse unless the first parent's configuration sets ``release.trust_record``."""
+    from ml_ci.release.recompute import Unrecomputable, bar, config_at, recompute
 
     root = settings.root
     _, applies = bar(root, commit, settings.config_file)
@@ -390,8 +390,10 @@ def _rederive(
                 "(a risk: its author controls it)"
             ) from None
         say(f"release.trust_record: releasing on the pull request's record ({why})")
-        return None, applies
-    return again, again.config
+        own = config_at(root, commit, settings.config_file)
+        changed = own is None or own.model_dump(mode="json") != applies.model_dump(mode="json")
+        return None, applies, changed
+    return again, again.config, again.config_changed
 
 
 def _push_missing(root: Path, remote: str, names: list[str]) -> None:
