@@ -63,6 +63,9 @@ class Token:
     login: str
     app: bool = False  # an installation token (GITHUB_TOKEN): GET /user answers 403
     read_only: bool = False  # a fork's pull_request token: every write answers 403
+    # GITHUB_TOKEN has no organization permissions: team endpoints answer 403 to an app
+    # token unless it was granted "Members: read" (a GitHub App installation token)
+    org_members: bool = False
 
 
 @dataclass
@@ -205,11 +208,18 @@ class FakeGitHub:
         return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
     def add_token(
-        self, token: str, login: str, *, app: bool = False, read_only: bool = False
+        self,
+        token: str,
+        login: str,
+        *,
+        app: bool = False,
+        read_only: bool = False,
+        org_members: bool = False,
     ) -> None:
-        """``Authorization: Bearer <token>`` (or ``token <token>``) acts as ``login``."""
+        """``Authorization: Bearer <token>`` (or ``token <token>``) acts as ``login``.
+        ``org_members``: an app token that may read team memberships."""
         with self.lock:
-            self.tokens[token] = Token(login, app=app, read_only=read_only)
+            self.tokens[token] = Token(login, app=app, read_only=read_only, org_members=org_members)
             self._user_id(login)
 
     def _user_id(self, login: str) -> int:
@@ -308,6 +318,16 @@ class FakeGitHub:
             return self._create_review(
                 state_repo, number, user, state, commit_id or pull["head"]["sha"], body
             )
+
+    def merge_pull(self, repo: str, number: int, merge_commit_sha: str) -> dict[str, Any]:
+        """Pull request ``number`` merged as ``merge_commit_sha`` (what the merge button leaves:
+        closed, ``merged_at``, ``merge_commit_sha`` = the merge commit on the base branch,
+        matched by ``/commits/{sha}/pulls``)."""
+        with self.lock:
+            pull = self.repos[repo].pulls[number]
+            pull.update(state="closed", merged=True, merge_commit_sha=merge_commit_sha)
+            pull["merged_at"] = pull["closed_at"] = pull["updated_at"] = self._now()
+            return dict(pull)
 
     def add_collaborator(self, repo: str, login: str, permission: str = "write") -> None:
         """permission: admin, maintain, write, triage or read."""
@@ -436,6 +456,7 @@ class FakeGitHub:
                     who["login"],
                     app=who.get("app", False),
                     read_only=who.get("read_only", False),
+                    org_members=who.get("org_members", False),
                 )
         for name, repo in data.get("repos", {}).items():
             self.add_repo(name, default_branch=repo.get("default_branch", "main"))
@@ -580,6 +601,7 @@ class FakeGitHub:
             comments=0,
             state="open",
             locked=False,
+            author_association="MEMBER" if user in repo.collaborators else "NONE",
         )
         issue.pop("pull_request", None)
         return issue
@@ -935,7 +957,15 @@ class FakeGitHub:
     def _rate_limit(self, ctx: _Context) -> Any:
         return 200, spec.example("rate-limit-overview"), {}
 
+    @staticmethod
+    def _check_org_read(ctx: _Context) -> None:
+        """GitHub answers 403 to an installation token without "Members: read" (e.g. the
+        default GITHUB_TOKEN), whatever the team."""
+        if ctx.token is not None and ctx.token.app and not ctx.token.org_members:
+            raise _Answer(403, NOT_ACCESSIBLE)
+
     def _get_membership(self, ctx: _Context, org: str, team: str, user: str) -> Any:
+        self._check_org_read(ctx)
         role = self.teams.get((org, team), {}).get(user)
         if role is None:
             raise _Answer(404, "Not Found")
@@ -967,6 +997,7 @@ class FakeGitHub:
         return 204, None, {}
 
     def _team_members(self, ctx: _Context, org: str, team: str) -> Any:
+        self._check_org_read(ctx)
         if (org, team) not in self.teams:
             raise _Answer(404, "Not Found")
         return self._page(ctx, [self._user(u) for u in sorted(self.teams[(org, team)])])

@@ -66,7 +66,7 @@ def command(
         write=not dry_run,
         target_url=context.run_url,
     )
-    result = execute(settings, cli_client(click.echo), console.progress)
+    result = execute(settings, cli_client(), console.progress)
     section = result.section
     lines = [
         f"governance: {section.head_sha and section.head_sha[:7]}: "

@@ -66,7 +66,8 @@ class Estimate:
         """Smallest true distance from the threshold detected with 80% power by a one-sided
         level-alpha test at this sample size: (z_{1-alpha} + z_{power}) * se."""
         se = self.se
-        return None if se is None else (_z(alpha) + _z(1 - POWER)) * se
+        # se 0 is no information (a degenerate estimate), not an MDE of 0
+        return None if se is None or se == 0 else (_z(alpha) + _z(1 - POWER)) * se
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,8 @@ class NormalEstimate(Estimate):
     """theta ~ Normal(value, se^2): DeLong, and Wald-type methods.
 
     lower(a) = value - z_{1-a} se;  p_above(m) = 1 - Phi((value - m) / se).
+    se = 0 (e.g. DeLong on identical models) is no evidence, not certainty: p = 1 both ways
+    and the bounds are -inf / +inf, so the bound and the p-value still agree.
     """
 
     value: float
@@ -85,19 +88,23 @@ class NormalEstimate(Estimate):
         return self.std_error
 
     def lower(self, a: float) -> float:
+        if self.std_error == 0:
+            return -math.inf
         return self.value - _z(a) * self.std_error
 
     def upper(self, a: float) -> float:
+        if self.std_error == 0:
+            return math.inf
         return self.value + _z(a) * self.std_error
 
     def p_above(self, m: float) -> float:
         if self.std_error == 0:
-            return 0.0 if self.value > m else 1.0
+            return 1.0
         return _sf((self.value - m) / self.std_error)
 
     def p_below(self, m: float) -> float:
         if self.std_error == 0:
-            return 0.0 if self.value < m else 1.0
+            return 1.0
         return _sf((m - self.value) / self.std_error)
 
 

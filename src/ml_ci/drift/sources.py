@@ -194,16 +194,17 @@ def load_table(spec: TableSpec, *, cwd: Path) -> Table:
 
 def read_at_ref(spec: TableSpec, *, cwd: Path) -> bytes:
     """The bytes of ``spec.path`` at ``spec.ref``: from git if tracked there, else from DVC."""
-    from ml_ci.gitutil import repo_root, rev_parse, show_file
+    from ml_ci.gitutil import repo_root, resolve_ref, show_file
 
     assert spec.ref is not None
     root = repo_root(cwd)
-    rev_parse(root, spec.ref)  # a clear error for a ref that does not exist
+    # one resolver for every ref (a CI clone has only origin/main); git and DVC get the SHA
+    sha = resolve_ref(root, spec.ref, what=f"{spec.label}: git ref")
     relative = _repo_relative(cwd / spec.path, root, spec)
-    data = show_file(root, spec.ref, relative)
+    data = show_file(root, sha, relative)
     if data is not None:
         return data
-    return _read_dvc(root, relative, spec)
+    return _read_dvc(root, relative, spec, sha)
 
 
 def _repo_relative(path: Path, root: Path, spec: TableSpec) -> str:
@@ -213,14 +214,14 @@ def _repo_relative(path: Path, root: Path, spec: TableSpec) -> str:
         raise InputError(f"{spec.label}: the path is outside the git repository {root}") from None
 
 
-def _read_dvc(root: Path, relative: str, spec: TableSpec) -> bytes:
+def _read_dvc(root: Path, relative: str, spec: TableSpec, sha: str) -> bytes:
     if not (root / ".dvc").is_dir():
         raise InputError(f"{spec.label}: not in git at {spec.ref}, and {root} is not a DVC repo")
     import dvc.api
     from dvc.exceptions import DvcException
 
     try:
-        data: bytes = dvc.api.read(relative, repo=str(root), rev=spec.ref, mode="rb")
+        data: bytes = dvc.api.read(relative, repo=str(root), rev=sha, mode="rb")
     except FileNotFoundError:
         raise InputError(
             f"{spec.label}: not tracked by git or DVC at {spec.ref}; check the path and ref"
