@@ -118,3 +118,31 @@ def test_validate_without_a_table_checks_the_config_only(tmp_path: Path) -> None
     done = ml_ci(tmp_path, "validate")
     assert done.returncode == 0, done.stderr
     assert "predictions.csv: not in the workspace" in done.stdout
+
+
+def test_init_and_validate_say_when_the_evaluation_set_is_too_small(
+    own_project: Callable[[str], Path],
+) -> None:
+    import pandas as pd
+    from scipy.stats import norm
+
+    root = own_project("wine")
+    done = ml_ci(root, "init", "--json")
+    assert done.returncode == 0, done.stderr
+    table = pd.read_csv(root / "predictions.csv")
+    n = len(table)
+    wrong = float((table["y_pred"] != table["y_true"]).mean())
+    # planned MDE, one-sided alpha 0.05, power 0.8, disagreement = the baseline's error rate
+    mde = (norm.ppf(0.95) + norm.ppf(0.8)) * (wrong / n) ** 0.5
+    assert mde > 0.02  # the written accuracy margin: the 72-row set is too small for it
+    (warning,) = json.loads(done.stdout)["warnings"]
+    assert f"gate accuracy (non_inferior, margin 0.02): with {n} rows" in warning
+    assert f"minimum detectable effect is {mde:.3f}" in warning
+    assert f"about {int(-(-n * (mde / 0.02) ** 2 // 1))} rows" in warning
+    valid = ml_ci(root, "validate")
+    assert valid.returncode == 0 and f"warning: {warning}" in valid.stdout
+
+    config = root / "ml-ci.yaml"  # a margin above the MDE: nothing to say
+    config.write_text(config.read_text().replace("margin: 0.02", f"margin: {mde + 0.005:.3f}"))
+    quiet = ml_ci(root, "validate", "--json")
+    assert quiet.returncode == 0 and json.loads(quiet.stdout)["predictions"]["too_small"] == []

@@ -75,6 +75,8 @@ class InitResult:
     next_steps: list[str] = field(default_factory=list)
     task: str = "binary"
     task_reason: str = ""
+    #: e.g. an evaluation set too small for a gate's margin (the minimum detectable effect)
+    warnings: list[str] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------- inference (pure)
@@ -301,7 +303,7 @@ def execute(settings: InitSettings) -> InitResult:
     from ml_ci import gitutil
     from ml_ci.config import validate_config
     from ml_ci.config.pipeline import PredictionsConfig
-    from ml_ci.pack.predictions import table_guess
+    from ml_ci.pack.predictions import check_table, table_guess
     from ml_ci.resources import templates_dir
 
     root = gitutil.repo_root(settings.root)
@@ -329,8 +331,13 @@ def execute(settings: InitSettings) -> InitResult:
         )
     branch = _default_branch(root)
     config["baseline"] = {"default_branch": branch}
-    validate_config(config, source="inferred ml-ci.yaml")  # never write a config that fails
+    checked = validate_config(config, source="inferred ml-ci.yaml")  # never write a bad one
     result = InitResult(root=str(root), config=config, task=config["task"], task_reason=reason)
+    if table.is_file():
+        try:  # what `ml-ci validate` will say about the table, said now
+            result.warnings = check_table(checked, root, source="ml-ci.yaml").too_small
+        except InputError as error:
+            result.warnings = [f"ml-ci validate will fail: {error}"]
 
     files: dict[str, str] = {
         "ml-ci.yaml": "# ml-ci configuration, written by `ml-ci init` (check task and gates).\n"

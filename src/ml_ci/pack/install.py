@@ -87,7 +87,7 @@ def install(root: Path, version: str, environ: dict[str, str]) -> Path:
 
 def main() -> int:
     """Install, then append the bin folder to ``$GITHUB_PATH`` and the version to the outputs."""
-    problem = python_problem(tuple(sys.version_info))
+    problem = python_problem((sys.version_info[0], sys.version_info[1], sys.version_info[2]))
     if problem:
         print(f"::error::{problem}", file=sys.stderr)
         return 2
