@@ -146,3 +146,23 @@ def test_init_and_validate_say_when_the_evaluation_set_is_too_small(
     config.write_text(config.read_text().replace("margin: 0.02", f"margin: {mde + 0.005:.3f}"))
     quiet = ml_ci(root, "validate", "--json")
     assert quiet.returncode == 0 and json.loads(quiet.stdout)["predictions"]["too_small"] == []
+
+
+def test_init_reads_the_dvc_output_when_the_table_is_not_checked_out(
+    own_project: Callable[[str], Path],
+) -> None:
+    from ml_ci.pack.init import locked_md5
+
+    lock = {"stages": {"p": {"outs": [{"path": "./out/predictions.csv", "md5": "a" * 32}]}}}
+    assert locked_md5(lock, "out/predictions.csv") == "a" * 32
+    assert locked_md5(lock, "predictions.csv") is None
+    assert locked_md5({"stages": {"p": {"outs": "x"}}}, "x") is None
+
+    root = own_project("wine")
+    (root / "predictions.csv").unlink()  # e.g. after `dvc fetch`: in the cache, not checked out
+    done = ml_ci(root, "init", "--json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["task"] == "multiclass", result["task_reason"]
+    assert "predictions.csv (its DVC output in .dvc/cache)" in result["task_reason"]
+    assert not (root / "predictions.csv").exists()  # init read it, never checked it out
