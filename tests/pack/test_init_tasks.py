@@ -166,3 +166,18 @@ def test_init_reads_the_dvc_output_when_the_table_is_not_checked_out(
     assert result["task"] == "multiclass", result["task_reason"]
     assert "predictions.csv (its DVC output in .dvc/cache)" in result["task_reason"]
     assert not (root / "predictions.csv").exists()  # init read it, never checked it out
+
+
+def test_validate_trusts_the_config_when_only_label_counts_suggest_a_task(tmp_path: Path) -> None:
+    # integer ratings 1..5 without score columns: a regression target is as likely as classes
+    rows = "\n".join(f"{i},{1 + i % 5},{1 + (i + 1) % 5}" for i in range(50))
+    (tmp_path / "predictions.csv").write_text("id,y_true,y_pred\n" + rows + "\n")
+    guess = infer_task(["id", "y_true", "y_pred"], [1, 2, 3, 4, 5])
+    assert guess.task == "multiclass" and not guess.certain
+    (tmp_path / "ml-ci.yaml").write_text("version: 1\ntask: regression\n")
+    done = ml_ci(tmp_path, "validate", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["predictions"]["task"] == "regression"
+    (tmp_path / "ml-ci.yaml").write_text("version: 1\ntask: multiclass\n")
+    wrong = ml_ci(tmp_path, "validate")
+    assert wrong.returncode == 2 and "y_score_<class>" in wrong.stderr

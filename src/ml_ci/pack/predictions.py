@@ -55,6 +55,9 @@ class TaskGuess:
     task: str
     reason: str
     classes: list[str] = field(default_factory=list)
+    #: score columns (or a non-integer target) decided it; a guess from label counts alone
+    #: (integer ratings can be a regression target) is only a default
+    certain: bool = True
 
 
 def _label_text(value: object) -> str:
@@ -105,17 +108,20 @@ def infer_task(
             shown,
         )
     numbers = _numbers(labels)
-    if numbers is not None and (
-        any(not n.is_integer() for n in numbers) or len(numbers) > MAX_CLASSES
-    ):
+    fractional = numbers is not None and any(not n.is_integer() for n in numbers)
+    if numbers is not None and (fractional or len(numbers) > MAX_CLASSES):
+        why = "not all integers" if fractional else "too many to be classes"
         return TaskGuess(
             "regression",
-            f"no score column; {cols.y_true} holds {len(numbers)} distinct numbers "
-            f"({'not all integers' if any(not n.is_integer() for n in numbers) else 'too many to be classes'})",
+            f"no score column; {cols.y_true} holds {len(numbers)} distinct numbers ({why})",
+            certain=fractional,
         )
     task = "binary" if len(shown) <= 2 else "multiclass"
     return TaskGuess(
-        task, f"no score column; {cols.y_true} holds {len(shown)} classes: {listed}", shown
+        task,
+        f"no score column; {cols.y_true} holds {len(shown)} classes: {listed}",
+        shown,
+        certain=False,
     )
 
 
@@ -216,7 +222,8 @@ class TableCheck:
 def check_table(config: Config, root: Path, source: str = "ml-ci.yaml") -> TableCheck:
     """Check ``config`` against its predictions table under ``root`` when the table exists.
 
-    The task must be the one the table holds (else a :class:`ConfigError` naming both), then
+    The task must be the one the table holds when the table shows it (score columns, a
+    fractional target; else a :class:`ConfigError` naming both), then
     the table is read exactly as ``ml-ci compare`` reads it (columns, label values,
     probabilities), so every problem compare would find shows up here first; last, gates whose
     margin is below the MDE at the table's size are listed (:func:`power_notes`).
@@ -228,7 +235,7 @@ def check_table(config: Config, root: Path, source: str = "ml-ci.yaml") -> Table
     if not path.is_file():
         return TableCheck(relative, present=False)
     guess = table_guess(path, config.predictions)
-    if guess.task != config.task:
+    if guess.task != config.task and guess.certain:
         raise ConfigError(
             f"{source}: task is {config.task!r} but {relative} holds a {guess.task} table "
             f"({guess.reason}); set task: {guess.task}"
@@ -245,7 +252,7 @@ def check_table(config: Config, root: Path, source: str = "ml-ci.yaml") -> Table
         relative,
         True,
         paired.n,
-        guess.task,
+        config.task,
         guess.reason,
         list(paired.classes) or guess.classes,
         [note.text for note in power_notes(config, paired)],
