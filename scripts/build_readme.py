@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 CHAPTERS = [
     "readme/intro.md",
+    "adopt.md",
     "foundation.md",
     "compare.md",
     "drift.md",
