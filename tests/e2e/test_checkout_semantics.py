@@ -80,14 +80,17 @@ def _is_detached(repo: Path) -> bool:
 
 
 def test_pull_request_checks_out_the_test_merge(
-    github: tuple[GitHubRepo, Path], tmp_path: Path
+    github: tuple[GitHubRepo, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     origin, _ = github
     head, base = origin.tip("feature"), origin.tip("main")
     merge = origin.test_merge(7, head, "main")
     assert origin.parents(merge) == [base, head]
     assert origin.rev("refs/pull/7/head") == head and origin.rev("refs/pull/7/merge") == merge
+    # a merge made later would have another date, so another SHA: this one must be kept
+    monkeypatch.setenv("GIT_COMMITTER_DATE", "2030-01-01T00:00:00Z")
     assert origin.test_merge(7, head, "main") == merge, "kept while neither side moves"
+    monkeypatch.delenv("GIT_COMMITTER_DATE")
 
     clone = _checkout(
         tmp_path / "ws", origin, event_ref="refs/pull/7/merge", event_sha=merge, depth="0"
