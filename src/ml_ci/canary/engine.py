@@ -23,7 +23,7 @@ from ml_ci.canary.verdict import CONTINUE, FINAL, HOLD, first_final, look_verdic
 from ml_ci.config import Config
 from ml_ci.config.canary import CANARY_METRICS
 from ml_ci.errors import InputError
-from ml_ci.logs.files import FileSource, LogReader, Window, bucketize, first_request
+from ml_ci.logs import Window, open_source
 
 
 @dataclass
@@ -111,12 +111,11 @@ def execute(
     canary, production = resolve_versions(settings)
     if canary == production:
         raise InputError(f"canary and production are the same version {canary!r}")
-    source = FileSource.from_config(settings.config.logs, settings.base, settings.logs)
-    reader = LogReader(source, settings.config.logs.columns)
+    source = open_source(settings.config.logs, settings.base, settings.logs)
     window = Window([canary, production], settings.now, settings.since)
     if progress:
-        progress(f"reading serving logs from {source.path}")
-    origin = first_request(reader, canary, window)
+        progress(f"reading serving logs from {source.name}")
+    origin = source.first_request(canary, window)
     interval = config.seconds("interval")
     max_looks = math.ceil(config.seconds("max_duration") / interval)
     count = min(int((settings.now - origin) // interval), max_looks)
@@ -134,11 +133,11 @@ def execute(
             None,
         )
     outcomes = any(CANARY_METRICS[gate.metric][0] for gate in config.gates)
-    buckets = bucketize(reader, window, origin, interval, count, outcomes)
+    buckets = source.bucketize(window, origin, interval, count, outcomes)
     for version in (canary, production):
         if buckets.versions[version].requests.sum() == 0:
             raise InputError(
-                f"logs {source.path}: version {version!r} has no request between "
+                f"logs {source.name}: version {version!r} has no request between "
                 f"{iso(origin)} and {iso(origin + count * interval)}; check --since/--now"
             )
     stats_c = buckets.versions[canary].cumulative()
