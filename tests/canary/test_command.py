@@ -135,3 +135,34 @@ def test_versions_come_from_the_registry_without_both_flags(
     code = main(["canary", "--config", str(tmp_path / "ml-ci.yaml"), "--canary", "v2"])
     err = capsys.readouterr().err
     assert code == 2 and "git" in err.lower()
+
+
+def test_replay_never_looks_ahead(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Look k of a replay equals a run as of that look's end: same rows, same outcomes (only
+    those whose label_time had arrived), same intervals."""
+    from datetime import datetime
+
+    _logs(tmp_path, Profile(accuracy=0.87))
+    _, replay = _canary(capsys, tmp_path, "--replay")
+    for k in (2, 5):
+        look = replay["looks"][k]
+        end = datetime.fromisoformat(look["end"].replace("Z", "+00:00")).timestamp()
+        code = main(
+            [
+                "canary",
+                "--config",
+                str(tmp_path / "ml-ci.yaml"),
+                "--canary",
+                "v2",
+                "--production",
+                "v1",
+                "--now",
+                str(end + 1),
+                "--json",
+            ]
+        )
+        as_of = json.loads(capsys.readouterr().out)
+        assert code in (0, 1)
+        assert as_of["gates"] == look["gates"] and as_of["n_canary"] == look["n_canary"]
+    accuracy = next(g for g in replay["looks"][5]["gates"] if g["metric"] == "accuracy")
+    assert accuracy["canary"] is not None

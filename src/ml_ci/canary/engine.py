@@ -30,13 +30,14 @@ from ml_ci.logs import Window, open_source
 class CanarySettings:
     config: Config
     base: Path  # folder that relative logs.path is resolved from (the config file's folder)
-    now: float  # epoch seconds, UTC
+    now: float  # epoch seconds, UTC: evaluate as of this time
     logs: str | None = None
     canary: str | None = None
     production: str | None = None
     since: float | None = None
     replay: bool = False
     root: Path = field(default_factory=Path.cwd)
+    clock: float | None = None  # the real time (rows after it are in the future); None: now
 
 
 @dataclass
@@ -112,7 +113,7 @@ def execute(
     if canary == production:
         raise InputError(f"canary and production are the same version {canary!r}")
     source = open_source(settings.config.logs, settings.base, settings.logs)
-    window = Window([canary, production], settings.now, settings.since)
+    window = Window([canary, production], settings.now, settings.since, settings.clock)
     if progress:
         progress(f"reading serving logs from {source.name}")
     origin = source.first_request(canary, window)

@@ -91,11 +91,20 @@ def _open(ds: Any, files: list[str], fmt: str, shown: str, root: str | None = No
 
 @dataclass
 class Window:
-    """What to read: versions, and the time window ``[since, now]`` in epoch seconds (UTC)."""
+    """What to read: versions, and the time window ``[since, now]`` in epoch seconds (UTC).
+
+    ``clock`` is the real time when the command ran: a row later than it is in the future (a
+    broken serving clock) and an error. Rows between ``now`` and ``clock`` are simply not yet
+    known to an evaluation "as of ``now``" (``--now`` in the past, as a replay check does)."""
 
     versions: Sequence[str]
     now: float
     since: float | None = None
+    clock: float | None = None  # None: now is the clock
+
+    @property
+    def future(self) -> float:
+        return max(self.now, self.clock) if self.clock is not None else self.now
 
 
 class LogReader:
@@ -183,12 +192,12 @@ class LogReader:
             raise InputError(f"logs {self.source.path}: cannot read: {error}") from None
 
     def _check_future(self, out: dict[str, Any], window: Window) -> None:
-        late = out["timestamp"] > window.now + 1e-6
+        late = out["timestamp"] > window.future + 1e-6
         if late.any():
             first = float(out["timestamp"][late].min())
             raise InputError(
-                f"{self.where('timestamp')}: {int(late.sum())} rows are after --now "
-                f"{_iso(window.now)} (first {_iso(first)}); fix the serving clock or pass a later --now"
+                f"{self.where('timestamp')}: {int(late.sum())} rows are in the future (after "
+                f"{_iso(window.future)}; first {_iso(first)}); fix the serving clock"
             )
 
     def _numbers(self, array: Any, key: str) -> Any:
@@ -278,7 +287,9 @@ OUTCOME_KEYS = ("y_true", "y_pred", "y_score", "label_time")
 def first_request(reader: LogReader, version: str, window: Window) -> float:
     """Time of ``version``'s first request in the window (the origin of the canary's looks)."""
     first = math.inf
-    for batch in reader.batches(("timestamp",), Window([version], window.now, window.since)):
+    for batch in reader.batches(
+        ("timestamp",), Window([version], window.now, window.since, window.clock)
+    ):
         times = batch["timestamp"]
         if times.size:
             first = min(first, float(np.nanmin(times)))

@@ -105,13 +105,13 @@ class SqlLogs:
         where, params = self._filters(window)
         ts = self._epoch("timestamp")
         late = self._query(
-            f"SELECT count(*), min({ts}) FROM {self._table()} WHERE {where} AND {ts} > :now",
-            params,
+            f"SELECT count(*), min({ts}) FROM {self._table()} WHERE {where} AND {ts} > :future",
+            {**params, "future": window.future},
         )[0]
         if late[0]:
             raise InputError(
-                f"{self._where('timestamp')}: {late[0]} rows are after --now {_iso(window.now)} "
-                f"(first {_iso(float(late[1]))}); fix the serving clock or pass a later --now"
+                f"{self._where('timestamp')}: {late[0]} rows are in the future (after "
+                f"{_iso(window.future)}; first {_iso(float(late[1]))}); fix the serving clock"
             )
         params["version"] = version
         first = self._query(
