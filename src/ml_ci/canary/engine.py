@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ml_ci.canary.gates import GateSeries, gate_series, sample_ratio_cs
-from ml_ci.canary.verdict import CONTINUE, FINAL, HOLD, first_final, look_verdicts
+from ml_ci.canary.verdict import CONTINUE, FINAL, first_final, look_verdicts
 from ml_ci.config import Config
 from ml_ci.config.canary import CANARY_METRICS
 from ml_ci.errors import InputError
@@ -223,4 +223,4 @@ def _gate_json(item: GateSeries, k: int) -> dict[str, Any]:
     }
 
 
-__all__ = ["HOLD", "CanaryResult", "CanarySettings", "execute", "iso", "parse_time"]
+__all__ = ["CanaryResult", "CanarySettings", "execute", "iso", "parse_time"]
