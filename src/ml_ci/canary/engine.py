@@ -49,6 +49,7 @@ class CanaryResult:
     looks: list[dict[str, Any]]
     gates: list[dict[str, Any]]
     sample_ratio: dict[str, Any] | None
+    score_drift: dict[str, Any] | None
     n_canary: int
     n_production: int
     decided_at: str | None
@@ -64,6 +65,7 @@ class CanaryResult:
             "n_production": self.n_production,
             "gates": self.gates,
             "sample_ratio": self.sample_ratio,
+            "score_drift": self.score_drift,
         }
         if replay:
             payload["looks"] = self.looks
@@ -129,6 +131,7 @@ def execute(
             [],
             [],
             None,
+            None,
             0,
             0,
             None,
@@ -188,6 +191,17 @@ def execute(
             "mismatch": bool(mismatch[current]),
         }
     verdict = str(value) if final_index >= 0 else str(verdicts[current])
+    drift = None
+    if stats_c.scores[current].sum() > 0 and stats_p.scores[current].sum() > 0:
+        from ml_ci.drift.methods import psi
+
+        # reported, never gated: a new model's scores are meant to differ from production's
+        drift = {
+            "method": "psi",
+            "value": _num(psi(stats_p.scores[current], stats_c.scores[current])),
+            "bins": int(stats_c.scores.shape[-1]),
+            "gated": False,
+        }
     return CanaryResult(
         verdict=verdict,
         canary=canary,
@@ -196,6 +210,7 @@ def execute(
         looks=looks,
         gates=[_gate_json(item, current) for item in series],
         sample_ratio=ratio,
+        score_drift=drift,
         n_canary=int(stats_c.requests[current]),
         n_production=int(stats_p.requests[current]),
         decided_at=iso(origin + (current + 1) * interval) if verdict in FINAL else None,

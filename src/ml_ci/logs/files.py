@@ -327,6 +327,8 @@ def bucketize(
     if outcomes:
         reader.require("y_true", "y_pred")
         keys += [key for key in OUTCOME_KEYS if reader.has(key)]
+    elif reader.has("y_score"):
+        keys.append("y_score")  # the output distribution is reported even without outcomes
     versions = list(window.versions)
     v_count, bins = len(versions), len(LATENCY_EDGES_MS) - 1
     cells = v_count * count
@@ -355,8 +357,15 @@ def bucketize(
         latency += np.bincount(c * bins + latency_bin, minlength=cells * bins)
         if "request_id" in batch:
             ids.append(batch["request_id"])
+        if "y_score" in batch:  # score histogram by request time (output drift, reported)
+            score = batch["y_score"][inside]
+            known = ~np.isnan(score)
+            if ((score[known] < 0) | (score[known] > 1)).any():
+                raise InputError(f"{reader.where('y_score')} must be a probability in [0, 1]")
+            score_bin = np.minimum((score[known] * SCORE_BINS).astype(np.int64), SCORE_BINS - 1)
+            scores += np.bincount(c[known] * SCORE_BINS + score_bin, minlength=scores.size)
         if outcomes:
-            _outcomes(batch, reader, version_index, origin, width, count, sums, scores)
+            _outcomes(batch, reader, version_index, origin, width, count, sums)
     if ids:
         _check_unique(reader, ids)
     per_version = {}
@@ -395,7 +404,6 @@ def _outcomes(
     width: int,
     count: int,
     sums: dict[str, Any],
-    scores: Any,
 ) -> None:
     y_true, y_pred = batch["y_true"], batch["y_pred"]
     known = ~np.isnan(y_true)
@@ -423,8 +431,6 @@ def _outcomes(
         if np.isnan(score).any() or (score < 0).any() or (score > 1).any():
             raise InputError(f"{reader.where('y_score')} must be a probability in [0, 1]")
         sums["brier_sum"] += np.bincount(c, weights=(score - truth) ** 2, minlength=cells)
-        score_bin = np.minimum((score * SCORE_BINS).astype(np.int64), SCORE_BINS - 1)
-        scores += np.bincount(c * SCORE_BINS + score_bin, minlength=scores.size)
 
 
 def _check_unique(reader: LogReader, ids: list[Any]) -> None:

@@ -178,6 +178,8 @@ class SqlLogs:
             target.latency[b, min(max(int(latency_bin), 0), bins - 1)] += n
         if outcomes:
             self._outcomes(window, origin, width, count, stats)
+        if self._has("y_score"):
+            self._scores(window, origin, width, count, stats)
         return Buckets(origin=int(origin), width=width, count=count, versions=stats)
 
     def _outcomes(
@@ -195,8 +197,7 @@ class SqlLogs:
         score = f"{self._col('y_score')}::float8" if self._has("y_score") else "NULL::float8"
         bucket = f"floor(({arrived} - :origin) / :width)::int"
         rows = self._query(
-            f"SELECT {self._col('model_version')}::text, {bucket} AS b, "
-            f"least(floor({score} * {SCORE_BINS})::int, {SCORE_BINS - 1}) AS s, count(*), "
+            f"SELECT {self._col('model_version')}::text, {bucket} AS b, count(*), "
             f"sum(CASE WHEN {pred} = {truth} THEN 1 ELSE 0 END), "
             f"sum(CASE WHEN {pred} = 1 THEN 1 ELSE 0 END), "
             f"sum(CASE WHEN {pred} = 1 AND {truth} = 1 THEN 1 ELSE 0 END), "
@@ -205,10 +206,10 @@ class SqlLogs:
             f"sum(CASE WHEN {truth} NOT IN (0, 1) THEN 1 ELSE 0 END) "
             f"FROM {self._table()} WHERE {where} AND {ts} <= :now AND {ts} >= :origin "
             f"AND {self._col('y_true')} IS NOT NULL AND {arrived} < :origin + :count * :width "
-            "GROUP BY 1, 2, 3",
+            "GROUP BY 1, 2",
             params,
         )
-        for name, b, s, n, correct, pred_pos, tp, actual_pos, brier, bad in rows:
+        for name, b, n, correct, pred_pos, tp, actual_pos, brier, bad in rows:
             if bad:
                 raise InputError(
                     f"{self._where('y_true')} must be 0 or 1 for the canary's quality gates"
@@ -219,9 +220,28 @@ class SqlLogs:
             target.pred_pos[b] += pred_pos
             target.true_pos[b] += tp
             target.actual_pos[b] += actual_pos
-            if s is not None:
+            if brier is not None:
                 target.brier_sum[b] += brier
-                target.scores[b, s] += n
+
+    def _scores(
+        self, window: Window, origin: float, width: int, count: int, stats: dict[str, Stats]
+    ) -> None:
+        """Histogram of the model's scores by request time (output drift, reported)."""
+        where, params = self._filters(window)
+        params.update(origin=origin, width=float(width), count=count)
+        ts, score = self._epoch("timestamp"), f"{self._col('y_score')}::float8"
+        rows = self._query(
+            f"SELECT {self._col('model_version')}::text, floor(({ts} - :origin) / :width)::int, "
+            f"least(floor({score} * {SCORE_BINS})::int, {SCORE_BINS - 1}), count(*), "
+            f"sum(CASE WHEN {score} < 0 OR {score} > 1 THEN 1 ELSE 0 END) "
+            f"FROM {self._table()} WHERE {where} AND {ts} <= :now AND {ts} >= :origin "
+            f"AND {ts} < :origin + :count * :width AND {score} IS NOT NULL GROUP BY 1, 2, 3",
+            params,
+        )
+        for name, b, s, n, bad in rows:
+            if bad:
+                raise InputError(f"{self._where('y_score')} must be a probability in [0, 1]")
+            stats[name].scores[b, s] += n
 
     def _check_unique(self, window: Window) -> None:
         where, params = self._filters(window)
