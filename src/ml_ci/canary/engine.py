@@ -25,6 +25,8 @@ from ml_ci.config.canary import CANARY_METRICS
 from ml_ci.errors import InputError
 from ml_ci.logs import Window, open_source
 
+IDLE = "idle"  # no canary in progress
+
 
 @dataclass
 class CanarySettings:
@@ -113,6 +115,10 @@ def execute(
     config = settings.config.canary
     canary, production = resolve_versions(settings)
     if canary == production:
+        if settings.canary is None:
+            # the registry's canary is production's version (promoted, or the stage fell back
+            # to it after a rollback): no canary is in progress, nothing to judge
+            return CanaryResult(IDLE, canary, production, None, [], [], None, None, 0, 0, None)
         raise InputError(f"canary and production are the same version {canary!r}")
     source = open_source(settings.config.logs, settings.base, settings.logs)
     window = Window([canary, production], settings.now, settings.since, settings.clock)
