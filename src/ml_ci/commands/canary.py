@@ -87,14 +87,20 @@ def command(
     result = execute(settings, progress=console.progress)
     payload = result.to_json(replay)
     if apply_:
-        payload["applied"] = _apply(result, config, repo, found, push, console)
+        payload["applied"] = _apply(result, config, repo, found, push, settings.now, console)
     console.result(describe(payload, replay), payload)
     if result.verdict == "rollback":
         raise GateFailed(f"canary: rollback {result.canary} (decided at {result.decided_at})")
 
 
 def _apply(
-    result: Any, config: Any, repo: str | None, found: Path | None, push: bool, console: Console
+    result: Any,
+    config: Any,
+    repo: str | None,
+    found: Path | None,
+    push: bool,
+    now: float,
+    console: Console,
 ) -> dict[str, Any]:
     from ml_ci.canary.apply import apply
     from ml_ci.github.context import from_env
@@ -116,6 +122,7 @@ def _apply(
         branch=config.baseline.default_branch,
         run_url=context.run_url,
         push=push,
+        now=now,
         progress=console.progress,
     )
     return done.to_json()
