@@ -120,6 +120,7 @@ def test_pull_request_lifecycle_under_act(
         "pull_request_review",
         "ml-ci-approvals.yml",
         events.write(events.review(PR, head2, base, "alice"), payloads / "review.json"),
+        env={"ML_CI_RECORD_RUN_ID": "1002"},  # the fake has no workflow-runs listing
     )
     assert approvals.returncode == 0, tail(approvals)
     assert _statuses(gh, head2, "ml-ci/governance")[0] == "success"
