@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "repro": ("ml_ci.commands.repro", "Reproduce the pipeline and verify it against dvc.lock."),
     "baseline": ("ml_ci.commands.baseline", "Score the baseline model on the candidate's data."),
     "compare": ("ml_ci.commands.compare", "Compare candidate with baseline through gates."),
+    "catalog": ("ml_ci.commands.catalog", "Check sources, features and model type are approved."),
     "drift": ("ml_ci.commands.drift", "Check data drift and data quality."),
     "watch": ("ml_ci.commands.watch", "Act on a drift result: retrain, ask a human, or nothing."),
     "report": ("ml_ci.commands.report", "Render the evaluation report (markdown, html, summary)."),
