@@ -21,6 +21,7 @@ CHAPTERS = [
     "drift.md",
     "report.md",
     "governance-release.md",
+    "canary.md",
     "pack.md",
     "actions.md",
     "readme/development.md",

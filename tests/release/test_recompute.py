@@ -19,6 +19,7 @@ from ml_ci.cli import main
 from ml_ci.dvcrepo import dvc_env
 from ml_ci.example import ExampleRepo
 from ml_ci.record import load_record
+from tests.fakegithub.server import FakeGitHub
 from tests.release.helpers import remote_tag_names, run
 from tests.release.records import write_record
 
@@ -100,7 +101,7 @@ def test_forged_record_and_predictions_with_a_worse_model_are_not_released(
     assert forged.compare and forged.compare.verdict == "pass" and forged.drift is None
     before = remote_tag_names(repo.git_remote)
     merge(repo)
-    code, out, err = cli(capsys, "release", "--offline", "--record", str(record), "--json")
+    code, _out, err = cli(capsys, "release", "--offline", "--record", str(record), "--json")
     assert code == 1, err
     refusal = err.strip().splitlines()[-1]
     assert "recomputed at" in refusal and "roc_auc" in refusal
@@ -145,7 +146,7 @@ def test_a_pull_request_cannot_lower_its_own_bar(
     record = tmp_path / "record.json"
     write_record(repo.root, head, record, pull_request=7)
     merge(repo)
-    code, out, err = cli(
+    code, _out, err = cli(
         capsys, "release", "--offline", "--approved-by", "alice", "--record", str(record), "--json"
     )
     assert code == 1, err
@@ -171,3 +172,38 @@ def test_a_change_to_the_config_needs_an_approval(
     )
     assert code == 0, err
     assert json.loads(out)["manifest"]["canary_traffic"] == 0.1  # the first parent's setting
+
+
+def test_online_the_release_carries_the_recomputed_record_and_shows_the_claim(
+    repo: ExampleRepo,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    fake_github: FakeGitHub,
+) -> None:
+    head = run(["git", "rev-parse", "HEAD"], repo.root)
+    record = tmp_path / "record.json"
+    write_record(repo.root, head, record, pull_request=9)
+    merged = merge(repo)
+    gh = fake_github
+    gh.add_token("ghs_test", "github-actions[bot]", app=True)
+    pull = gh.add_pull("acme/models", 9, head_sha=head, user="bob", merged=True)
+    pull["merge_commit_sha"] = merged
+    gh.add_collaborator("acme/models", "alice", "write")
+    gh.add_review("acme/models", 9, "alice", "APPROVED")
+    for name, value in (
+        ("GITHUB_API_URL", gh.url),
+        ("GITHUB_TOKEN", "ghs_test"),
+        ("GITHUB_REPOSITORY", "acme/models"),
+    ):
+        monkeypatch.setenv(name, value)
+    code, _out, err = cli(capsys, "release", "--record", str(record), "--json")
+    assert code == 0, err
+    (published,) = gh.releases("acme/models")
+    assets = {a["name"]: a["id"] for a in published["assets"]}
+    carried = json.loads(gh.asset_bytes("acme/models", assets["ml-ci-record.json"]))
+    assert carried["compare"]["n"] == 171 and carried["drift"] is not None
+    assert carried["repo"]["head_sha"] == head and carried["repo"]["evaluated_sha"] == merged
+    claimed = json.loads(gh.asset_bytes("acme/models", assets["ml-ci-record.claimed.json"]))
+    assert claimed["drift"] is None and claimed["compare"]["metrics"] == []
+    assert "the pull request's record claimed" in published["body"]

@@ -12,15 +12,18 @@ the merged default branch, so it recomputes the verdicts for the merged commit `
   model) -- are scored with ``predict.command``; the committed predictions table is not read;
 * ``compare`` and ``drift`` run on those scores and tables through their engines.
 
-A commit without a parent is a model's first version: there is no earlier bar, so its own
-configuration applies and it is compared with itself (as ``ml-ci compare`` does for it).
+A model's first version -- a commit without a parent, or whose parent has no ``ml-ci.yaml``
+(the merge adopting ml-ci) -- has no earlier bar: its own configuration applies and it is
+compared with itself. The scoring never sees the job's GitHub token.
 When any of this is impossible, :class:`Unrecomputable` says why in one line.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -87,14 +90,6 @@ def bar(root: Path, commit: str, config_file: str) -> tuple[str | None, Config |
     return None, config_at(root, commit, config_file)
 
 
-def resolve(root: Path, ref: str, pin: Mapping[str, str]) -> str:
-    """A ref as of the first parent: ``pin`` names what a branch meant before the merge."""
-    resolver = getattr(gitutil, "resolve_ref", None)  # the one resolver, when available
-    if resolver is not None:
-        return str(resolver(root, ref, pin=dict(pin)))
-    return gitutil.rev_parse(root, pin.get(ref, ref))
-
-
 def pinned_spec(spec: str, root: Path, pin: Mapping[str, str]) -> str:
     """``path@ref`` with ``ref`` replaced by its SHA as of the first parent; a plain path
     (the working tree, i.e. the merged commit) unchanged."""
@@ -103,7 +98,8 @@ def pinned_spec(spec: str, root: Path, pin: Mapping[str, str]) -> str:
     parsed = parse_spec(spec, cwd=root)
     if parsed.ref is None:
         return spec
-    return f"{parsed.path}@{resolve(root, parsed.ref, pin)}"
+    sha = gitutil.resolve_ref(root, parsed.ref, pin=pin, what=f"the reference of {spec}")
+    return f"{parsed.path}@{sha}"
 
 
 def recompute(
@@ -144,7 +140,10 @@ def recompute(
         )
     branch = config.baseline.default_branch
     pin = {branch: parent or commit, f"origin/{branch}": parent or commit}
-    baseline = _baseline_commit(root, config, parent or commit, pin)
+    from ml_ci.compare.baseline import baseline_commit
+
+    described, baseline = baseline_commit(root, config, None, pin=pin)
+    say(f"baseline: {described} ({baseline[:12]})")
     say(f"recomputing {commit[:12]} with the configuration of {(parent or commit)[:12]}")
     try:
         _pull(root, config, say)
@@ -156,16 +155,6 @@ def recompute(
     record.compare = compare
     record.drift = drift
     return Recomputed(record, config, parent, baseline, changed)
-
-
-def _baseline_commit(root: Path, config: Config, parent: str, pin: Mapping[str, str]) -> str:
-    if config.baseline.stage is not None:
-        from ml_ci.release.registry import version_at_stage
-
-        return version_at_stage(root, config.model.name, config.baseline.stage)[1]
-    if config.baseline.ref is not None:
-        return resolve(root, config.baseline.ref, pin)
-    return parent
 
 
 def _pull(root: Path, config: Config, say: Progress) -> None:
@@ -188,20 +177,61 @@ def _pull(root: Path, config: Config, say: Progress) -> None:
 def _compare(
     root: Path, config: Config, commit: str, baseline: str, say: Progress
 ) -> CompareSection:
-    from ml_ci.compare.baseline import produce_baseline
+    """Score both models with ``predict.command`` (the merged commit's code, in isolation) on
+    the merged evaluation data, then compare them under ``config``'s gates."""
+    from ml_ci.compare.baseline import score_model, wants_timing
     from ml_ci.compare.engine import CompareSettings, execute
+    from ml_ci.compare.latency import Timing, timing_path, write_timing
 
-    with tempfile.TemporaryDirectory(prefix="ml-ci-release-") as temp:
+    assert config.predict.data is not None
+    data_file = root / config.predict.data
+    repeats = config.latency.repeats if wants_timing(config) else 1
+    with tempfile.TemporaryDirectory(prefix="ml-ci-release-") as temp, _without_tokens():
         scored: dict[str, Path] = {}
+        times: dict[str, list[float]] = {}
         for name, rev in (("baseline", baseline), ("candidate", commit)):
             output = Path(temp) / f"{name}-predictions.csv"
             say(f"scoring the {name} model ({rev[:12]}) with predict.command")
-            produce_baseline(root, config, rev, output, progress=say)
+            times[name] = score_model(
+                root,
+                config,
+                model_rev=rev,
+                data_file=data_file,
+                output=output,
+                code_rev=commit,
+                progress=say,
+                repeats=repeats,
+            )
             scored[name] = output
+        if wants_timing(config):
+            write_timing(
+                timing_path(scored["baseline"]), Timing(times["baseline"], times["candidate"], 0)
+            )
         settings = CompareSettings(
             baseline=scored["baseline"], candidate=scored["candidate"], config=config
         )
         return execute(settings, progress=say)
+
+
+#: Variables holding the job's GitHub credentials: the predict command never sees them.
+TOKEN_VARIABLES = (
+    "GITHUB_TOKEN",
+    "GH_TOKEN",
+    "ACTIONS_RUNTIME_TOKEN",
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+    "ACTIONS_ID_TOKEN_REQUEST_URL",
+)
+
+
+@contextlib.contextmanager
+def _without_tokens() -> Iterator[None]:
+    """Hide the GitHub credentials from the scoring subprocesses (the release step holds a
+    contents: write token; the predict command needs none)."""
+    saved = {name: os.environ.pop(name) for name in TOKEN_VARIABLES if name in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
 
 
 def _drift(

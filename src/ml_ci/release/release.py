@@ -33,7 +33,6 @@ is tagged (a missing stage tag or GitHub release asset is completed) and the res
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -243,7 +242,7 @@ def execute(
     pull: PullInfo | None = None
     if done is None:
         pull = _find_pull(settings, client, commit, say)
-    again, config = _rederive(settings, commit, pull, claimed, say)
+    again, config, config_changed = _rederive(settings, commit, pull, claimed, say)
     stage = config.release.stage  # the first parent's settings apply, as its gates do
     record = again.record if again is not None else claimed
     if done is None:
@@ -259,7 +258,7 @@ def execute(
             record,
             pull,
             # fail closed: a changed ml-ci.yaml, or a claim of significant drift, adds the need
-            extra=(again is not None and again.config_changed) or claimed.needs_human,
+            extra=config_changed or claimed.needs_human,
         )
         if not outcome.satisfied:
             raise GateFailed(f"release refused: governance not satisfied ({outcome.summary})")
@@ -300,6 +299,8 @@ def execute(
         artifact_hash=record.artifact.hash if record.artifact else None,
     )
     release_url = None
+    # saved before publishing: a rerun after a failed upload resumes with this very record
+    save_record(settings.record_path, record)
     if not settings.offline and client is not None and settings.repo:
         release_url = publish_github_release(
             client,
@@ -363,11 +364,11 @@ def _rederive(
     pull: PullInfo | None,
     claimed: EvaluationRecord,
     say: Callable[[str], None],
-) -> tuple[Recomputed | None, Config]:
-    """Recompute the record at ``commit`` (see :mod:`.recompute`) and the configuration that
-    applies (the first parent's). Without recomputation, refuse unless the first parent's
-    configuration sets ``release.trust_record``."""
-    from ml_ci.release.recompute import Unrecomputable, bar, recompute
+) -> tuple[Recomputed | None, Config, bool]:
+    """The record recomputed at ``commit`` (see :mod:`.recompute`), the configuration that
+    applies (the first parent's) and whether ``commit`` changes it. Without recomputation,
+    refuse unless the first parent's configuration sets ``release.trust_record``."""
+    from ml_ci.release.recompute import Unrecomputable, bar, config_at, recompute
 
     root = settings.root
     _, applies = bar(root, commit, settings.config_file)
@@ -389,8 +390,10 @@ def _rederive(
                 "(a risk: its author controls it)"
             ) from None
         say(f"release.trust_record: releasing on the pull request's record ({why})")
-        return None, applies
-    return again, again.config
+        own = config_at(root, commit, settings.config_file)
+        changed = own is None or own.model_dump(mode="json") != applies.model_dump(mode="json")
+        return None, applies, changed
+    return again, again.config, again.config_changed
 
 
 def _push_missing(root: Path, remote: str, names: list[str]) -> None:
@@ -576,19 +579,30 @@ def publish_github_release(
     manifest: dict[str, Any],
     claimed: EvaluationRecord | None = None,
 ) -> str:
-    """Create (or find) the release of ``tag`` and upload any missing asset; returns its URL."""
-    from ml_ci.github.client import NotFound, Unprocessable, WriteUnconfirmed
+    """Create (or find) the release of ``tag`` and upload any missing asset; returns its URL.
+
+    Resumable: the release is found by its tag; an asset already uploaded is kept, one left
+    partial (``state`` other than ``uploaded``) is deleted and uploaded again. A lost answer
+    or a 5xx is checked against what GitHub now holds before anything is repeated, and an
+    error that remains says to rerun the job (which then completes the same release).
+    """
+    from ml_ci.github.client import GitHubError, Unprocessable, WriteUnconfirmed
 
     path = f"/repos/{repo}/releases"
-    try:
-        release = client.get_json(f"{path}/tags/{tag}")
-    except NotFound:
+    release = _release_by_tag(client, path, tag)
+    if release is None:
         body = {"tag_name": tag, "target_commitish": commit, "name": tag, "body": notes}
         try:
             release = client.request("POST", path, json=body).json()
-        except (Unprocessable, WriteUnconfirmed):
-            release = client.get_json(f"{path}/tags/{tag}")  # a racing run, or a lost answer
-    have = {asset.get("name") for asset in release.get("assets") or []}
+        except (Unprocessable, WriteUnconfirmed) as error:
+            # a racing run created it (422), or the answer was lost / a 5xx: did it happen?
+            release = _release_by_tag(client, path, tag)
+            if release is None:
+                raise GitHubError(
+                    f"{error}; no release {tag} exists yet: rerun the job (the release resumes)",
+                    error.status,
+                ) from None
+    assert release is not None
     upload = str(release["upload_url"]).split("{", 1)[0]
     assets = {
         RECORD_ASSET: record.model_dump_json(indent=2).encode(),
@@ -596,10 +610,45 @@ def publish_github_release(
     }
     if claimed is not None:
         assets[CLAIMED_FILE] = claimed.model_dump_json(indent=2).encode()
+    have = {str(a.get("name")): a for a in release.get("assets") or []}
     for name, data in assets.items():
-        if name in have:
-            continue
-        with contextlib.suppress(Unprocessable):  # a racing run uploaded it
+        _ensure_asset(client, path, int(release["id"]), upload, name, data, have.get(name), tag)
+    return str(release.get("html_url") or "")
+
+
+def _release_by_tag(client: GitHubClient, path: str, tag: str) -> dict[str, Any] | None:
+    from ml_ci.github.client import NotFound
+
+    try:
+        found: dict[str, Any] = client.get_json(f"{path}/tags/{tag}")
+    except NotFound:
+        return None
+    return found
+
+
+UPLOAD_ATTEMPTS = 2
+
+
+def _ensure_asset(
+    client: GitHubClient,
+    path: str,
+    release_id: int,
+    upload: str,
+    name: str,
+    data: bytes,
+    existing: dict[str, Any] | None,
+    tag: str,
+) -> None:
+    """Make ``name`` a complete asset of the release (see :func:`publish_github_release`)."""
+    from ml_ci.github.client import GitHubError, Unprocessable, WriteUnconfirmed
+
+    last: GitHubError | None = None
+    for _ in range(UPLOAD_ATTEMPTS):
+        if existing is not None:
+            if existing.get("state", "uploaded") == "uploaded":
+                return
+            client.request("DELETE", f"{path}/assets/{existing['id']}")  # a partial upload
+        try:
             client.request(
                 "POST",
                 upload,
@@ -608,4 +657,17 @@ def publish_github_release(
                 headers={"Content-Type": "application/json"},
                 idempotent=False,
             )
-    return str(release.get("html_url") or "")
+            return
+        except Unprocessable:  # a racing run uploaded it
+            return
+        except WriteUnconfirmed as error:  # lost answer or 5xx: look at what GitHub holds
+            last = error
+            listed = client.get_json(f"{path}/{release_id}/assets", {"per_page": 100})
+            existing = next((a for a in listed if a.get("name") == name), None)
+    if existing is not None and existing.get("state", "uploaded") == "uploaded":
+        return
+    raise GitHubError(
+        f"{last}; the tags and the release {tag} exist but the asset {name} is missing: "
+        "rerun the job (the release resumes)",
+        last.status if last else None,
+    )
