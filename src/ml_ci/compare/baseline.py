@@ -319,7 +319,7 @@ def score_model(
     with sandbox(root, config, code_rev) as box:
         sha = gitutil.resolve_ref(root, model_rev)
         say(f"reading {model_path} at {sha[:12]}")
-        blob = read_tracked(root, model_path, rev=sha)
+        blob = read_tracked(root, model_path, rev=sha, key="model.path")
         env = dvc_env(pinned_env(root, dict(config.repro.env)))
         say(f"scoring {model_path}@{sha[:12]} on {data_file.name} ({repeats} run(s))")
         return box.score(blob, data_file.resolve(), output.resolve(), env, repeats)
@@ -366,7 +366,7 @@ def produce_baseline(
     with sandbox(root, config, "HEAD") as box:
         env = dvc_env(pinned_env(root, dict(config.repro.env)))
         say(f"baseline: {model_path} at {sha[:12]} ({described})")
-        blob = read_tracked(root, model_path, rev=sha)
+        blob = read_tracked(root, model_path, rev=sha, key="model.path")
         say(f"scoring the baseline on {data} in a worktree at HEAD ({repeats} run(s))")
         baseline_ms = box.score(blob, data_file, output, env, repeats)
         candidate_ms: list[float] = []
