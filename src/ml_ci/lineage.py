@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -57,52 +56,126 @@ def find_base(
 
 
 def repo_info(root: Path, base: BaseCommit | None) -> RepoInfo:
-    """Repository facts for the record; GitHub's variables win when present."""
+    """Repository facts for the record; GitHub's variables win when present.
+
+    ``evaluated_sha`` is the checkout's HEAD (on a ``pull_request`` event, the test-merge
+    commit); ``head_sha`` is the commit under review as the event names it (the pull
+    request's head, or the pushed commit), else HEAD.
+    """
+    from ml_ci.github.context import from_env
+
     env = os.environ
     branch = gitutil.git(["rev-parse", "--abbrev-ref", "HEAD"], root, check=False) or None
-    event = _github_event()
-    pull = event.get("pull_request") if isinstance(event.get("pull_request"), dict) else None
-    run_url = None
-    if env.get("GITHUB_RUN_ID") and env.get("GITHUB_REPOSITORY"):
-        server = env.get("GITHUB_SERVER_URL", "https://github.com")
-        run_url = f"{server}/{env['GITHUB_REPOSITORY']}/actions/runs/{env['GITHUB_RUN_ID']}"
+    context = from_env(env)
+    evaluated = gitutil.head_sha(root)
     return RepoInfo(
-        name=env.get("GITHUB_REPOSITORY") or None,
-        head_sha=gitutil.head_sha(root),
+        name=context.repository,
+        head_sha=context.head_sha or evaluated,
+        evaluated_sha=evaluated,
         base_sha=base.sha if base else None,
         head_ref=env.get("GITHUB_HEAD_REF") or (branch if branch != "HEAD" else None),
         base_ref=env.get("GITHUB_BASE_REF") or (base.ref if base else None),
-        pull_request=int(pull["number"]) if pull and "number" in pull else None,
-        run_url=run_url,
+        pull_request=context.pull_request,
+        run_url=context.run_url,
     )
-
-
-def _github_event() -> dict[str, Any]:
-    path = os.environ.get("GITHUB_EVENT_PATH")
-    if not path or not Path(path).is_file():
-        return {}
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def build_lineage(root: Path, lock: DvcLock, head: str, base: BaseCommit | None) -> Lineage:
-    """Lineage from the committed ``dvc.lock`` at ``head``; params diffed against ``base``."""
+    """Lineage from the committed ``dvc.lock`` (and ``*.dvc`` files) at ``head``; hashes and
+    params compared with the same files at ``base`` (every entry gets ``base_hash`` and
+    ``changed``; paths tracked only at the base are ``removed``)."""
     deps = _unique([*dvc_files_at(root, head), *lock.deps()])
     outs = _unique(lock.outs())
     params = lock.params()
-    diff: list[ParamChange] = []
-    if base is not None:
-        base_lock = read_lock_at(root, base.sha)
-        diff = params_diff(base_lock.params() if base_lock else {}, params)
-    return Lineage(
+    lineage = Lineage(
         deps=[_as_record(entry) for entry in deps],
         outs=[_as_record(entry) for entry in outs],
         params=params,
-        params_diff=diff,
     )
+    if base is None:
+        return lineage
+    base_lock = read_lock_at(root, base.sha)
+    base_entries = [
+        *dvc_files_at(root, base.sha),
+        *(base_lock.deps() if base_lock else []),
+        *(base_lock.outs() if base_lock else []),
+    ]
+    lineage.params_diff = params_diff(base_lock.params() if base_lock else {}, params)
+    lineage.base_sha = base.sha
+    before = _hashes(base_entries)
+    for entry in [*lineage.deps, *lineage.outs]:
+        entry.base_hash = before.get(entry.path)
+        entry.changed = entry.base_hash != entry.hash
+    tracked = {entry.path for entry in [*lineage.deps, *lineage.outs]}
+    lineage.removed = [
+        _as_record(entry) for entry in _unique(base_entries) if entry.path not in tracked
+    ]
+    for entry in lineage.removed:
+        entry.base_hash, entry.hash, entry.changed = entry.hash, None, True
+    return lineage
+
+
+CODE_SUFFIXES = frozenset(
+    {".py", ".ipynb", ".r", ".jl", ".sh", ".sql", ".scala", ".java", ".js", ".ts", ".go", ".rs"}
+)
+ROLE_ORDER = {"data": 0, "code": 1, "output": 2}
+
+
+@dataclass(frozen=True)
+class LineageChange:
+    """One tracked path whose content differs between the base and head commits."""
+
+    path: str
+    role: str  # "data", "code" or "output"
+    base_hash: str | None  # None: added at head
+    head_hash: str | None  # None: removed at head
+    stages: tuple[str, ...] = ()
+
+    @property
+    def status(self) -> str:
+        if self.base_hash is None:
+            return "added"
+        return "removed" if self.head_hash is None else "modified"
+
+
+def lineage_changes(lineage: Lineage) -> list[LineageChange]:
+    """THE diff of a recorded lineage against its base: each changed path once (a file that
+    is one stage's output and another's input is one change), data first, then code, then
+    outputs. Empty for a lineage without a base (``changed`` unknown). The report's table and
+    the lineage graph both read this."""
+    by_path: dict[str, list[LineageEntry]] = {}
+    for entry in [*lineage.deps, *lineage.outs, *lineage.removed]:
+        by_path.setdefault(entry.path, []).append(entry)
+    changes = []
+    for path, entries in by_path.items():
+        if not any(entry.changed for entry in entries):
+            continue
+        first = entries[0]
+        changes.append(
+            LineageChange(
+                path=path,
+                role=_role(path, {entry.kind for entry in entries}),
+                base_hash=first.base_hash,
+                head_hash=first.hash,
+                stages=tuple(sorted({e.stage for e in entries if e.stage})),
+            )
+        )
+    return sorted(changes, key=lambda c: (ROLE_ORDER[c.role], c.path))
+
+
+def _role(path: str, kinds: set[str]) -> str:
+    if "out" in kinds:
+        return "output"
+    return "code" if Path(path).suffix.lower() in CODE_SUFFIXES else "data"
+
+
+def _hashes(entries: list[TrackedEntry]) -> dict[str, str | None]:
+    """path -> hash (the first one seen: a path has one content per commit)."""
+    found: dict[str, str | None] = {}
+    for entry in entries:
+        if found.get(entry.path) is None:
+            found[entry.path] = entry.hash
+    return found
 
 
 def params_diff(

@@ -68,17 +68,17 @@ def test_p_value_verdict_agrees_with_the_confidence_bound(metric: str, rule: str
     assert 0 < checked < 240  # both outcomes were exercised
 
 
-def test_boundary_is_tolerance_aware() -> None:
-    """0.85 vs 0.80 + 0.05: equal up to rounding, so the gate passes."""
+def test_a_tie_within_rounding_is_neither_pass_nor_fail() -> None:
+    """0.85 vs 0.80 + 0.05: equal up to rounding, so no evidence either way."""
     exact = PointEstimate(0.85 - 0.80, "point")  # 0.04999999999999993
     gate = Gate(metric="accuracy", rule="superior", margin=0.05)
     check = check_gate(gate, _stats("accuracy", exact), 0.05)
     assert check.bound is not None and check.bound < 0.05  # the float really is below
-    assert decide([check], 0.05, "none")[0].verdict == "pass"
+    assert decide([check], 0.05, "none")[0].verdict == "inconclusive"
     absolute = Gate(metric="accuracy", rule="absolute", min=0.80 + 0.05)
-    assert _verdict(absolute, _stats("accuracy", PointEstimate(0.85, "point"))) == "pass"
-    # and zero-width estimates decided by p-value behave the same
-    assert _verdict(gate, _stats("accuracy", NormalEstimate(0.85 - 0.80, 0.0, "n"))) == "pass"
+    assert _verdict(absolute, _stats("accuracy", PointEstimate(0.85, "point"))) == "inconclusive"
+    above = Gate(metric="accuracy", rule="absolute", min=0.84)
+    assert _verdict(above, _stats("accuracy", PointEstimate(0.85, "point"))) == "pass"
 
 
 def test_lower_is_better_direction() -> None:

@@ -29,7 +29,13 @@ def _repository(payload: dict[str, Any], key: str = "repository") -> dict[str, A
 
 
 def pull_request(
-    action: str, number: int, head: str, base: str, *, user: str = "bob"
+    action: str,
+    number: int,
+    head: str,
+    base: str,
+    *,
+    user: str = "bob",
+    head_ref: str = "candidate",
 ) -> dict[str, Any]:
     """A ``pull_request`` event (``opened`` or ``synchronize``) for PR ``number``."""
     payload = _load(f"pull_request.{action}.json")
@@ -38,12 +44,14 @@ def pull_request(
     pull = payload["pull_request"]
     pull.update(number=number, state="open", draft=False)
     pull["user"]["login"] = user
-    pull["head"].update(sha=head, ref="candidate", repo=repository)
+    pull["head"].update(sha=head, ref=head_ref, repo=repository)
     pull["base"].update(sha=base, ref="main", repo=repository)
     return payload
 
 
-def workflow_run(run_id: int, number: int, head: str, conclusion: str) -> dict[str, Any]:
+def workflow_run(
+    run_id: int, number: int, head: str, conclusion: str, *, head_ref: str = "candidate"
+) -> dict[str, Any]:
     """The ``workflow_run`` event that follows the pull-request check of ``head``."""
     payload = _load("workflow_run.completed.json")
     repository = _repository(payload)
@@ -55,15 +63,17 @@ def workflow_run(run_id: int, number: int, head: str, conclusion: str) -> dict[s
         status="completed",
         conclusion=conclusion,
         head_sha=head,
-        head_branch="candidate",
-        pull_requests=[{"number": number, "head": {"sha": head, "ref": "candidate"}}],
+        head_branch=head_ref,
+        pull_requests=[{"number": number, "head": {"sha": head, "ref": head_ref}}],
     )
     run["repository"] = run["head_repository"] = repository
     payload["action"] = "completed"
     return payload
 
 
-def review(number: int, head: str, base: str, reviewer: str) -> dict[str, Any]:
+def review(
+    number: int, head: str, base: str, reviewer: str, *, head_ref: str = "candidate"
+) -> dict[str, Any]:
     """A ``pull_request_review`` (approved) by ``reviewer`` on ``head``."""
     payload = _load("pull_request_review.submitted.json")
     repository = _repository(payload)
@@ -72,7 +82,7 @@ def review(number: int, head: str, base: str, reviewer: str) -> dict[str, Any]:
     payload["review"]["user"]["login"] = reviewer
     pull = payload["pull_request"]
     pull.update(number=number, state="open")
-    pull["head"].update(sha=head, ref="candidate", repo=repository)
+    pull["head"].update(sha=head, ref=head_ref, repo=repository)
     pull["base"].update(sha=base, ref="main", repo=repository)
     return payload
 

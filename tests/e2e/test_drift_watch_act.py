@@ -1,8 +1,9 @@
 """End to end: the drift-watch workflow template, run on a schedule by a real runner (act).
 
-A copy of the example project gets ``ml-ci init --drift``; its owner points the watch at a
-"production snapshot" (here the candidate branch's training data, with the example's planted
-``mean_texture`` shift) and commits. Then:
+A copy of the example project gets, on ``main``, a "production snapshot" where the template
+expects it (``data/production/latest.csv``, DVC-tracked: the candidate branch's training data,
+with the example's planted ``mean_texture`` shift) and ``ml-ci init --drift``, nothing edited;
+both are committed and pushed (a scheduled run uses the default branch as pushed). Then:
 
 1. a scheduled run finds significant drift -> one issue asking for a human, labelled, no
    retraining;
@@ -13,11 +14,13 @@ A copy of the example project gets ``ml-ci init --drift``; its owner points the 
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from ml_ci.drift.watch import MARKER
+from ml_ci.dvcrepo import run_dvc
 from ml_ci.example import ExampleRepo
 from tests.e2e import events
 from tests.e2e.runner import act_for_example, ml_ci_init, tail
@@ -33,18 +36,18 @@ def test_drift_watch_under_act(
     example_repo: ExampleRepo, fake_github: FakeGitHub, tmp_path: Path
 ) -> None:
     repo = example_repo.root
+    shifted = (repo / "data" / "train.csv").read_bytes()  # candidate is checked out
+    subprocess.run(["git", "checkout", "-q", "main"], cwd=repo, check=True)
+    snapshot = repo / "data" / "production" / "latest.csv"
+    snapshot.parent.mkdir()
+    snapshot.write_bytes(shifted)
+    run_dvc(["add", "-q", "data/production/latest.csv"], repo)
+    run_dvc(["push", "-q"], repo)
     assert WORKFLOW in ml_ci_init(repo, "--drift")
-    workflow = repo / WORKFLOW
-    template = workflow.read_text(encoding="utf-8")
-    # the owner's one edit: where the production snapshot lives (a DVC-tracked path)
-    edited = template.replace(
-        "ML_CI_CURRENT: data/production/latest.csv", "ML_CI_CURRENT: data/train.csv"
-    )
-    assert edited != template
-    workflow.write_text(edited, encoding="utf-8")
-    commit_all(repo, "Add ml-ci and its drift watch")
+    commit_all(repo, "Add ml-ci, its drift watch and the production snapshot")
     gh = fake_github
     act = act_for_example(example_repo, gh, tmp_path, REPO)
+    act.push("main")
     payload = events.write(events.schedule("17 5 * * *"), tmp_path / "schedule.json")
     marker = MARKER.format(model="breast-cancer")
 
@@ -74,6 +77,7 @@ def test_drift_watch_under_act(
         encoding="utf-8",
     )
     commit_all(repo, "Only retrain on this drift")
+    act.push("main")
     third = act.run("schedule", "drift-watch.yml", payload)
     assert third.returncode == 0, tail(third)
     assert [(d["workflow"], d["ref"]) for d in gh.dispatches(REPO)] == [("retrain.yml", "main")]

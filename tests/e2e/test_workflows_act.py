@@ -1,15 +1,19 @@
-"""End to end: the workflow templates `ml-ci init` writes, run by a real Actions runner (act).
+"""End to end: the workflow templates `ml-ci init` writes, run by a real Actions runner (act) with
+GitHub's checkout semantics (tests/e2e/runner.py).
 
-One test drives the whole life of a pull request on a fresh copy of the example project, as a
-new user would have it (``ml-ci init``, commit, nothing edited by hand):
+One test drives the whole life of a pull request on a copy of the example project as a new
+user has it (``ml-ci init`` on main, committed and pushed, nothing edited by hand); the pull
+request is the example's ``candidate`` branch, as pushed:
 
-1. pull_request opened -> the check runs pull, repro, baseline, compare, report and uploads
-   the record; the example's candidate is inconclusive on some gates, so the job fails on
-   its last step only;
-2. workflow_run -> the fork-safe commenter posts exactly one comment and the ml-ci/gates status;
+1. pull_request opened -> the check runs on the TEST-MERGE commit (refs/pull/7/merge), as on
+   GitHub: the record names the pull request's head as ``repo.head_sha`` and the merge commit
+   as ``repo.evaluated_sha``; the check itself never comments;
+2. workflow_run -> the fork-safe commenter posts exactly one comment and the ml-ci/gates status
+   on the HEAD commit (never on the merge commit, which no branch protection looks at);
 3. a second push (synchronize) -> check + commenter again: the SAME comment is updated;
-4. an approving review -> the approvals workflow sets ml-ci/governance to success;
-5. merge, push to main -> the release workflow tags the model and pushes the tag;
+4. an approving review -> the approvals workflow sets ml-ci/governance to success on the head;
+5. the merge button, push to main -> the release workflow tags the merge commit, pushes the
+   tags to the remote and creates the GitHub release;
 6. by hand (workflow_dispatch) -> the promote workflow assigns that version to production.
 """
 
@@ -18,13 +22,13 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
-import yaml
 
 from ml_ci.example import ExampleRepo
 from tests.e2e import events
-from tests.e2e.runner import act_for_example, ml_ci_init, tail
+from tests.e2e.runner import act_for_example, tail
 from tests.fakegithub.server import FakeGitHub
 from tests.pack.snapshot import commit_all
 
@@ -42,57 +46,71 @@ def _statuses(gh: FakeGitHub, sha: str, context: str) -> list[str]:
     return [s["state"] for s in gh.statuses(REPO, sha) if s["context"] == context]
 
 
+def _record(artifacts: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(
+        (artifacts / "ml-ci-results" / "ml-ci-record.json").read_text(encoding="utf-8")
+    )
+    return data
+
+
 @pytest.mark.slow
 def test_pull_request_lifecycle_under_act(
-    example_repo: ExampleRepo, fake_github: FakeGitHub, tmp_path: Path
+    adopted: ExampleRepo, fake_github: FakeGitHub, ml_ci_snapshot: Path, tmp_path: Path
 ) -> None:
-    repo = example_repo.root
-    # --- a new user adds ml-ci: `ml-ci init`, then commits what it wrote
-    assert ".github/workflows/ml-ci-pr.yml" in ml_ci_init(repo)
-    head1 = commit_all(repo, "Add ml-ci")
-    base = example_repo.main_sha
-    gh = fake_github
-    act = act_for_example(example_repo, gh, tmp_path, REPO)
+    repo, gh = adopted.root, fake_github
+    act = act_for_example(adopted, gh, tmp_path, REPO, ml_ci=ml_ci_snapshot)
+    base = act.origin.tip("main")  # the adoption commit
+    head1 = adopted.candidate_sha
+    assert act.origin.tip("candidate") == head1  # the pull request's branch, as pushed
     gh.add_collaborator(REPO, "alice", "maintain")
     gh.add_pull(REPO, PR, head1, "bob", head_ref="candidate", base_sha=base)
     payloads = tmp_path / "events"
     payloads.mkdir()
 
-    # --- 1. the pull-request check (read-only) on the untouched example
+    # --- 1. the pull-request check (read-only), on GitHub's test-merge commit
     check = act.run(
         "pull_request",
         "ml-ci-pr.yml",
         events.write(events.pull_request("opened", PR, head1, base), payloads / "pr1.json"),
     )
-    record = json.loads((act.artifacts / "ml-ci-results" / "ml-ci-record.json").read_text())
+    merge1 = act.origin.rev(f"refs/pull/{PR}/merge")
+    assert act.origin.parents(merge1) == [base, head1]  # what GitHub's test merge is
+    assert act.checked_out[-1] == ("pull_request", merge1)
+    assert f"checked out {merge1}" in check.stdout, tail(check)  # the workflow's checkout
+    record = _record(act.artifacts)
     assert record["repro"]["verdict"] == "verified", tail(check)
-    assert record["repo"]["head_sha"] == head1 and record["repo"]["pull_request"] == PR
-    assert record["compare"]["verdict"] in ("pass", "fail", "inconclusive")
+    facts = record["repo"]
+    assert facts["pull_request"] == PR
+    assert facts["head_sha"] == head1, "repo.head_sha must be the pull request's head"
+    assert facts.get("evaluated_sha") == merge1, "repo.evaluated_sha: the test merge"
+    verdict = record["compare"]["verdict"]
+    assert verdict in ("pass", "fail", "inconclusive")
     assert (act.artifacts / "ml-ci-results" / "ml-ci-report.md").is_file()
-    gate_failed = record["compare"]["verdict"] != "pass"
+    gate_failed = verdict != "pass"
     assert (check.returncode != 0) == gate_failed, tail(check)
     if gate_failed:  # the gate failure, and nothing else, fails the job
         assert "Failure - Main Fail when a gate failed" in check.stdout, tail(check)
         assert check.stdout.count("❌") == 1, tail(check)
     assert gh.comments(REPO, PR) == [], "the read-only check must not comment"
 
-    # --- 2. the fork-safe commenter posts one comment and the status
+    # --- 2. the fork-safe commenter posts one comment and the status, on the head
     comment = act.run(
         "workflow_run",
         "ml-ci-comment.yml",
         events.write(events.workflow_run(1001, PR, head1, "failure"), payloads / "wr1.json"),
     )
     assert comment.returncode == 0, tail(comment)
+    assert act.checked_out[-1] == ("workflow_run", base)  # runs on the default branch
     comments = gh.comments(REPO, PR)
     assert len(comments) == 1
     first_body = comments[0]["body"]
     assert _statuses(gh, head1, "ml-ci/gates"), gh.statuses(REPO, head1)
+    assert gh.statuses(REPO, merge1) == [], "statuses belong on the head, not the test merge"
 
-    # --- 3. second push: the team accepts inconclusive gates; check + commenter again
-    config = yaml.safe_load((repo / "ml-ci.yaml").read_text(encoding="utf-8"))
-    config.setdefault("compare", {})["inconclusive"] = "pass"
-    (repo / "ml-ci.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    head2 = commit_all(repo, "Accept inconclusive gates")
+    # --- 3. a second push (the model card): check + commenter again, the comment is updated
+    (repo / "MODEL_CARD.md").write_text("# breast-cancer\nC=0.5 candidate.\n", encoding="utf-8")
+    head2 = commit_all(repo, "Describe the candidate")
+    act.push("candidate")
     gh.add_pull(REPO, PR, head2, "bob", head_ref="candidate", base_sha=base,
                 commits=[head1, head2])  # fmt: skip
     check = act.run(
@@ -100,7 +118,12 @@ def test_pull_request_lifecycle_under_act(
         "ml-ci-pr.yml",
         events.write(events.pull_request("synchronize", PR, head2, base), payloads / "pr2.json"),
     )
-    assert check.returncode == 0, tail(check)
+    merge2 = act.origin.rev(f"refs/pull/{PR}/merge")
+    assert merge2 != merge1 and act.origin.parents(merge2) == [base, head2]
+    record = _record(act.artifacts)
+    assert record["repo"]["head_sha"] == head2
+    assert record["repo"].get("evaluated_sha") == merge2
+    assert (check.returncode != 0) == (record["compare"]["verdict"] != "pass"), tail(check)
     comment = act.run(
         "workflow_run",
         "ml-ci-comment.yml",
@@ -111,26 +134,24 @@ def test_pull_request_lifecycle_under_act(
     assert len(comments) == 1, "the sticky comment must be updated, not duplicated"
     assert comments[0]["body"] != first_body
     assert head2[:7] in comments[0]["body"] or head2 in comments[0]["body"]
-    # the status is on the new head (its state is publish's call on an inconclusive verdict)
     assert _statuses(gh, head2, "ml-ci/gates"), gh.statuses(REPO, head2)
+    assert gh.statuses(REPO, merge2) == []
 
-    # --- 4. an approving review -> ml-ci/governance success
+    # --- 4. an approving review -> ml-ci/governance success on the head
     gh.add_review(REPO, PR, "alice", "APPROVED", commit_id=head2)
     approvals = act.run(
         "pull_request_review",
         "ml-ci-approvals.yml",
         events.write(events.review(PR, head2, base, "alice"), payloads / "review.json"),
+        env={"ML_CI_RECORD_RUN_ID": "1002"},  # the check's run (the fake lists no runs)
     )
     assert approvals.returncode == 0, tail(approvals)
+    assert act.checked_out[-1] == ("pull_request_review", merge2)
     assert _statuses(gh, head2, "ml-ci/governance")[0] == "success"
 
-    # --- 5. merge and push to main -> the release workflow tags the model
-    _git(repo, "checkout", "-q", "main")
-    _git(repo, "merge", "-q", "--no-ff", "candidate", "-m", f"Merge pull request #{PR}")
-    merge = _git(repo, "rev-parse", "HEAD")
-    _git(repo, "push", "-q", "origin", "main")
-    gh.add_pull(REPO, PR, head2, "bob", head_ref="candidate", base_sha=base,
-                merged=True, commits=[head1, head2, merge])  # fmt: skip
+    # --- 5. the merge button, push to main -> the release tags the merge commit
+    merge = act.merge_pull(PR)
+    assert act.origin.parents(merge) == [base, head2]
     release = act.run(
         "push",
         "ml-ci-release.yml",
@@ -138,9 +159,13 @@ def test_pull_request_lifecycle_under_act(
         env={"ML_CI_RECORD_RUN_ID": "1002"},
     )
     assert release.returncode == 0, tail(release)
-    tags = _git(example_repo.git_remote, "tag", "--list")
-    assert any(tag.startswith("breast-cancer@v") for tag in tags.split()), tags
-    assert gh.releases(REPO), "the GitHub release was not created"
+    assert act.checked_out[-1] == ("push", merge)
+    tags = _git(adopted.git_remote, "tag", "--list").split()
+    assert "breast-cancer@v0.1.0" in tags and "breast-cancer#canary#1" in tags, tags
+    assert act.origin.rev("breast-cancer@v0.1.0^{commit}") == merge
+    (gh_release,) = gh.releases(REPO)
+    assert gh_release["tag_name"] == "breast-cancer@v0.1.0", gh_release
+    assert {asset["name"] for asset in gh_release["assets"]} >= {"ml-ci-record.json"}
 
     # --- 6. by hand: promote the released version to production (workflow_dispatch)
     inputs = {"stage": "production", "version": "", "rollback": False}
@@ -152,10 +177,7 @@ def test_pull_request_lifecycle_under_act(
         ),
     )
     assert promote.returncode == 0, tail(promote)
-    tags = _git(example_repo.git_remote, "tag", "--list").split()
+    tags = _git(adopted.git_remote, "tag", "--list").split()
     # GTO numbers assignments per model across stages: canary was #1
     assert "breast-cancer#production#2" in tags, tags
-    production = _git(example_repo.git_remote, "rev-list", "-n", "1", "breast-cancer#production#2")
-    assert production == _git(
-        example_repo.git_remote, "rev-list", "-n", "1", "breast-cancer@v0.1.0"
-    )
+    assert act.origin.rev("breast-cancer#production#2^{commit}") == merge

@@ -71,3 +71,74 @@ def test_unreadable_event_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "e.json").write_text("{nope")
     with pytest.raises(InputError, match="GITHUB_EVENT_PATH"):
         from_env({"GITHUB_EVENT_PATH": str(tmp_path / "e.json")})
+
+
+# ---------------------------------------------------------------- head vs evaluated commit
+def _git(root: Path, *args: str) -> str:
+    import subprocess
+
+    done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+def _test_merge_checkout(root: Path) -> tuple[str, str, str]:
+    """A clone detached at a merge of ``feature`` into ``main``, as actions/checkout does on
+    a ``pull_request`` event; returns (base, head, merge) SHAs."""
+    root.mkdir()
+    _git(root, "init", "-q", "-b", "main")
+    _git(root, "commit", "-q", "--allow-empty", "-m", "base")
+    base = _git(root, "rev-parse", "HEAD")
+    _git(root, "checkout", "-q", "-b", "feature")
+    _git(root, "commit", "-q", "--allow-empty", "-m", "head")
+    head = _git(root, "rev-parse", "HEAD")
+    _git(root, "checkout", "-q", "main")
+    _git(root, "commit", "-q", "--allow-empty", "-m", "main moved on")
+    _git(root, "merge", "-q", "--no-ff", "-m", f"Merge {head} into main", "feature")
+    merge = _git(root, "rev-parse", "HEAD")
+    _git(root, "checkout", "-q", "--detach", merge)
+    return base, head, merge
+
+
+def test_record_names_the_pull_requests_head_and_the_evaluated_merge(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ml_ci.lineage import repo_info
+
+    _, head, merge = _test_merge_checkout(tmp_path / "repo")
+    payload = json.loads((WEBHOOKS / "pull_request.opened.json").read_text())
+    payload["pull_request"]["head"]["sha"] = head
+    (tmp_path / "event.json").write_text(json.dumps(payload))
+    for name, value in env_for("pull_request.opened", GITHUB_SHA=merge).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("GITHUB_EVENT_PATH", str(tmp_path / "event.json"))
+    info = repo_info(tmp_path / "repo", None)
+    assert info.head_sha == head
+    assert info.evaluated_sha == merge != head
+    assert info.pull_request == payload["number"]
+
+
+def test_push_event_head_is_the_pushed_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ml_ci.lineage import repo_info
+
+    _, _, merge = _test_merge_checkout(tmp_path / "repo")
+    payload = json.loads((WEBHOOKS / "push.json").read_text())
+    payload["after"] = merge
+    (tmp_path / "event.json").write_text(json.dumps(payload))
+    for name, value in env_for("push", GITHUB_SHA=merge).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("GITHUB_EVENT_PATH", str(tmp_path / "event.json"))
+    info = repo_info(tmp_path / "repo", None)
+    assert info.head_sha == info.evaluated_sha == merge
+    assert info.pull_request is None
+
+
+def test_outside_actions_head_and_evaluated_are_the_checkout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ml_ci.lineage import repo_info
+
+    _, _, merge = _test_merge_checkout(tmp_path / "repo")
+    info = repo_info(tmp_path / "repo", None)
+    assert info.head_sha == info.evaluated_sha == merge

@@ -98,7 +98,7 @@ def test_github_limits_and_conflicts() -> None:
 
 def test_standalone_process_serves_state_and_dumps_it(tmp_path: Path) -> None:
     state = {
-        "tokens": {"ghs_t": {"login": "github-actions[bot]", "app": True}},
+        "tokens": {"ghs_t": {"login": "github-actions[bot]", "app": True, "org_members": True}},
         "repos": {
             REPO: {
                 "pulls": [{"number": 3, "head_sha": "c" * 40, "user": "bob"}],

@@ -10,38 +10,7 @@ import pytest
 from ml_ci.cli import main
 from ml_ci.record import EvaluationRecord, RepoInfo, load_record, save_record
 from tests.fakegithub.server import FakeGitHub
-
-REPO = "acme/models"
-HEAD = "c0ffee" + "1" * 34
-OLD = "0ld" + "0" * 37
-TOKEN = "ghs_test"
-
-
-@pytest.fixture
-def gh(fake_github: FakeGitHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeGitHub:
-    fake_github.add_token(TOKEN, "github-actions[bot]", app=True)
-    fake_github.add_pull(REPO, 7, head_sha=HEAD, user="bob")
-    for login, role in {
-        "alice": "write",
-        "bob": "write",
-        "mallory": "admin",
-        "rita": "read",
-    }.items():
-        fake_github.add_collaborator(REPO, login, role)
-    (tmp_path / "ml-ci.yaml").write_text(
-        "model: {name: churn}\ngovernance:\n  approvers: [alice, bob, rita]\n", encoding="utf-8"
-    )
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("GITHUB_API_URL", fake_github.url)
-    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
-    return fake_github
-
-
-def approve_status(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict, str]:  # type: ignore[type-arg]
-    capsys.readouterr()
-    code = main(["approve-status", "--repo", REPO, "--json", *args])
-    out, err = capsys.readouterr()
-    return code, (json.loads(out) if out.strip() else {}), err
+from tests.governance.helpers import HEAD, OLD, REPO, TOKEN, approve_status
 
 
 def test_an_approvers_review_sets_success_and_the_comment(
@@ -59,6 +28,7 @@ def test_an_approvers_review_sets_success_and_the_comment(
     assert len(comments) == 1 and "ml-ci governance: ✅ approved" in comments[0]["body"]
     saved = load_record(record).governance
     assert saved is not None and saved.satisfied and saved.head_sha == HEAD
+    assert saved.approve_command == f"/ml-ci approve {HEAD}"  # the exact line to copy
     decision = saved.decisions[0]
     assert (decision.actor, decision.via, decision.sha, decision.counted) == (
         "alice",
@@ -76,11 +46,11 @@ def test_ignored_approvals_are_reported_with_the_reason(
 ) -> None:
     gh.add_review(REPO, 7, "mallory", "APPROVED")  # admin, but not an approver
     gh.add_review(REPO, 7, "alice", "APPROVED", commit_id=OLD)  # for an older push
-    gh.add_comment(REPO, 7, f"/ml-ci approve {HEAD[:7]}", "bob")  # the author
-    gh.add_comment(REPO, 7, f"/ml-ci approve {HEAD[:8]}", "rita")  # read permission only
+    gh.add_comment(REPO, 7, f"/ml-ci approve {HEAD}", "bob")  # the author
+    gh.add_comment(REPO, 7, f"/ml-ci approve {HEAD}", "rita")  # read permission only
     edited = gh.add_comment(REPO, 7, "LGTM", "alice")
     gh.repos[REPO].comments[edited["id"]].update(  # edited into an approval later
-        body=f"/ml-ci approve {HEAD[:7]}", updated_at="2030-01-01T00:00:00Z"
+        body=f"/ml-ci approve {HEAD}", updated_at="2030-01-01T00:00:00Z"
     )
     code, result, _ = approve_status(capsys, "--pr", "7")
     assert code == 0
@@ -99,9 +69,9 @@ def test_ignored_approvals_are_reported_with_the_reason(
 
 def test_a_rejection_fails_the_status(gh: FakeGitHub, capsys: pytest.CaptureFixture[str]) -> None:
     gh.add_review(REPO, 7, "alice", "APPROVED")
-    gh.add_comment(REPO, 7, f"/ml-ci reject {HEAD[:7]} leaks the label", "rita")  # ignored
+    gh.add_comment(REPO, 7, f"/ml-ci reject {HEAD} leaks the label", "rita")  # ignored
     gh.add_collaborator(REPO, "rita", "maintain")
-    gh.add_comment(REPO, 7, f"/ml-ci reject {HEAD[:7]} drift in income", "rita")
+    gh.add_comment(REPO, 7, f"/ml-ci reject {HEAD} drift in income", "rita")
     _code, result, _ = approve_status(capsys, "--pr", "7")
     assert result["governance"]["rejected_by"] == ["rita"]
     assert gh.statuses(REPO, HEAD)[0]["state"] == "failure"
@@ -147,6 +117,9 @@ def test_teams_are_checked_with_the_membership_api(
     (tmp_path / "ml-ci.yaml").write_text(
         "governance:\n  teams: [acme/ml-leads]\n  required_approvals: 2\n", encoding="utf-8"
     )
+    gh.add_token(TOKEN, "github-actions[bot]", app=True, org_members=True)  # "Members: read"
+    gh.add_collaborator(REPO, "dave", "write")
+    gh.add_collaborator(REPO, "erin", "maintain")
     gh.add_team_member("acme", "ml-leads", "dave")
     gh.add_team_member("acme", "ml-leads", "erin")
     gh.add_review(REPO, 7, "dave", "APPROVED")
@@ -178,3 +151,11 @@ def test_with_the_heads_record_the_whole_report_is_re_rendered(
     (comment,) = gh.comments(REPO, 7)
     assert comment["body"].startswith("<!-- ml-ci:report:default -->")  # the report's own key
     assert "alice" in comment["body"]
+
+
+def test_the_governance_comment_shows_the_full_line_to_copy(
+    gh: FakeGitHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert approve_status(capsys, "--pr", "7")[0] == 0
+    (comment,) = gh.comments(REPO, 7)
+    assert f"`/ml-ci approve {HEAD}`" in comment["body"]

@@ -81,7 +81,7 @@ def test_a_listed_approver_without_write_permission_is_ignored() -> None:
 def test_an_edited_comment_does_not_count() -> None:
     comment = {
         "user": {"login": "alice"},
-        "body": f"/ml-ci approve {HEAD[:7]}",
+        "body": f"/ml-ci approve {HEAD}",
         "created_at": "2026-01-01T00:00:01Z",
         "updated_at": "2026-01-01T00:05:00Z",
         "author_association": "OWNER",
@@ -100,7 +100,7 @@ def test_a_comment_must_name_the_commit() -> None:
     }
     outcome = run(votes_from_comments([comment]))
     assert not outcome.satisfied
-    assert f"/ml-ci approve {HEAD[:7]}" in (outcome.decisions[0].reason or "")
+    assert f"/ml-ci approve {HEAD}" in (outcome.decisions[0].reason or "")
 
 
 def test_author_association_is_never_trusted() -> None:
@@ -123,7 +123,9 @@ def test_parse_command() -> None:
     )
     assert parse_command("please /ml-ci approve abcdef0") is None
     assert parse_command("/ml-ci approved abcdef0") is None
-    assert parse_command("/ml-ci approve abc") == ("approve", None, "abc")  # too short a SHA
+    # any run of hex digits is taken as the SHA, so that a short one is refused with the reason
+    assert parse_command("/ml-ci approve abc") == ("approve", "abc", "")
+    assert parse_command("/ml-ci approve looks good") == ("approve", None, "looks good")
 
 
 def test_reviews_map_to_votes() -> None:
@@ -165,8 +167,46 @@ def test_team_membership_makes_an_approver() -> None:
     outcome = run(
         [vote("dave")], config=config, permissions={"dave": None}, teams={"dave": ["acme/ml-leads"]}
     )
+    assert not outcome.satisfied  # a team member needs write permission too
+    assert "no permission; needs write" in (outcome.decisions[0].reason or "")
+    outcome = run(
+        [vote("dave")],
+        config=config,
+        permissions={"dave": "write"},
+        teams={"dave": ["acme/ml-leads"]},
+    )
     assert outcome.satisfied
     assert not run([vote("dave")], config=config, permissions={"dave": "admin"}).satisfied
+
+
+@pytest.mark.parametrize(
+    ("role", "counts"),
+    [("read", False), ("triage", False), ("write", True), ("maintain", True), ("admin", True)],
+)
+def test_a_team_member_needs_min_permission(role: str, counts: bool) -> None:
+    """A team member with read permission on the repository could approve before."""
+    config = GovernanceConfig(teams=["acme/ml-leads"])
+    outcome = run(
+        [vote("dave")], config=config, permissions={"dave": role}, teams={"dave": ["acme/ml-leads"]}
+    )
+    assert outcome.satisfied is counts
+
+
+def test_min_permission_raises_the_bar_for_listed_approvers_and_teams() -> None:
+    config = GovernanceConfig(
+        approvers=["alice"], teams=["acme/ml-leads"], min_permission="maintain"
+    )
+    perms = {"alice": "write", "dave": "write", "bob": "maintain"}
+    teams = {"dave": ["acme/ml-leads"], "bob": ["acme/ml-leads"]}
+    outcome = run([vote("alice"), vote("dave")], config=config, permissions=perms, teams=teams)
+    assert not outcome.satisfied
+    assert all("needs maintain" in (d.reason or "") for d in outcome.decisions)
+    assert run([vote("bob")], config=config, permissions=perms, teams=teams).satisfied
+
+
+def test_an_unknown_role_is_no_permission() -> None:
+    """Custom repository roles have their own names: never guess they include write."""
+    assert not run([vote("alice")], permissions={"alice": "security-reviewer"}).satisfied
 
 
 def test_without_lists_anyone_with_write_permission_approves() -> None:
@@ -200,3 +240,36 @@ def test_not_required_is_satisfied_without_votes() -> None:
         [], head_sha=HEAD, author=None, config=CONFIG, required=False, permissions={}, teams={}
     )
     assert outcome.satisfied and outcome.summary == "approval not required"
+
+
+@pytest.mark.parametrize("length", [7, 12, 39])
+def test_a_short_sha_is_refused_with_the_reason(length: int) -> None:
+    """A prefix can be brute-forced (a commit sharing 7 hex digits took 17 s on 2 cores), so an
+    approval for a prefix would be replayable onto that other commit."""
+    comment = {
+        "user": {"login": "alice"},
+        "body": f"/ml-ci approve {HEAD[:length]}",
+        "created_at": "t",
+        "updated_at": "t",
+    }
+    outcome = run(votes_from_comments([comment]))
+    assert not outcome.satisfied and not outcome.decisions[0].counted
+    reason = outcome.decisions[0].reason or ""
+    assert "full 40-character SHA" in reason and "brute-forced" in reason
+    assert f"/ml-ci approve {HEAD}" in reason
+
+
+def test_the_full_sha_counts_in_any_case() -> None:
+    comment = {
+        "user": {"login": "alice"},
+        "body": f"/ml-ci approve {HEAD.upper()}",
+        "created_at": "t",
+        "updated_at": "t",
+    }
+    assert run(votes_from_comments([comment])).satisfied
+
+
+def test_the_outcome_carries_the_line_to_copy() -> None:
+    outcome = run([])
+    assert outcome.approve_command == f"/ml-ci approve {HEAD}"
+    assert outcome.reject_command == f"/ml-ci reject {HEAD} <reason>"

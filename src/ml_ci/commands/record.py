@@ -67,6 +67,7 @@ def summary(record: EvaluationRecord) -> dict[str, Any]:
         "model": record.model,
         "artifact": record.artifact.model_dump(mode="json") if record.artifact else None,
         "head_sha": record.repo.head_sha,
+        "evaluated_sha": record.repo.evaluated_sha,
         "base_sha": record.repo.base_sha,
         "head_ref": record.repo.head_ref,
         "base_ref": record.repo.base_ref,
@@ -86,6 +87,7 @@ def summary_text(path: Path, record: EvaluationRecord) -> str:
         f"  model:      {facts['model'] or '-'}"
         + (f" ({artifact['path']} md5 {artifact['hash']})" if artifact else ""),
         f"  head:       {facts['head_sha'] or '-'} ({facts['head_ref'] or '-'})",
+        f"  evaluated:  {facts['evaluated_sha'] or '-'}",
         f"  base:       {facts['base_sha'] or '-'} ({facts['base_ref'] or '-'})",
         f"  params:     {', '.join(facts['params_changed']) or 'no change'}",
     ]

@@ -72,7 +72,7 @@ def command(
     if not dry_run and record.drift is not None and record.drift.verdict != "pass":
         from ml_ci.github.client import cli_client
 
-        client = cli_client(click.echo)
+        client = cli_client()
     result = run_watch(record.drift, settings, client, run_url=context.run_url)
     console.result(_text(result), result.to_json())
 

@@ -14,8 +14,11 @@ absolute       min < cand < max    (same: the bounds are on the candidate value)
 the (Holm-adjusted) p-value is below alpha; with ``correction: none`` that is exactly "the
 one-sided (1 - alpha) confidence bound clears the threshold" (see :mod:`.estimates`). It fails
 when the opposite one-sided bound is on the wrong side of the threshold (the interval lies
-entirely there), and is inconclusive otherwise. Boundaries are tolerance-aware
-(rel 1e-9, abs 1e-12): a bound equal to the threshold up to rounding clears it.
+entirely there), and is inconclusive otherwise.
+
+A tie with the threshold is never evidence, either way: a value equal to the threshold up to
+rounding (rel 1e-9, abs 1e-12) counts as neither above nor below it, so superiority at a delta
+of exactly 0 cannot pass (and a bootstrap replicate at the threshold is not above it).
 """
 
 from __future__ import annotations
@@ -67,6 +70,7 @@ class GateCheck:
     in_family: bool  # takes part in the Holm correction
     forced_fail: str | None = None  # leakage guard
     below_min: bool = False
+    undefined: bool = False  # the metric is undefined on these rows (e.g. a one-class slice)
 
 
 def effective_margin(gate: Gate, baseline: float | None) -> tuple[float, str | None]:
@@ -88,8 +92,13 @@ def check_gate(
     *,
     max_improvement: float | None = None,
     below_min: bool = False,
+    undefined: bool = False,
 ) -> GateCheck:
-    """Thresholds, bound and one-sided p-values of ``gate`` on ``stats`` (not yet corrected)."""
+    """Thresholds, bound and one-sided p-values of ``gate`` on ``stats`` (not yet corrected).
+
+    ``undefined``: the metric has no value on these rows (a slice with one class has no ROC
+    AUC); the check is reported, left out of the family and of the verdict.
+    """
     higher = higher_is_better(stats.name)
     notes: list[str] = []
     if gate.rule == "absolute":
@@ -105,19 +114,19 @@ def check_gate(
         threshold = sign * margin if higher else -sign * margin
         if est is None:
             bound = p = p_opp = None
-        elif higher:  # need delta > threshold
+        elif higher:  # need delta > threshold; a tie (within rounding) is on neither side
             tol = tolerance(threshold)
             bound, p, p_opp = (
                 est.lower(alpha),
-                est.p_above(threshold - tol),
-                est.p_below(threshold + tol),
+                est.p_above(threshold + tol),
+                est.p_below(threshold - tol),
             )
         else:  # need delta < threshold
             tol = tolerance(threshold)
             bound, p, p_opp = (
                 est.upper(alpha),
-                est.p_below(threshold + tol),
-                est.p_above(threshold - tol),
+                est.p_below(threshold - tol),
+                est.p_above(threshold + tol),
             )
     forced = None
     if max_improvement is not None and gate.rule != "absolute" and stats.delta is not None:
@@ -140,9 +149,10 @@ def check_gate(
         p_opposite=p_opp,
         mde=None if est is None else est.mde(alpha),
         notes=notes,
-        in_family=not point_only and not below_min and p is not None,
+        in_family=not point_only and not below_min and not undefined and p is not None,
         forced_fail=forced,
         below_min=below_min,
+        undefined=undefined,
     )
 
 
@@ -155,15 +165,16 @@ def _absolute(
     ps: list[float] = []
     opposite: list[float] = []
     threshold = bound = None
+    # ties with min / max (within rounding) are evidence for neither side, as above
     if gate.min is not None:
         tol = tolerance(gate.min)
-        ps.append(est.p_above(gate.min - tol))
-        opposite.append(est.p_below(gate.min + tol))
+        ps.append(est.p_above(gate.min + tol))
+        opposite.append(est.p_below(gate.min - tol))
         threshold, bound = gate.min, est.lower(alpha)
     if gate.max is not None:
         tol = tolerance(gate.max)
-        ps.append(est.p_below(gate.max + tol))
-        opposite.append(est.p_above(gate.max - tol))
+        ps.append(est.p_below(gate.max - tol))
+        opposite.append(est.p_above(gate.max + tol))
         if threshold is None:
             threshold, bound = gate.max, est.upper(alpha)
     return threshold, bound, max(ps), min(opposite)
@@ -190,8 +201,19 @@ class GateOutcome:
     reason: str
 
 
-def decide(checks: list[GateCheck], alpha: float, correction: str) -> list[GateOutcome]:
-    """Apply the correction to the family and give each check its verdict and reason."""
+UNCHANGED = "unchanged: the candidate's predictions equal the baseline's on every row"
+
+
+def decide(
+    checks: list[GateCheck], alpha: float, correction: str, *, unchanged: bool = False
+) -> list[GateOutcome]:
+    """Apply the correction to the family and give each check its verdict and reason.
+
+    ``unchanged`` (identical y_pred and scores on every row): non-inferiority and absolute
+    gates on prediction metrics pass as unchanged (the model is the accepted baseline on
+    these rows); superiority gates are inconclusive (no evidence of an improvement); latency
+    gates are decided as usual (timing is not part of the predictions).
+    """
     family = [i for i, c in enumerate(checks) if c.in_family]
     raw = [float(checks[i].p_value) for i in family]  # type: ignore[arg-type]
     adjusted_family = holm(raw) if correction == "holm" else raw
@@ -199,7 +221,13 @@ def decide(checks: list[GateCheck], alpha: float, correction: str) -> list[GateO
     outcomes = []
     for i, check in enumerate(checks):
         adj = adjusted.get(i, check.p_value)
-        verdict, reason = _verdict(check, adj, alpha, correction, len(family))
+        if unchanged and not check.stats.name.startswith("latency_"):
+            if check.gate.rule == "superior":
+                verdict, reason = "inconclusive", UNCHANGED + ": no evidence of superiority"
+            else:
+                verdict, reason = "pass", UNCHANGED
+        else:
+            verdict, reason = _verdict(check, adj, alpha, correction, len(family))
         outcomes.append(GateOutcome(check, adj, verdict, reason))
     return outcomes
 
@@ -209,6 +237,10 @@ def _verdict(
 ) -> tuple[str, str]:
     notes = list(check.notes)
     stats = check.stats
+    if check.undefined:
+        return "inconclusive", "; ".join(
+            [f"{stats.method} in this slice: left out of the gates (cannot pass or fail)", *notes]
+        )
     if check.p_value is None or adjusted is None:
         return "inconclusive", "; ".join([*notes, "no estimate for this metric"])
     describe = _describe(check)
@@ -220,10 +252,11 @@ def _verdict(
     if check.forced_fail:
         return "fail", "; ".join([check.forced_fail, describe, *notes])
     if adjusted < alpha:
+        shown = "< 0.001" if adjusted < 0.001 else f"= {adjusted:.3g} < {alpha:g}"
         label = (
-            f"Holm-adjusted p={adjusted:.3g} < {alpha:g} (family of {family})"
+            f"Holm-adjusted gate p {shown} (family of {family})"
             if correction == "holm" and check.in_family
-            else f"p={adjusted:.3g} < {alpha:g}"
+            else f"gate p {shown}"
         )
         return "pass", "; ".join([describe, label, *notes])
     if check.p_opposite is not None and check.p_opposite < alpha:

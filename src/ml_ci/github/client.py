@@ -192,6 +192,13 @@ class GitHubClient:
                 "'env: GITHUB_TOKEN: ${{ github.token }}' to the step"
             )
         api_url = env.get("GITHUB_API_URL") or DEFAULT_API_URL
+        parts = urlsplit(api_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or " " in api_url:
+            # refuse at once: a retry loop on an unusable URL only waits (31 s) to fail
+            raise InputError(
+                f"GITHUB_API_URL: {api_url!r} is not an http(s) URL; unset it for github.com, "
+                "or set the API of your GitHub Enterprise Server (https://HOST/api/v3)"
+            )
         return cls(api_url, token, **options)
 
     @property
@@ -351,17 +358,6 @@ class GitHubClient:
         self.session.close()
 
 
-def mask_command(token: str | None) -> str | None:
-    """The ``::add-mask::`` workflow command for ``token`` in Actions, else ``None``.
-
-    The CLI prints it once (before anything else) so the runner redacts the token from
-    every later log line, even if some tool echoed it.
-    """
-    if token and os.environ.get("GITHUB_ACTIONS") == "true":
-        return f"::add-mask::{token}"
-    return None
-
-
 __all__ = [
     "DEFAULT_API_URL",
     "Forbidden",
@@ -373,23 +369,15 @@ __all__ = [
     "WriteUnconfirmed",
     "backoff_delay",
     "cli_client",
-    "mask_command",
     "rate_limit_delay",
 ]
 
 
-_MASKED: set[str] = set()
+def cli_client(**options: Any) -> GitHubClient:
+    """:meth:`GitHubClient.from_env` for a command.
 
-
-def cli_client(echo: Callable[[str], None], **options: Any) -> GitHubClient:
-    """:meth:`GitHubClient.from_env` for a command: prints ``::add-mask::`` once per process.
-
-    ``echo`` is the command's printer (e.g. ``click.echo``); the engine never prints.
+    Nothing is printed: the Actions runner already masks every secret it was given (so
+    ``::add-mask::<token>`` adds no protection), and printing it put the token into
+    ``--json`` output and into any file stdout was redirected to.
     """
-    client = GitHubClient.from_env(**options)
-    token = client._token
-    line = mask_command(token)
-    if line is not None and token not in _MASKED:
-        _MASKED.add(token or "")
-        echo(line)
-    return client
+    return GitHubClient.from_env(**options)

@@ -5,20 +5,23 @@ An approval is
 * a pull-request review in state ``APPROVED`` (``CHANGES_REQUESTED`` is a rejection); it
   applies to the review's ``commit_id``;
 * a comment whose first line is ``/ml-ci approve <sha>`` or ``/ml-ci reject <sha> <reason>``,
-  where ``<sha>`` is at least 7 hex digits of the head commit being approved. Naming the
+  where ``<sha>`` is the FULL 40-hex SHA of the head commit being approved. Naming the
   commit is required: a comment carries no SHA of its own, and binding it to "the head at
-  the time" would make a push racing the comment approve code nobody saw. A bare
-  ``/ml-ci approve`` is reported with the exact line to type.
+  the time" would make a push racing the comment approve code nobody saw. A prefix is
+  refused: a commit sharing a 7-digit prefix was brute-forced in 17 s on 2 cores, and the
+  approval would then have counted for it. A bare ``/ml-ci approve`` or a short SHA is
+  reported with the exact line to type (:attr:`Outcome.approve_command`).
 
 It counts when ALL hold (otherwise the decision is kept with the reason it did not count):
 
 1. it is for the current head SHA (a new push voids every earlier approval);
 2. the comment was not edited (``updated_at`` differs from ``created_at``);
 3. the actor is not the pull request's author, unless ``governance.self_approval``;
-4. the actor may approve: listed in ``governance.approvers`` with write, maintain or admin
-   permission on the repository, or an active member of a team in ``governance.teams``
-   (with neither list set: anyone with write permission or more). The permission comes
-   from the API, never from the comment's ``author_association``.
+4. the actor may approve: at least ``governance.min_permission`` (default write) on the
+   repository AND listed in ``governance.approvers`` or an active member of a team in
+   ``governance.teams`` (with neither list set: the permission alone). The permission
+   comes from the API, never from the comment's ``author_association``; a role ml-ci does
+   not know (a custom repository role) counts as no permission.
 
 Per actor only the latest counted decision stands (approve then reject = reject).
 Satisfied = no standing rejection and at least ``required_approvals`` standing approvals.
@@ -34,11 +37,13 @@ from typing import Any, Literal
 from ml_ci.config.governance import GovernanceConfig
 from ml_ci.record.governance import Decision
 
-WRITE_ROLES = frozenset({"write", "maintain", "admin"})
+# GitHub's base roles, weakest first; custom role names are not in here (fail closed)
+ROLE_RANK = {"read": 0, "triage": 1, "write": 2, "maintain": 3, "admin": 4}
+# any run of hex digits is taken as the SHA, so that a short one is refused with the reason
 COMMAND_RE = re.compile(
-    r"^\s*/ml-ci\s+(?P<action>approve|reject)\b(?:\s+(?P<sha>[0-9a-fA-F]{7,40})\b)?(?P<rest>.*)$"
+    r"^\s*/ml-ci\s+(?P<action>approve|reject)\b(?:\s+(?P<sha>[0-9a-fA-F]+)\b)?(?P<rest>.*)$"
 )
-MIN_SHA = 7
+FULL_SHA = 40
 
 Via = Literal["review", "comment", "cli"]
 
@@ -63,6 +68,16 @@ class Outcome:
     decisions: list[Decision]
     approved_by: list[str]
     rejected_by: list[str]
+    head_sha: str = ""
+
+    @property
+    def approve_command(self) -> str:
+        """The exact comment line that approves the current head (to show for copying)."""
+        return f"/ml-ci approve {self.head_sha}"
+
+    @property
+    def reject_command(self) -> str:
+        return f"/ml-ci reject {self.head_sha} <reason>"
 
     @property
     def summary(self) -> str:
@@ -144,22 +159,27 @@ def governance_required(
     return needs_human or inconclusive_let_pass
 
 
+def has_permission(permission: str | None, minimum: str) -> bool:
+    """``permission`` is at least ``minimum`` in GitHub's role order (unknown: no)."""
+    return ROLE_RANK.get(permission or "", -1) >= ROLE_RANK[minimum]
+
+
+def is_listed(actor: str, config: GovernanceConfig) -> bool:
+    return actor.lower() in {name.lower() for name in config.approvers}
+
+
 def may_approve(
     actor: str,
     config: GovernanceConfig,
     permission: str | None,
     active_teams: Iterable[str],
 ) -> bool:
-    """Rule 4: listed approver with write+ permission, or active member of a listed team."""
-    has_write = permission in WRITE_ROLES
+    """Rule 4: ``min_permission`` or more, and listed or an active member of a listed team."""
+    if not has_permission(permission, config.min_permission):
+        return False
     if not config.approvers and not config.teams:
-        return has_write
-    listed = actor.lower() in {name.lower() for name in config.approvers}
-    return (listed and has_write) or bool(set(active_teams) & set(config.teams))
-
-
-def _matches(vote_sha: str, head_sha: str) -> bool:
-    return len(vote_sha) >= MIN_SHA and head_sha.lower().startswith(vote_sha.lower())
+        return True
+    return is_listed(actor, config) or bool(set(active_teams) & set(config.teams))
 
 
 def why_not(
@@ -172,9 +192,15 @@ def why_not(
     active_teams: Iterable[str],
 ) -> str | None:
     """Why ``vote`` does not count (``None``: it counts). The rules of the module doc."""
+    line = f"'/ml-ci {vote.action} {head_sha}'"
     if vote.sha is None:
-        return f"the comment must name the commit: '/ml-ci {vote.action} {head_sha[:7]}'"
-    if not _matches(vote.sha, head_sha):
+        return f"the comment must name the commit: {line}"
+    if len(vote.sha) != FULL_SHA:
+        return (
+            f"{vote.sha} is not a full 40-character SHA (a shorter prefix can be brute-forced "
+            f"onto another commit in seconds): {line}"
+        )
+    if vote.sha.lower() != head_sha.lower():
         return f"given for {vote.sha[:7]}, the head is now {head_sha[:7]} (a push voids approvals)"
     if vote.edited:
         return "the comment was edited after it was posted; post a new one"
@@ -183,8 +209,9 @@ def why_not(
     if not may_approve(vote.actor, config, permission, active_teams):
         shown = permission or "no"
         return (
-            f"{vote.actor} may not approve ({shown} permission; needs write/maintain/admin and "
-            "a listing in governance.approvers, or membership of a governance.teams team)"
+            f"{vote.actor} may not approve ({shown} permission; needs {config.min_permission} "
+            "or higher (governance.min_permission) and a listing in governance.approvers or "
+            "membership of a governance.teams team)"
         )
     return None
 
@@ -240,7 +267,7 @@ def evaluate(
     approved = [v.actor for v in final if v.action == "approve"]
     rejected = [v.actor for v in final if v.action == "reject"]
     satisfied = not required or (not rejected and len(approved) >= config.required_approvals)
-    return Outcome(required, satisfied, decisions, approved, rejected)
+    return Outcome(required, satisfied, decisions, approved, rejected, head_sha=head_sha)
 
 
 def votes_from_cli(approved_by: Iterable[str], head_sha: str, at: str) -> list[Vote]:

@@ -18,6 +18,7 @@ from pydantic import Field, ValidationError, computed_field, model_validator
 
 from ml_ci import __version__
 from ml_ci.errors import InputError
+from ml_ci.jsonfile import read_json
 from ml_ci.record.base import RecordModel
 from ml_ci.record.compare import CompareSection, GateResult, MetricResult
 from ml_ci.record.drift import ColumnDrift, DriftSection, QualityFinding
@@ -33,7 +34,10 @@ from ml_ci.record.pipeline import (
 from ml_ci.record.release import ReleaseSection
 
 RECORD_FILE = "ml-ci-record.json"
-SCHEMA_VERSION: Literal[1] = 1
+#: Versions are additive: version N+1 only adds optional fields, so every earlier version
+#: still loads (release tags carry old records). 2 added ``repo.evaluated_sha``.
+SCHEMA_VERSION: Literal[2] = 2
+SUPPORTED_VERSIONS = (1, 2)
 
 
 def _now() -> str:
@@ -43,7 +47,9 @@ def _now() -> str:
 class EvaluationRecord(RecordModel):
     """The record. Sections are ``None`` until their stage has run."""
 
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: Literal[1, 2] = Field(
+        SCHEMA_VERSION, description="Record format version; every earlier one still loads."
+    )
     tool_version: str = __version__
     created_at: str = Field(default_factory=_now)
     updated_at: str = Field(default_factory=_now)
@@ -96,27 +102,30 @@ def load_record(path: Path, *, missing_ok: bool = False) -> EvaluationRecord:
         if missing_ok:
             return EvaluationRecord()
         raise InputError(f"{path}: no such record; run a stage that writes it first (ml-ci repro)")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InputError(f"{path}: not a readable JSON record: {error}") from None
+    data = read_json(path, "record")
     if not isinstance(data, dict):
         raise InputError(f"{path}: a record is a JSON object, not a {type(data).__name__}")
     version = data.get("schema_version")
-    if version != SCHEMA_VERSION:
+    # ``True == 1`` and ``1.0 == 1`` in Python: the version must be a JSON integer
+    if type(version) is not int or version not in SUPPORTED_VERSIONS:
+        shown = json.dumps(version) if isinstance(version, bool | int | float | str) else version
         raise InputError(
-            f"{path}: schema_version {version!r} is not supported by ml-ci {__version__} "
-            f"(expected {SCHEMA_VERSION})"
+            f"{path}: schema_version {shown!s:.40} is not supported by ml-ci {__version__} "
+            f"(expected an integer, one of {', '.join(map(str, SUPPORTED_VERSIONS))})"
         )
     try:
-        return EvaluationRecord.model_validate(data)
+        # strict: a number written as a string, or a string as a number, is refused
+        return EvaluationRecord.model_validate(data, strict=True)
     except ValidationError as error:
         raise InputError(f"{path}: {describe_validation_error(error, EvaluationRecord)}") from None
+    except RecursionError:
+        raise InputError(f"{path}: the record is nested too deeply to be a real one") from None
 
 
 def save_record(path: Path, record: EvaluationRecord) -> None:
     """Write atomically (temp file + rename), so a crash never leaves half a record."""
     record.updated_at = _now()
+    record.schema_version = SCHEMA_VERSION  # it may now hold fields of this version
     text = record.model_dump_json(indent=2) + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp = tempfile.mkstemp(prefix=".ml-ci-record.", dir=path.parent)
@@ -138,6 +147,8 @@ def record_digest(record: EvaluationRecord) -> str:
 
 __all__ = [
     "RECORD_FILE",
+    "SCHEMA_VERSION",
+    "SUPPORTED_VERSIONS",
     "ColumnDrift",
     "CompareSection",
     "Decision",

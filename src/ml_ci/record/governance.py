@@ -32,3 +32,8 @@ class GovernanceSection(RecordModel):
     approved_by: list[str] = Field(default_factory=list, description="Standing approvals.")
     rejected_by: list[str] = Field(default_factory=list, description="Standing rejections.")
     checked_at: str | None = Field(None, description="When ml-ci evaluated the approvals.")
+    approve_command: str | None = Field(
+        None,
+        description="The exact comment line that approves head_sha (the full SHA: a prefix "
+        "can be brute-forced onto another commit), to show for copying.",
+    )

@@ -13,7 +13,16 @@ class RepoInfo(RecordModel):
     """Where and at which commits the evaluation ran."""
 
     name: str | None = Field(None, description="owner/name on GitHub, when known.")
-    head_sha: str | None = None
+    head_sha: str | None = Field(
+        None,
+        description="The commit under review: the pull request's head (pull_request.head.sha "
+        "of the event), or the pushed commit; approvals and statuses go on it.",
+    )
+    evaluated_sha: str | None = Field(
+        None,
+        description="The commit actually checked out and evaluated: on a pull_request event "
+        "GitHub's test-merge of head into base (schema_version 2; absent in version 1).",
+    )
     base_sha: str | None = None
     head_ref: str | None = None
     base_ref: str | None = None
@@ -29,6 +38,12 @@ class LineageEntry(RecordModel):
     stage: str | None = Field(None, description="Stage that uses (dep) or makes (out) it.")
     kind: Literal["dep", "out", "data"] = "dep"
     size: int | None = None
+    base_hash: str | None = Field(
+        None, description="The same path's hash at the base commit (null: absent there)."
+    )
+    changed: bool | None = Field(
+        None, description="The hash differs from the base's (null: no base to compare with)."
+    )
 
 
 class ParamChange(RecordModel):
@@ -45,6 +60,10 @@ class Lineage(RecordModel):
     outs: list[LineageEntry] = Field(default_factory=list)
     params: dict[str, Any] = Field(default_factory=dict, description="file -> params at head.")
     params_diff: list[ParamChange] = Field(default_factory=list)
+    removed: list[LineageEntry] = Field(
+        default_factory=list, description="Tracked at the base commit, gone at head."
+    )
+    base_sha: str | None = Field(None, description="The commit the hashes were compared with.")
 
 
 class OutputCheck(RecordModel):

@@ -1,0 +1,229 @@
+"""Fairness gaps of two models on the same rows, and a paired bound on how the gap changes.
+
+Metrics (binary tasks; per group ``g`` from the row's value in a group column):
+
+* ``demographic_parity_difference`` = max_g sel_g - min_g sel_g, ``sel_g`` = share predicted 1;
+* ``equalized_odds_difference`` = max(TPR gap, FPR gap), each gap max_g - min_g
+  (fairlearn's defaults: ``method="between_groups"``, ``agg="worst_case"``);
+* ``gap:<metric>`` = max_g m_g - min_g m_g for ``accuracy``, ``precision``, ``recall``, ``f1``,
+  ``selection_rate``, ``fpr`` (functions of each group's confusion counts).
+
+Every gap is a maximum over CONTRASTS (``m_i - m_j`` over ordered pairs of groups, and for
+equalized odds over both rates), so the change of the gap is
+
+    theta = C - B,   C = max_j c_j (candidate contrasts),   B = max_k b_k (baseline's).
+
+A maximum is not smooth where contrasts tie (groups with equal rates), and a plug-in max is
+biased upward there: on the baseline's side that bias makes ``theta`` look SMALLER, so a naive
+bootstrap of ``theta`` passes a widening gap too often. The bound avoids estimating ``B`` at
+all: ``B >= b_k`` for every ``k``, hence ``theta <= C - b_k =: T_k`` for every ``k``, and
+
+    U = min_k (T_k_hat + m * se_k),   m = (1 - alpha) quantile of max_k (T*_k - T_k_hat) / se_k
+
+is a simultaneous upper bound of every ``T_k`` (the max over ``k`` in the bootstrap pays for
+using all of them), so ``P(theta <= U) >= 1 - alpha`` up to the bootstrap's accuracy, ties or
+not; ``C``'s own upward bias at ties only makes ``U`` larger (conservative). The one-sided
+p-value of H0 "theta >= margin" is the bootstrap share of ``max_k (T*_k - T_k_hat)/se_k`` at or
+above ``s = max_k (margin - T_k_hat)/se_k``: ``p < alpha`` exactly when ``U < margin``.
+
+Resampling: the paired Poisson bootstrap of compare over the cells (group, y, baseline
+prediction, candidate prediction): a cell holding ``n`` rows gets a Poisson(``n``) count, exactly
+as if every row got a Poisson(1) weight, and both models see the same weights.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+Floats = npt.NDArray[np.float64]
+
+FAIRNESS_METRICS = ("demographic_parity_difference", "equalized_odds_difference")
+GAP_METRICS = ("accuracy", "precision", "recall", "f1", "selection_rate", "fpr")
+
+
+def is_fairness_metric(name: str) -> bool:
+    return name in FAIRNESS_METRICS or (name.startswith("gap:") and name[4:] in GAP_METRICS)
+
+
+@dataclass(frozen=True)
+class GroupCells:
+    """Row counts by (group, y, baseline prediction, candidate prediction): shape (G, 2, 2, 2)."""
+
+    groups: tuple[str, ...]
+    counts: npt.NDArray[np.int64]
+
+    @property
+    def sizes(self) -> npt.NDArray[np.int64]:
+        sizes: npt.NDArray[np.int64] = self.counts.reshape(len(self.groups), -1).sum(axis=1)
+        return sizes
+
+
+def group_cells(
+    groups: npt.ArrayLike, y_true: npt.ArrayLike, baseline: npt.ArrayLike, candidate: npt.ArrayLike
+) -> GroupCells:
+    """Count rows per cell. Labels and predictions are 0/1; groups any hashable values."""
+    names, index = np.unique(np.asarray(groups).astype(str), return_inverse=True)
+    y = np.asarray(y_true).astype(np.int64)
+    b = np.asarray(baseline).astype(np.int64)
+    c = np.asarray(candidate).astype(np.int64)
+    for label, values in (("y_true", y), ("baseline y_pred", b), ("candidate y_pred", c)):
+        if values.size and not np.isin(values, (0, 1)).all():
+            raise ValueError(f"{label}: fairness metrics need 0/1 labels")
+    flat = ((index * 2 + y) * 2 + b) * 2 + c
+    counts = np.bincount(flat, minlength=len(names) * 8).reshape(len(names), 2, 2, 2)
+    return GroupCells(tuple(str(n) for n in names), counts.astype(np.int64))
+
+
+def group_rates(counts: Floats, model: int, metric: str) -> Floats:
+    """``metric`` per group from cell counts (..., G, 2, 2, 2); ``model`` 0 baseline, 1 candidate.
+    NaN where a group's denominator is 0 (e.g. recall of a group with no positives)."""
+    by_y_pred = counts.sum(axis=-1 if model == 0 else -2)  # sum out the other model
+    tn, fp = by_y_pred[..., 0, 0], by_y_pred[..., 0, 1]
+    fn, tp = by_y_pred[..., 1, 0], by_y_pred[..., 1, 1]
+    n = tn + fp + fn + tp
+    with np.errstate(divide="ignore", invalid="ignore"):
+        values = {
+            "selection_rate": (tp + fp) / n,
+            "accuracy": (tp + tn) / n,
+            "recall": tp / (tp + fn),
+            "tpr": tp / (tp + fn),
+            "fpr": fp / (fp + tn),
+            "precision": tp / (tp + fp),
+            "f1": 2 * tp / (2 * tp + fp + fn),
+        }[metric]
+    return np.where(np.isfinite(values), values, np.nan)
+
+
+def _rates_for(metric: str) -> tuple[str, ...]:
+    if metric == "demographic_parity_difference":
+        return ("selection_rate",)
+    if metric == "equalized_odds_difference":
+        return ("tpr", "fpr")
+    return (metric[4:],)
+
+
+def contrasts(counts: Floats, model: int, metric: str) -> Floats:
+    """All ordered-pair differences ``m_i - m_j`` (i != j) of the metric's rates, last axis."""
+    parts = []
+    for rate in _rates_for(metric):
+        values = group_rates(counts, model, rate)  # (..., G)
+        diff = values[..., :, None] - values[..., None, :]
+        groups = values.shape[-1]
+        off = ~np.eye(groups, dtype=bool)
+        parts.append(diff[..., off])
+    return np.concatenate(parts, axis=-1)
+
+
+def gap(counts: Floats, model: int, metric: str) -> Floats:
+    """The metric's gap (max over contrasts); NaN when a needed rate is undefined."""
+    values = contrasts(counts, model, metric)
+    if values.shape[-1] == 0:  # fewer than two groups: no gap
+        return np.full(values.shape[:-1], np.nan)
+    with np.errstate(invalid="ignore"):
+        out: Floats = np.max(values, axis=-1)  # NaN propagates: an undefined rate
+    return out
+
+
+@dataclass(frozen=True)
+class GapChange:
+    """A fairness metric for both models and the bound on its change."""
+
+    metric: str
+    baseline: float | None
+    candidate: float | None
+    delta: float | None  # candidate - baseline
+    upper: float | None  # one-sided (1 - alpha) upper bound of delta (simultaneous, see above)
+    p_value: float | None  # one-sided, H0: delta >= margin (the non-inferiority gate's p)
+    groups: tuple[str, ...]  # the gated groups (those with at least min_size rows)
+    reason: str | None = None  # why there is no bound (undefined rate, < 2 groups, no variance)
+
+
+def poisson_replicates(counts: npt.NDArray[np.int64], resamples: int, seed: int) -> Floats:
+    """(B, *counts.shape) Poisson-bootstrap cell counts (exact for a row-level Poisson weight)."""
+    rng = np.random.default_rng(seed)
+    return rng.poisson(counts.astype(np.float64), size=(resamples, *counts.shape)).astype(
+        np.float64
+    )
+
+
+def gap_change(
+    cells: GroupCells,
+    metric: str,
+    *,
+    margin: float,
+    alpha: float,
+    replicates: Floats,
+    min_size: int = 1,
+) -> GapChange:
+    """Point gaps of both models and the simultaneous upper bound of their change.
+
+    ``replicates``: bootstrap cell counts (B, G, 2, 2, 2) for ``cells`` (e.g. from
+    :func:`poisson_replicates`, or aggregated from compare's own resampling)."""
+    keep = cells.sizes >= min_size
+    groups = tuple(g for g, k in zip(cells.groups, keep, strict=True) if k)
+    counts = cells.counts[keep].astype(np.float64)
+    boot = replicates[:, keep]
+    base = float(gap(counts, 0, metric))
+    cand = float(gap(counts, 1, metric))
+
+    def result(
+        delta: float | None, upper: float | None, p_value: float | None, reason: str | None
+    ) -> GapChange:
+        return GapChange(
+            metric,
+            None if np.isnan(base) else base,
+            None if np.isnan(cand) else cand,
+            delta,
+            upper,
+            p_value,
+            groups,
+            reason,
+        )
+
+    if len(groups) < 2:
+        return result(None, None, None, "fewer than 2 groups")
+    if np.isnan(base) or np.isnan(cand):
+        return result(None, None, None, "a group's rate is undefined")
+    c_hat = np.max(contrasts(counts, 1, metric))
+    b_hat = contrasts(counts, 0, metric)
+    t_hat = c_hat - b_hat  # (K,)
+    c_star = np.max(contrasts(boot, 1, metric), axis=-1)  # (B,)
+    t_star = c_star[:, None] - contrasts(boot, 0, metric)  # (B, K)
+    usable = ~np.isnan(t_star).any(axis=1)
+    t_star = t_star[usable]
+    se = t_star.std(axis=0, ddof=1) if len(t_star) > 1 else np.zeros_like(t_hat)
+    informative = se > 0
+    delta = float(c_hat - np.max(b_hat))
+    if not informative.any():
+        # zero variance is no evidence (and a tie with the margin never passes)
+        return result(delta, None, 1.0, "no variance")
+    t_hat, t_star, se = t_hat[informative], t_star[:, informative], se[informative]
+    z_star = np.max((t_star - t_hat) / se, axis=1)  # (B,)
+    m = float(np.quantile(z_star, 1 - alpha, method="higher"))
+    upper = float(np.min(t_hat + m * se))
+    s = float(np.max((margin - t_hat) / se))
+    p_value = float(np.mean(z_star >= s))
+    return result(delta, upper, p_value, None)
+
+
+def by_group(cells: GroupCells, metric: str) -> dict[str, tuple[float | None, float | None]]:
+    """(baseline, candidate) value of a rate per group, for the report's table."""
+    counts = cells.counts.astype(np.float64)
+    out: dict[str, tuple[float | None, float | None]] = {}
+    base, cand = group_rates(counts, 0, metric), group_rates(counts, 1, metric)
+    for name, b, c in zip(cells.groups, base, cand, strict=True):
+        out[name] = (None if np.isnan(b) else float(b), None if np.isnan(c) else float(c))
+    return out
+
+
+def intersect(columns: Sequence[npt.ArrayLike]) -> npt.NDArray[np.str_]:
+    """Group labels of an intersection of columns, e.g. ``sex=F&age_band=30-40``."""
+    parts = [np.asarray(column).astype(str) for column in columns]
+    out = parts[0]
+    for part in parts[1:]:
+        out = np.char.add(np.char.add(out, "&"), part)
+    return out

@@ -1,0 +1,129 @@
+"""One incident issue per model, version and kind: opened, updated in place, closed on recovery.
+
+The canary (``kind="canary"``), the SLO monitor (``kind="slo:<metric>"``) and the drift watch
+(``kind="drift"``) all report through here, so a problem seen on every scheduled run stays ONE
+issue that its latest run keeps current. An incident is found by a hidden marker in its body::
+
+    <!-- ml-ci:incident model=<model> version=<version> kind=<kind> -->
+
+searched over every page of the repository's open issues (pull requests skipped). The parts
+are checked against a strict pattern, so no text from elsewhere can forge or break a marker.
+
+Writes survive a lost answer: when GitHub may have created the issue but the answer never came
+(:class:`~ml_ci.github.client.WriteUnconfirmed`), the issues are searched again before a second
+create, so a retried run never opens a duplicate.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ml_ci.errors import InputError
+
+if TYPE_CHECKING:
+    from ml_ci.github.client import GitHubClient
+
+_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@+-]{0,99}$")
+TRUSTED_AUTHORS = frozenset({"OWNER", "MEMBER", "COLLABORATOR"})
+MARKER = "<!-- ml-ci:incident model={model} version={version} kind={kind} -->"
+
+
+@dataclass(frozen=True)
+class IncidentKey:
+    """What identifies an incident. ``version`` is ``-`` when the problem is not a version's."""
+
+    model: str
+    version: str
+    kind: str  # canary | slo:<metric> | drift
+
+    def __post_init__(self) -> None:
+        for name in ("model", "version", "kind"):
+            value = getattr(self, name)
+            if not _PART.match(value):
+                raise InputError(
+                    f"incident {name} {value!r}: use letters, digits and . _ : @ + - only"
+                )
+
+    @property
+    def marker(self) -> str:
+        return MARKER.format(model=self.model, version=self.version, kind=self.kind)
+
+
+@dataclass
+class IncidentResult:
+    """What happened to the incident issue in this run."""
+
+    action: str  # opened | updated | closed | none
+    number: int | None = None
+    url: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"action": self.action, "number": self.number, "url": self.url}
+
+
+def find_incident(client: GitHubClient, repository: str, key: IncidentKey) -> dict[str, Any] | None:
+    """The open issue carrying ``key``'s marker, if any, opened by a bot (ml-ci's token) or by
+    someone with a role in the repository: on a public repository anyone can open an issue
+    quoting the marker, and ml-ci must not write its incident into a stranger's issue."""
+    for issue in client.paginate(f"/repos/{repository}/issues", {"state": "open"}):
+        if "pull_request" in issue or not _trusted_author(issue):
+            continue
+        if key.marker in (issue.get("body") or ""):
+            return dict(issue)
+    return None
+
+
+def _trusted_author(issue: dict[str, Any]) -> bool:
+    user = issue.get("user") or {}
+    return user.get("type") == "Bot" or issue.get("author_association") in TRUSTED_AUTHORS
+
+
+def open_or_update(
+    client: GitHubClient,
+    repository: str,
+    key: IncidentKey,
+    *,
+    title: str,
+    body: str,
+    labels: tuple[str, ...] = (),
+) -> IncidentResult:
+    """Open the incident, or update the open one in place (title and body; labels are set only
+    when opening, so labels people added later stay)."""
+    from ml_ci.github.client import WriteUnconfirmed
+
+    payload: dict[str, Any] = {"title": title, "body": f"{body.rstrip()}\n\n{key.marker}\n"}
+    issue = find_incident(client, repository, key)
+    if issue is not None:
+        updated = client.request(
+            "PATCH", f"/repos/{repository}/issues/{issue['number']}", json=payload
+        ).json()
+        return IncidentResult("updated", int(updated["number"]), updated.get("html_url"))
+    opening = {**payload, "labels": list(labels)} if labels else payload
+    try:
+        created = client.request("POST", f"/repos/{repository}/issues", json=opening).json()
+    except WriteUnconfirmed:
+        # the answer was lost: GitHub may have created it; look before creating again
+        found = find_incident(client, repository, key)
+        created = (
+            found or client.request("POST", f"/repos/{repository}/issues", json=opening).json()
+        )
+    return IncidentResult("opened", int(created["number"]), created.get("html_url"))
+
+
+def close_on_recovery(
+    client: GitHubClient, repository: str, key: IncidentKey, *, comment: str
+) -> IncidentResult:
+    """Close the open incident of ``key`` with a closing comment; ``none`` when there is none."""
+    issue = find_incident(client, repository, key)
+    if issue is None:
+        return IncidentResult("none")
+    number = int(issue["number"])
+    client.request("POST", f"/repos/{repository}/issues/{number}/comments", json={"body": comment})
+    closed = client.request(
+        "PATCH",
+        f"/repos/{repository}/issues/{number}",
+        json={"state": "closed", "state_reason": "completed"},
+    ).json()
+    return IncidentResult("closed", number, closed.get("html_url"))

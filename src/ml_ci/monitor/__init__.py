@@ -1,0 +1,1 @@
+"""SLO monitoring: budgets, burn rates and quality objectives."""
