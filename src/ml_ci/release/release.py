@@ -271,6 +271,8 @@ def execute(
         say(f"{model} {done.version} is already registered at {commit[:7]}")
         if claimed.release is not None and claimed.release.commit == commit:
             record = claimed  # this release's own record, saved by the interrupted run
+            original = settings.record_path.with_name(CLAIMED_FILE)
+            claimed = load_record(original) if original.is_file() else claimed
         approved = [a.strip() for a in done.fields.get("approvers", "").split(",") if a.strip()]
         approved = [a for a in approved if a != "-"]
         kind = config.release.bump
