@@ -15,6 +15,11 @@ to that look a two-proportion z-test of the error rate and scipy.stats.mannwhitn
 Rows are loaded once (not counted); each look's recomputation is timed on every 12th look and
 the total over 144 looks is extrapolated from those 12 (printed as an estimate).
 
+With ``--postgres`` the same rows are also loaded (COPY, not timed) into a real PostgreSQL
+server started on 127.0.0.1 (Debian's package, as in the tests) and the same replay runs with
+``logs: {sql: …}``: the aggregation is pushed into the database (GROUP BY version, bucket,
+``width_bucket`` latency bin); its verdict must equal the Parquet one.
+
 Targets: <= 10 s wall, <= 1.5 GiB peak RSS on a 2-core machine.
 """
 
@@ -58,19 +63,22 @@ def generate(rows: int) -> Path:
     return path
 
 
-def run_ml_ci(path: Path, folder: Path) -> tuple[float, float, float, dict[str, object]]:
+def run_ml_ci(
+    path: Path | None, folder: Path, env: dict[str, str] | None = None
+) -> tuple[float, float, float, dict[str, object]]:
     config = folder / "ml-ci.yaml"
+    source = "logs: {sql: {table: serving_logs}}\n" if path is None else ""
     config.write_text(
-        "canary: {interval: 10m, max_duration: 24h, min_duration: 24h, traffic: 0.1}\n",
+        source + "canary: {interval: 10m, max_duration: 24h, min_duration: 24h, traffic: 0.1}\n",
         encoding="utf-8",
     )
+    logs = [] if path is None else ["--logs", str(path)]
     command = [
         str(Path(sys.executable).parent / "ml-ci"),
         "canary",
         "--config",
         str(config),
-        "--logs",
-        str(path),
+        *logs,
         "--canary",
         "v2",
         "--production",
@@ -80,14 +88,55 @@ def run_ml_ci(path: Path, folder: Path) -> tuple[float, float, float, dict[str, 
         "--replay",
         "--json",  # the 144th look ends after START+DAY
     ]
+    before_usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     before = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        command, capture_output=True, text=True, check=False, env={**os.environ, **(env or {})}
+    )
     wall = time.perf_counter() - before
     if done.returncode not in (0, 1):
         raise SystemExit(f"ml-ci canary failed: {done.stderr.strip()}")
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    peak = usage.ru_maxrss / 1024**2  # KiB -> GiB
-    return wall, usage.ru_utime + usage.ru_stime, peak, json.loads(done.stdout)
+    peak = usage.ru_maxrss / 1024**2  # KiB -> GiB (the largest child so far)
+    cpu = usage.ru_utime + usage.ru_stime - before_usage.ru_utime - before_usage.ru_stime
+    return wall, cpu, peak, json.loads(done.stdout)
+
+
+def run_postgres(path: Path, folder: Path) -> tuple[float, float, float, dict[str, object]]:
+    """Load the rows into a fresh PostgreSQL (not timed), then time the SQL replay."""
+    import pyarrow.parquet as pq
+    from sqlalchemy import create_engine, text
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests.logs.postgres import running_postgres
+
+    with running_postgres() as url:
+        engine = create_engine(url)
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "CREATE TABLE serving_logs (timestamp timestamptz, model_version text, "
+                    "latency_ms float8, error int2)"
+                )
+            )
+        raw = engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            parquet = pq.ParquetFile(path)
+            with cursor.copy(  # type: ignore[attr-defined]
+                "COPY serving_logs FROM STDIN (FORMAT csv)"
+            ) as copy:
+                for batch in parquet.iter_batches(batch_size=500_000):
+                    frame = batch.to_pandas()
+                    frame["model_version"] = frame["model_version"].astype(str)
+                    copy.write(frame.to_csv(index=False, header=False))
+            raw.commit()
+            cursor.execute("ANALYZE serving_logs")
+            raw.commit()
+        finally:
+            raw.close()
+            engine.dispose()
+        return run_ml_ci(None, folder, {"ML_CI_LOGS_URL": url})
 
 
 def per_look_scipy(path: Path, looks: int = 144, every: int = 12) -> float:
@@ -119,6 +168,7 @@ def per_look_scipy(path: Path, looks: int = 144, every: int = 12) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--postgres", action="store_true", help="Also replay through PostgreSQL.")
     args = parser.parse_args()
     path = generate(args.rows)
     with tempfile.TemporaryDirectory() as folder:
@@ -130,6 +180,14 @@ def main() -> int:
         "(targets: <= 10 s, <= 1.5 GiB)"
     )
     print(f"load average while running: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    if args.postgres:
+        with tempfile.TemporaryDirectory() as folder:
+            sql_wall, sql_cpu, _, sql_payload = run_postgres(path, Path(folder))
+        same = sql_payload == payload
+        print(
+            f"through PostgreSQL (aggregation in the database): {sql_wall:.2f} s wall, "
+            f"{sql_cpu:.2f} s CPU in ml-ci; same JSON as Parquet: {same}"
+        )
     scipy_seconds = per_look_scipy(path)
     print(
         f"per-look recomputation with scipy (z-test + Mann-Whitney), 144 looks: "

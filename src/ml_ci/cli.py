@@ -21,6 +21,9 @@ from ml_ci.console import escape_control
 from ml_ci.cpu import prefer_fast_sort
 from ml_ci.errors import EXIT_INTERNAL, EXIT_USAGE, MlCiError
 
+# ``ml-ci`` alone raises this (click >= 8.2) to show the help: shown as is, it holds no input
+NO_ARGS_IS_HELP: Any = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
 # name -> (module, short help). The module defines a click command called ``command``.
 COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("ml_ci.commands.validate", "Validate ml-ci.yaml."),
@@ -37,12 +40,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "release": ("ml_ci.commands.release", "Tag the approved model version for canary."),
     "promote": ("ml_ci.commands.promote", "Assign a model version to a stage."),
     "rollback": ("ml_ci.commands.rollback", "Re-assign the previous version of a stage."),
+    "retire": ("ml_ci.commands.retire", "Retire (deregister) a model version, with a reason."),
     "canary": ("ml_ci.commands.canary", "Judge the canary on live traffic; exit 1 on rollback."),
+    "monitor": ("ml_ci.commands.monitor", "Hold production to its SLOs; exit 1 on a page."),
     "registry": ("ml_ci.commands.registry", "Show models, versions and stages from git tags."),
     "init": ("ml_ci.commands.init", "Add ml-ci to an existing git + DVC repository."),
     "hook": (
         "ml_ci.commands.hook",
-        "pre-commit hooks (config, dvc-lock, large data, determinism).",
+        "pre-commit hooks (config, dvc-lock, large data, determinism, catalog).",
     ),
     "record": ("ml_ci.commands.record", "Show or validate an evaluation record."),
     "demo": ("ml_ci.commands.demo", "Build the bundled example and run the pipeline on it."),
@@ -106,8 +111,14 @@ def main(argv: list[str] | None = None) -> int:
     except click.Abort:
         click.echo("ml-ci: aborted", err=True)
         return EXIT_USAGE
+    except NO_ARGS_IS_HELP as error:
+        error.show()  # ``ml-ci`` alone: the help text, ours (no input in it)
+        return EXIT_USAGE
     except click.ClickException as error:
-        error.show()
+        # one line, escaped like every error: an option's value may come from input
+        ctx = getattr(error, "ctx", None)
+        where = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+        _error_line(f"{error.format_message()}{where}")
         return EXIT_USAGE
     except MlCiError as error:
         if debug:

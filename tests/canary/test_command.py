@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -135,3 +136,58 @@ def test_versions_come_from_the_registry_without_both_flags(
     code = main(["canary", "--config", str(tmp_path / "ml-ci.yaml"), "--canary", "v2"])
     err = capsys.readouterr().err
     assert code == 2 and "git" in err.lower()
+
+
+def test_replay_never_looks_ahead(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Look k of a replay equals a run as of that look's end: same rows, same outcomes (only
+    those whose label_time had arrived), same intervals."""
+    from datetime import datetime
+
+    _logs(tmp_path, Profile(accuracy=0.87))
+    _, replay = _canary(capsys, tmp_path, "--replay")
+    for k in (2, 5):
+        look = replay["looks"][k]
+        end = datetime.fromisoformat(look["end"].replace("Z", "+00:00")).timestamp()
+        code = main(
+            [
+                "canary",
+                "--config",
+                str(tmp_path / "ml-ci.yaml"),
+                "--canary",
+                "v2",
+                "--production",
+                "v1",
+                "--now",
+                str(end + 1),
+                "--json",
+            ]
+        )
+        as_of = json.loads(capsys.readouterr().out)
+        assert code in (0, 1)
+        assert as_of["gates"] == look["gates"] and as_of["n_canary"] == look["n_canary"]
+    accuracy = next(g for g in replay["looks"][5]["gates"] if g["metric"] == "accuracy")
+    assert accuracy["canary"] is not None
+
+
+def test_score_drift_is_reported_not_gated(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ml_ci.drift.methods import psi
+
+    path = _logs(tmp_path, Profile(accuracy=0.6))  # a different model: different scores
+    code, payload = _canary(capsys, tmp_path, "--since", str(START), "--replay")
+    drift = payload["score_drift"]
+    assert drift["gated"] is False and drift["value"] > 0
+    assert code == 1 and payload["verdict"] == "rollback"  # by the accuracy gate, not by drift
+    frame = pd.read_parquet(path)
+    seconds = frame["timestamp"].astype("int64") / 1e6
+    origin = seconds[frame["model_version"] == "v2"].min()
+    end = origin + len(payload["looks"]) * 600
+    rows = frame[(seconds >= origin) & (seconds < end)]
+    hist = {
+        v: np.bincount(
+            np.minimum((rows[rows.model_version == v].y_score * 20).astype(int), 19), minlength=20
+        ).astype(float)
+        for v in ("v1", "v2")
+    }
+    assert drift["value"] == pytest.approx(psi(hist["v1"], hist["v2"]))

@@ -134,7 +134,7 @@ class GitHubRepo:
         merge_ref = f"refs/pull/{number}/merge"
         git(self.path, "update-ref", f"refs/pull/{number}/head", head)
         done = subprocess.run(
-            ["git", "rev-parse", "--verify", "-q", f"{merge_ref}^@"],
+            ["git", "log", "-1", "--format=%P", merge_ref, "--"],
             cwd=self.path, capture_output=True, text=True,
         )  # fmt: skip
         if done.returncode == 0 and done.stdout.split() == [base, head]:

@@ -63,7 +63,8 @@ def _checkout(
         GITHUB_WORKSPACE=str(workspace), GITHUB_REPOSITORY=REPOSITORY,
         GITHUB_SERVER_URL="https://github.com", GITHUB_REF=event_ref, GITHUB_SHA=event_sha,
         GITHUB_OUTPUT=str(outputs), ML_CI_E2E_ORIGIN=str(origin.path),
-        REPOSITORY=REPOSITORY, REF=ref, DEPTH=depth, PERSIST=persist, TARGET="",
+        GITHUB_ACTION_PATH=str(STAND_IN.parent), REPOSITORY=REPOSITORY, REF=ref, DEPTH=depth,
+        PERSIST=persist, TOKEN="ghs_e2e", TARGET="",
     )  # fmt: skip
     done = subprocess.run(
         ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", SCRIPT],
@@ -79,14 +80,17 @@ def _is_detached(repo: Path) -> bool:
 
 
 def test_pull_request_checks_out_the_test_merge(
-    github: tuple[GitHubRepo, Path], tmp_path: Path
+    github: tuple[GitHubRepo, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     origin, _ = github
     head, base = origin.tip("feature"), origin.tip("main")
     merge = origin.test_merge(7, head, "main")
     assert origin.parents(merge) == [base, head]
     assert origin.rev("refs/pull/7/head") == head and origin.rev("refs/pull/7/merge") == merge
+    # a merge made later would have another date, so another SHA: this one must be kept
+    monkeypatch.setenv("GIT_COMMITTER_DATE", "2030-01-01T00:00:00Z")
     assert origin.test_merge(7, head, "main") == merge, "kept while neither side moves"
+    monkeypatch.delenv("GIT_COMMITTER_DATE")
 
     clone = _checkout(
         tmp_path / "ws", origin, event_ref="refs/pull/7/merge", event_sha=merge, depth="0"
@@ -146,17 +150,27 @@ def test_explicit_branch_ref_checks_out_that_branch(
     assert git(clone, "symbolic-ref", "HEAD") == "refs/heads/main"
 
 
-def test_push_needs_persisted_credentials(github: tuple[GitHubRepo, Path], tmp_path: Path) -> None:
+def test_push_needs_credentials(github: tuple[GitHubRepo, Path], tmp_path: Path) -> None:
+    """Persisted (the header in .git/config), or given to the one command (GIT_CONFIG_*)."""
     origin, _ = github
     tip = origin.tip("main")
     kept = _checkout(tmp_path / "kept", origin, event_ref="refs/heads/main", event_sha=tip)
+    assert "AUTHORIZATION: basic " in git(kept, "config", "http.https://github.com/.extraheader")
     git(kept, "push", "-q", "origin", "HEAD:refs/tags/pushed")
     assert origin.rev("refs/tags/pushed") == tip
     dropped = _checkout(
         tmp_path / "dropped", origin, event_ref="refs/heads/main", event_sha=tip, persist="false"
     )
-    with pytest.raises(AssertionError, match="credentials-not-persisted"):
+    git(dropped, "fetch", "-q", "origin", "main")  # reads need none
+    with pytest.raises(AssertionError, match="denied: no credentials"):
         git(dropped, "push", "-q", "origin", "HEAD:refs/tags/refused")
+    header = {
+        "GIT_CONFIG_COUNT": "1",
+        "GIT_CONFIG_KEY_0": "http.https://github.com/.extraheader",
+        "GIT_CONFIG_VALUE_0": "AUTHORIZATION: basic eC1hY2Nlc3MtdG9rZW46Z2hzX2UyZQ==",
+    }
+    git(dropped, "push", "-q", "origin", "HEAD:refs/tags/given", env={**os.environ, **header})
+    assert origin.rev("refs/tags/given") == tip
 
 
 def test_an_unpushed_head_is_refused(github: tuple[GitHubRepo, Path]) -> None:

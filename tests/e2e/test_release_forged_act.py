@@ -136,7 +136,10 @@ def test_forged_record_of_a_worse_model_is_not_released(
     gh.add_review(REPO, PR, "alice", "APPROVED", commit_id=head)
     review = events.review(PR, head, base, "alice", head_ref=BRANCH)
     approvals = act.run(
-        "pull_request_review", "ml-ci-approvals.yml", events.write(review, payloads / "rv.json")
+        "pull_request_review",
+        "ml-ci-approvals.yml",
+        events.write(review, payloads / "rv.json"),
+        env={"ML_CI_RECORD_RUN_ID": "2001"},
     )
     assert approvals.returncode == 0, tail(approvals)
     assert _statuses(gh, head, "ml-ci/governance")[0] == "success"

@@ -143,6 +143,7 @@ def test_pull_request_lifecycle_under_act(
         "pull_request_review",
         "ml-ci-approvals.yml",
         events.write(events.review(PR, head2, base, "alice"), payloads / "review.json"),
+        env={"ML_CI_RECORD_RUN_ID": "1002"},  # the check's run (the fake lists no runs)
     )
     assert approvals.returncode == 0, tail(approvals)
     assert act.checked_out[-1] == ("pull_request_review", merge2)

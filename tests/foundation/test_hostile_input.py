@@ -41,6 +41,11 @@ def test_control_bytes_in_a_config_key_are_escaped(tmp_path: Path) -> None:
     assert "\x1b" not in line and "\\x1b" in line and "\\n::error::pwned" in line
 
 
+def test_control_bytes_in_an_option_value_are_escaped(tmp_path: Path) -> None:
+    line = one_line_error(run_ml_ci("approve-status", "--pr", "7\n::error::pwned", cwd=tmp_path))
+    assert "--pr" in line and "\\n::error::pwned" in line and "--help" in line
+
+
 def test_control_bytes_from_a_csv_header_cannot_inject_workflow_commands(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

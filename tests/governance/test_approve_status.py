@@ -151,3 +151,11 @@ def test_with_the_heads_record_the_whole_report_is_re_rendered(
     (comment,) = gh.comments(REPO, 7)
     assert comment["body"].startswith("<!-- ml-ci:report:default -->")  # the report's own key
     assert "alice" in comment["body"]
+
+
+def test_the_governance_comment_shows_the_full_line_to_copy(
+    gh: FakeGitHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert approve_status(capsys, "--pr", "7")[0] == 0
+    (comment,) = gh.comments(REPO, 7)
+    assert f"`/ml-ci approve {HEAD}`" in comment["body"]

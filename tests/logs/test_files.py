@@ -134,7 +134,7 @@ def _frame(n: int = 50) -> pd.DataFrame:
             lambda f: f.assign(model_version="v1"),
             "version 'v2' is absent from column 'model_version'",
         ),
-        (lambda f: f.assign(timestamp="2026-06-01T00:00:00Z"), "rows are after --now"),
+        (lambda f: f.assign(timestamp="2100-06-01T00:00:00Z"), "rows are in the future"),
         (
             lambda f: f.assign(
                 timestamp=[t if i % 2 else t[:-1] for i, t in enumerate(f.timestamp)]

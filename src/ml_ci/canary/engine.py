@@ -19,24 +19,25 @@ from typing import Any
 import numpy as np
 
 from ml_ci.canary.gates import GateSeries, gate_series, sample_ratio_cs
-from ml_ci.canary.verdict import CONTINUE, FINAL, HOLD, first_final, look_verdicts
+from ml_ci.canary.verdict import CONTINUE, FINAL, first_final, look_verdicts
 from ml_ci.config import Config
 from ml_ci.config.canary import CANARY_METRICS
 from ml_ci.errors import InputError
-from ml_ci.logs.files import FileSource, LogReader, Window, bucketize, first_request
+from ml_ci.logs import Window, open_source
 
 
 @dataclass
 class CanarySettings:
     config: Config
     base: Path  # folder that relative logs.path is resolved from (the config file's folder)
-    now: float  # epoch seconds, UTC
+    now: float  # epoch seconds, UTC: evaluate as of this time
     logs: str | None = None
     canary: str | None = None
     production: str | None = None
     since: float | None = None
     replay: bool = False
     root: Path = field(default_factory=Path.cwd)
+    clock: float | None = None  # the real time (rows after it are in the future); None: now
 
 
 @dataclass
@@ -48,6 +49,7 @@ class CanaryResult:
     looks: list[dict[str, Any]]
     gates: list[dict[str, Any]]
     sample_ratio: dict[str, Any] | None
+    score_drift: dict[str, Any] | None
     n_canary: int
     n_production: int
     decided_at: str | None
@@ -63,6 +65,7 @@ class CanaryResult:
             "n_production": self.n_production,
             "gates": self.gates,
             "sample_ratio": self.sample_ratio,
+            "score_drift": self.score_drift,
         }
         if replay:
             payload["looks"] = self.looks
@@ -111,12 +114,11 @@ def execute(
     canary, production = resolve_versions(settings)
     if canary == production:
         raise InputError(f"canary and production are the same version {canary!r}")
-    source = FileSource.from_config(settings.config.logs, settings.base, settings.logs)
-    reader = LogReader(source, settings.config.logs.columns)
-    window = Window([canary, production], settings.now, settings.since)
+    source = open_source(settings.config.logs, settings.base, settings.logs)
+    window = Window([canary, production], settings.now, settings.since, settings.clock)
     if progress:
-        progress(f"reading serving logs from {source.path}")
-    origin = first_request(reader, canary, window)
+        progress(f"reading serving logs from {source.name}")
+    origin = source.first_request(canary, window)
     interval = config.seconds("interval")
     max_looks = math.ceil(config.seconds("max_duration") / interval)
     count = min(int((settings.now - origin) // interval), max_looks)
@@ -129,16 +131,17 @@ def execute(
             [],
             [],
             None,
+            None,
             0,
             0,
             None,
         )
     outcomes = any(CANARY_METRICS[gate.metric][0] for gate in config.gates)
-    buckets = bucketize(reader, window, origin, interval, count, outcomes)
+    buckets = source.bucketize(window, origin, interval, count, outcomes)
     for version in (canary, production):
         if buckets.versions[version].requests.sum() == 0:
             raise InputError(
-                f"logs {source.path}: version {version!r} has no request between "
+                f"logs {source.name}: version {version!r} has no request between "
                 f"{iso(origin)} and {iso(origin + count * interval)}; check --since/--now"
             )
     stats_c = buckets.versions[canary].cumulative()
@@ -188,6 +191,17 @@ def execute(
             "mismatch": bool(mismatch[current]),
         }
     verdict = str(value) if final_index >= 0 else str(verdicts[current])
+    drift = None
+    if stats_c.scores[current].sum() > 0 and stats_p.scores[current].sum() > 0:
+        from ml_ci.drift.methods import psi
+
+        # reported, never gated: a new model's scores are meant to differ from production's
+        drift = {
+            "method": "psi",
+            "value": _num(psi(stats_p.scores[current], stats_c.scores[current])),
+            "bins": int(stats_c.scores.shape[-1]),
+            "gated": False,
+        }
     return CanaryResult(
         verdict=verdict,
         canary=canary,
@@ -196,6 +210,7 @@ def execute(
         looks=looks,
         gates=[_gate_json(item, current) for item in series],
         sample_ratio=ratio,
+        score_drift=drift,
         n_canary=int(stats_c.requests[current]),
         n_production=int(stats_p.requests[current]),
         decided_at=iso(origin + (current + 1) * interval) if verdict in FINAL else None,
@@ -223,4 +238,4 @@ def _gate_json(item: GateSeries, k: int) -> dict[str, Any]:
     }
 
 
-__all__ = ["HOLD", "CanaryResult", "CanarySettings", "execute", "iso", "parse_time"]
+__all__ = ["CanaryResult", "CanarySettings", "execute", "iso", "parse_time"]

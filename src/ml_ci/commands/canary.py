@@ -70,6 +70,7 @@ def command(
         production=production,
         since=parse_time(since, "--since") if since is not None else None,
         replay=replay,
+        clock=time.time(),
     )
     result = execute(settings, progress=console.progress)
     console.result(describe(result.to_json(replay), replay), result.to_json(replay))

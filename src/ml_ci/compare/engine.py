@@ -399,7 +399,7 @@ def binary_metrics(
     means = rep.sums / rep.totals[:, None]
     ap_b = metrics.average_precision_sorted(ranked[0].y_sorted, ranked[0].ends)
     ap_c = metrics.average_precision_sorted(ranked[1].y_sorted, ranked[1].ends)
-    ap_how = how if rep.exact else how + ", AP linearised"
+    ap_how = how + rep.ap_method
     out.append(
         _from_replicates("average_precision", ap_b, ap_c, rep.ap[:, 0], rep.ap[:, 1], n, ap_how)
     )

@@ -6,8 +6,9 @@ for as long as it runs, and a verdict taken at any look keeps its error rate; a 
 test repeated at each look does not (it is what Kayenta, Argo Rollouts and Flagger do).
 
 **The martingale** (Robbins 1970; Howard, Ramdas, McAuliffe & Sekhon 2021, "Time-uniform,
-nonparametric, nonasymptotic confidence sequences", Ann. Statist. 49(2), the beta-binomial
-mixture boundary of Section 3 / Proposition 7). For observations ``x_i`` in ``[0, 1]`` with mean
+nonparametric, nonasymptotic confidence sequences", Ann. Statist. 49(2): their beta-binomial
+conjugate-mixture boundary for sub-Bernoulli processes, ``beta_binomial_log_mixture`` in the
+authors' confseq library; checked here against numerical integration of the mixture). For observations ``x_i`` in ``[0, 1]`` with mean
 ``p``, ``S_n = sum x_i``::
 
     M_n(p) = B(a + S_n, b + n - S_n) / B(a, b) / (p^S_n (1 - p)^(n - S_n))

@@ -18,6 +18,7 @@ from ml_ci.config.compare import CompareConfig, Gate, LatencyConfig, SlicesConfi
 from ml_ci.config.drift import DriftConfig
 from ml_ci.config.governance import GovernanceConfig
 from ml_ci.config.logs import LogsConfig
+from ml_ci.config.monitor import MonitorConfig
 from ml_ci.config.pipeline import (
     BaselineConfig,
     DataConfig,
@@ -74,6 +75,7 @@ class Config(Section):
     release: ReleaseConfig = Field(default_factory=ReleaseConfig)
     logs: LogsConfig = Field(default_factory=LogsConfig)
     canary: CanaryConfig = Field(default_factory=CanaryConfig)
+    monitor: MonitorConfig = Field(default_factory=MonitorConfig)
 
     @model_validator(mode="after")
     def _gate_metrics_fit_task(self) -> Config:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from ml_ci.config.base import Section
 
@@ -25,6 +25,22 @@ class LogColumns(Section):
     label_time: str = Field("label_time", description="Optional: when the outcome arrived.")
 
 
+class SqlLogsConfig(Section):
+    """A SQL database through SQLAlchemy. The URL is read from the environment variable named
+    here (the secret never goes in the config)."""
+
+    url_env: str = Field(
+        "ML_CI_LOGS_URL",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="Environment variable holding the SQLAlchemy URL.",
+    )
+    table: str = Field(
+        ...,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$",
+        description="Table (or schema.table) of the serving logs.",
+    )
+
+
 class LogsConfig(Section):
     """Where the serving logs are. ``path``: a file, a glob, or a (hive-partitioned) folder of
     CSV or Parquet files, relative to the folder of ``ml-ci.yaml``."""
@@ -33,4 +49,11 @@ class LogsConfig(Section):
     format: Literal["parquet", "csv"] | None = Field(
         None, description="File format (default: from the file extension)."
     )
+    sql: SqlLogsConfig | None = Field(None, description="Logs in a SQL database instead.")
     columns: LogColumns = Field(default_factory=LogColumns)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> LogsConfig:
+        if self.path is not None and self.sql is not None:
+            raise ValueError("give either logs.path or logs.sql, not both")
+        return self

@@ -52,6 +52,7 @@ def status_description(section: GovernanceSection) -> str:
 def render_markdown(section: GovernanceSection) -> str:
     """The governance block of the pull-request comment: verdict and every decision."""
     sha = (section.head_sha or "")[:7]
+    full = section.head_sha or ""
     verdict = (
         "✅ approved"
         if section.satisfied
@@ -65,8 +66,9 @@ def render_markdown(section: GovernanceSection) -> str:
     if section.required and not section.satisfied and not section.rejected_by:
         lines += [
             "",
-            f"An approver approves with a review, or a comment {md_code('/ml-ci approve ' + sha)} "
-            f"(reject: {md_code('/ml-ci reject ' + sha + ' <reason>')}).",
+            # the full SHA: a prefix is refused (it could be brute-forced onto another commit)
+            f"An approver approves with a review, or a comment {md_code('/ml-ci approve ' + full)} "
+            f"(reject: {md_code('/ml-ci reject ' + full + ' <reason>')}).",
         ]
     if section.decisions:
         lines += ["", "| who | what | how | commit | when | counted |", "|---|---|---|---|---|---|"]

@@ -91,11 +91,20 @@ def _open(ds: Any, files: list[str], fmt: str, shown: str, root: str | None = No
 
 @dataclass
 class Window:
-    """What to read: versions, and the time window ``[since, now]`` in epoch seconds (UTC)."""
+    """What to read: versions, and the time window ``[since, now]`` in epoch seconds (UTC).
+
+    ``clock`` is the real time when the command ran: a row later than it is in the future (a
+    broken serving clock) and an error. Rows between ``now`` and ``clock`` are simply not yet
+    known to an evaluation "as of ``now``" (``--now`` in the past, as a replay check does)."""
 
     versions: Sequence[str]
     now: float
     since: float | None = None
+    clock: float | None = None  # None: now is the clock
+
+    @property
+    def future(self) -> float:
+        return max(self.now, self.clock) if self.clock is not None else self.now
 
 
 class LogReader:
@@ -183,12 +192,12 @@ class LogReader:
             raise InputError(f"logs {self.source.path}: cannot read: {error}") from None
 
     def _check_future(self, out: dict[str, Any], window: Window) -> None:
-        late = out["timestamp"] > window.now + 1e-6
+        late = out["timestamp"] > window.future + 1e-6
         if late.any():
             first = float(out["timestamp"][late].min())
             raise InputError(
-                f"{self.where('timestamp')}: {int(late.sum())} rows are after --now "
-                f"{_iso(window.now)} (first {_iso(first)}); fix the serving clock or pass a later --now"
+                f"{self.where('timestamp')}: {int(late.sum())} rows are in the future (after "
+                f"{_iso(window.future)}; first {_iso(first)}); fix the serving clock"
             )
 
     def _numbers(self, array: Any, key: str) -> Any:
@@ -278,7 +287,9 @@ OUTCOME_KEYS = ("y_true", "y_pred", "y_score", "label_time")
 def first_request(reader: LogReader, version: str, window: Window) -> float:
     """Time of ``version``'s first request in the window (the origin of the canary's looks)."""
     first = math.inf
-    for batch in reader.batches(("timestamp",), Window([version], window.now, window.since)):
+    for batch in reader.batches(
+        ("timestamp",), Window([version], window.now, window.since, window.clock)
+    ):
         times = batch["timestamp"]
         if times.size:
             first = min(first, float(np.nanmin(times)))
@@ -316,6 +327,8 @@ def bucketize(
     if outcomes:
         reader.require("y_true", "y_pred")
         keys += [key for key in OUTCOME_KEYS if reader.has(key)]
+    elif reader.has("y_score"):
+        keys.append("y_score")  # the output distribution is reported even without outcomes
     versions = list(window.versions)
     v_count, bins = len(versions), len(LATENCY_EDGES_MS) - 1
     cells = v_count * count
@@ -344,8 +357,15 @@ def bucketize(
         latency += np.bincount(c * bins + latency_bin, minlength=cells * bins)
         if "request_id" in batch:
             ids.append(batch["request_id"])
+        if "y_score" in batch:  # score histogram by request time (output drift, reported)
+            score = batch["y_score"][inside]
+            known = ~np.isnan(score)
+            if ((score[known] < 0) | (score[known] > 1)).any():
+                raise InputError(f"{reader.where('y_score')} must be a probability in [0, 1]")
+            score_bin = np.minimum((score[known] * SCORE_BINS).astype(np.int64), SCORE_BINS - 1)
+            scores += np.bincount(c[known] * SCORE_BINS + score_bin, minlength=scores.size)
         if outcomes:
-            _outcomes(batch, reader, version_index, origin, width, count, sums, scores)
+            _outcomes(batch, reader, version_index, origin, width, count, sums)
     if ids:
         _check_unique(reader, ids)
     per_version = {}
@@ -384,7 +404,6 @@ def _outcomes(
     width: int,
     count: int,
     sums: dict[str, Any],
-    scores: Any,
 ) -> None:
     y_true, y_pred = batch["y_true"], batch["y_pred"]
     known = ~np.isnan(y_true)
@@ -412,8 +431,6 @@ def _outcomes(
         if np.isnan(score).any() or (score < 0).any() or (score > 1).any():
             raise InputError(f"{reader.where('y_score')} must be a probability in [0, 1]")
         sums["brier_sum"] += np.bincount(c, weights=(score - truth) ** 2, minlength=cells)
-        score_bin = np.minimum((score * SCORE_BINS).astype(np.int64), SCORE_BINS - 1)
-        scores += np.bincount(c * SCORE_BINS + score_bin, minlength=scores.size)
 
 
 def _check_unique(reader: LogReader, ids: list[Any]) -> None:

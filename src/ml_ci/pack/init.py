@@ -13,8 +13,9 @@ Inference (pure functions, tested on their own):
 * predict command: the command of the stage writing the predictions, with the model, data and
   predictions paths replaced by ``{model}``, ``{data}``, ``{output}`` (only when all three
   appear in it);
-* task: from the predictions table when it is in the workspace (score columns and labels, see
-  :mod:`ml_ci.pack.predictions`), else binary with a note to check it; the gates written
+* task: from the predictions table (score columns and labels, see
+  :mod:`ml_ci.pack.predictions`) in the workspace, else its DVC output in the cache (the md5
+  in ``dvc.lock``), else binary with a note to check it; the gates written
   are the task's (:data:`~ml_ci.pack.predictions.TASK_GATES`).
 """
 
@@ -75,6 +76,8 @@ class InitResult:
     next_steps: list[str] = field(default_factory=list)
     task: str = "binary"
     task_reason: str = ""
+    #: e.g. an evaluation set too small for a gate's margin (the minimum detectable effect)
+    warnings: list[str] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------- inference (pure)
@@ -175,6 +178,17 @@ def infer_config(
             config["predict"] = {"command": guess[0], "data": guess[1]}
     config["gates"] = [dict(gate) for gate in TASK_GATES[task]]
     return config
+
+
+def locked_md5(dvc_lock: Mapping[str, Any], path: str) -> str | None:
+    """The md5 ``dvc.lock`` records for the output ``path`` (any stage), or None."""
+    for stage in (dvc_lock.get("stages") or {}).values():
+        outs = stage.get("outs") if isinstance(stage, dict) else None
+        for out in outs if isinstance(outs, list) else []:
+            if isinstance(out, dict) and posixpath.normpath(str(out.get("path"))) == path:
+                md5 = out.get("md5")
+                return str(md5) if isinstance(md5, str) and len(md5) == 32 else None
+    return None
 
 
 def remote_secrets(dvc_config: str) -> list[str]:
@@ -294,14 +308,47 @@ def _default_branch(root: Path) -> str:
     )
 
 
+def _cached_output(root: Path, relative: str) -> Path | None:
+    """The DVC cache file of the output ``relative`` as ``dvc.lock`` records it (the table is
+    not checked out, e.g. after ``dvc fetch``), or None. DVC 3 layout, default cache dir."""
+    import yaml
+
+    lock = root / "dvc.lock"
+    try:
+        data = yaml.safe_load(lock.read_text(encoding="utf-8")) if lock.is_file() else None
+    except yaml.YAMLError:
+        return None
+    md5 = locked_md5(data, relative) if isinstance(data, dict) else None
+    if md5 is None:
+        return None
+    path = root / ".dvc" / "cache" / "files" / "md5" / md5[:2] / md5[2:]
+    return path if path.is_file() else None
+
+
+def _guess_from(path: Path, relative: str) -> TaskGuess:
+    """:func:`table_guess` of ``path``, read as a table named like ``relative`` (a cache
+    file has no suffix, and the readers go by the suffix)."""
+    import shutil
+    import tempfile
+
+    from ml_ci.config.pipeline import PredictionsConfig
+    from ml_ci.pack.predictions import table_guess
+
+    if path.name == posixpath.basename(relative):
+        return table_guess(path, PredictionsConfig())
+    with tempfile.TemporaryDirectory(prefix="ml-ci-init-") as folder:
+        copy = Path(folder) / posixpath.basename(relative)
+        shutil.copyfile(path, copy)
+        return table_guess(copy, PredictionsConfig())
+
+
 def execute(settings: InitSettings) -> InitResult:
     """Write ml-ci's files into the repository at ``settings.root`` (see module docstring)."""
     import yaml
 
     from ml_ci import gitutil
     from ml_ci.config import validate_config
-    from ml_ci.config.pipeline import PredictionsConfig
-    from ml_ci.pack.predictions import table_guess
+    from ml_ci.pack.predictions import check_table
     from ml_ci.resources import templates_dir
 
     root = gitutil.repo_root(settings.root)
@@ -317,11 +364,14 @@ def execute(settings: InitSettings) -> InitResult:
     )
     pipeline = dvc_yaml if isinstance(dvc_yaml, dict) else {}
     config = infer_config(root, pipeline)
-    table = root / config.get("predictions", {}).get("path", "predictions.csv")
-    if table.is_file():
-        task_guess = table_guess(table, PredictionsConfig())
+    relative = config.get("predictions", {}).get("path", "predictions.csv")
+    table = root / relative
+    source = table if table.is_file() else _cached_output(root, relative)
+    if source is not None:
+        task_guess = _guess_from(source, relative)
         config = infer_config(root, pipeline, task_guess)
-        reason = f"{task_guess.reason} in {table.relative_to(root).as_posix()}"
+        where = relative if table.is_file() else f"{relative} (its DVC output in .dvc/cache)"
+        reason = f"{task_guess.reason} in {where}"
     else:
         reason = (
             f"no predictions table at {table.relative_to(root).as_posix()} to look at "
@@ -329,8 +379,13 @@ def execute(settings: InitSettings) -> InitResult:
         )
     branch = _default_branch(root)
     config["baseline"] = {"default_branch": branch}
-    validate_config(config, source="inferred ml-ci.yaml")  # never write a config that fails
+    checked = validate_config(config, source="inferred ml-ci.yaml")  # never write a bad one
     result = InitResult(root=str(root), config=config, task=config["task"], task_reason=reason)
+    if table.is_file():
+        try:  # what `ml-ci validate` will say about the table, said now
+            result.warnings = check_table(checked, root, source="ml-ci.yaml").too_small
+        except InputError as error:
+            result.warnings = [f"ml-ci validate will fail: {error}"]
 
     files: dict[str, str] = {
         "ml-ci.yaml": "# ml-ci configuration, written by `ml-ci init` (check task and gates).\n"

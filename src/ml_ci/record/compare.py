@@ -30,8 +30,8 @@ class MetricResult(RecordModel):
         description="Ungated metrics on all rows: p_value Holm-adjusted across them "
         "(compare.correction); null for gated metrics (their gates carry their own).",
     )
-    worse: bool | None = Field(
-        None,
+    worse: bool = Field(
+        False,
         description="Ungated metric significantly worse than the baseline (two-sided, "
         "adjusted_p_value < alpha): a warning, it never changes the exit code.",
     )
