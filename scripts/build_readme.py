@@ -15,11 +15,13 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 CHAPTERS = [
     "readme/intro.md",
+    "adopt.md",
     "foundation.md",
     "compare.md",
     "drift.md",
     "report.md",
     "governance-release.md",
+    "canary.md",
     "pack.md",
     "actions.md",
     "readme/development.md",

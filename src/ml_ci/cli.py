@@ -17,8 +17,12 @@ from typing import Any
 import click
 
 from ml_ci import __version__
+from ml_ci.console import escape_control
 from ml_ci.cpu import prefer_fast_sort
 from ml_ci.errors import EXIT_INTERNAL, EXIT_USAGE, MlCiError
+
+# ``ml-ci`` alone raises this (click >= 8.2) to show the help: shown as is, it holds no input
+NO_ARGS_IS_HELP: Any = getattr(click.exceptions, "NoArgsIsHelpError", ())
 
 # name -> (module, short help). The module defines a click command called ``command``.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -36,11 +40,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "release": ("ml_ci.commands.release", "Tag the approved model version for canary."),
     "promote": ("ml_ci.commands.promote", "Assign a model version to a stage."),
     "rollback": ("ml_ci.commands.rollback", "Re-assign the previous version of a stage."),
+    "retire": ("ml_ci.commands.retire", "Retire (deregister) a model version, with a reason."),
+    "canary": ("ml_ci.commands.canary", "Judge the canary on live traffic; exit 1 on rollback."),
+    "monitor": ("ml_ci.commands.monitor", "Hold production to its SLOs; exit 1 on a page."),
     "registry": ("ml_ci.commands.registry", "Show models, versions and stages from git tags."),
     "init": ("ml_ci.commands.init", "Add ml-ci to an existing git + DVC repository."),
     "hook": (
         "ml_ci.commands.hook",
-        "pre-commit hooks (config, dvc-lock, large data, determinism).",
+        "pre-commit hooks (config, dvc-lock, large data, determinism, catalog).",
     ),
     "record": ("ml_ci.commands.record", "Show or validate an evaluation record."),
     "demo": ("ml_ci.commands.demo", "Build the bundled example and run the pipeline on it."),
@@ -104,27 +111,60 @@ def main(argv: list[str] | None = None) -> int:
     except click.Abort:
         click.echo("ml-ci: aborted", err=True)
         return EXIT_USAGE
+    except NO_ARGS_IS_HELP as error:
+        error.show()  # ``ml-ci`` alone: the help text, ours (no input in it)
+        return EXIT_USAGE
     except click.ClickException as error:
-        error.show()
+        # one line, escaped like every error: an option's value may come from input
+        ctx = getattr(error, "ctx", None)
+        where = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+        _error_line(f"{error.format_message()}{where}")
         return EXIT_USAGE
     except MlCiError as error:
         if debug:
             traceback.print_exc()
-        click.echo(f"ml-ci: {error}", err=True)
+        _error_line(str(error))
         return error.exit_code
+    except OSError as error:
+        if error.filename is None:  # not about a file: a socket, a subprocess... our bug
+            return _internal(error, debug)
+        if debug:
+            traceback.print_exc()
+        # a path the user gave (--html, $GITHUB_STEP_SUMMARY, ...) that cannot be used
+        hint = (
+            " (a file is where a folder is needed)"
+            if isinstance(error, FileExistsError | NotADirectoryError)
+            else ""
+        )
+        _error_line(f"cannot write or read {error.filename}: {error.strerror or error}{hint}")
+        return EXIT_USAGE
+    except RecursionError:
+        if debug:
+            traceback.print_exc()
+        _error_line("an input file is nested too deeply (thousands of levels); check its brackets")
+        return EXIT_USAGE
     except KeyboardInterrupt:
         click.echo("ml-ci: interrupted", err=True)
         return EXIT_INTERNAL
     except Exception as error:
-        if debug:
-            traceback.print_exc()
-        click.echo(
-            f"ml-ci: internal error: {type(error).__name__}: {error} "
-            "(rerun with --debug for the traceback, and please report it)",
-            err=True,
-        )
-        return EXIT_INTERNAL
+        return _internal(error, debug)
     return int(result) if isinstance(result, int) else 0
+
+
+def _error_line(message: str) -> None:
+    """The one place an error is printed: one line on stderr, input's control bytes escaped
+    (a newline from a crafted CSV header would otherwise start a workflow-command line)."""
+    click.echo(f"ml-ci: {escape_control(message)}", err=True)
+
+
+def _internal(error: Exception, debug: bool) -> int:
+    if debug:
+        traceback.print_exc()
+    _error_line(
+        f"internal error: {type(error).__name__}: {error} "
+        "(rerun with --debug for the traceback, and please report it)"
+    )
+    return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 import math
 import os
+import secrets
 import sys
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TextIO
@@ -17,6 +19,40 @@ from typing import Any, TextIO
 import click
 
 ProgressCallback = Callable[[str], None]
+
+
+SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def escape_control(text: str, keep: str = "") -> str:
+    """``text`` with every control character (C0, DEL, C1, line/paragraph separators) not in
+    ``keep`` written as ``\\n``, ``\\xNN``, ``\\uNNNN``.
+
+    Input (a CSV header, a config key, a GitHub value) is echoed into messages; a raw newline
+    there would start a new log line, and the Actions runner obeys a line that starts with
+    ``::`` as a workflow command (``::error::``, ``::add-mask::``, ``::stop-commands::``...).
+    """
+
+    def shown(char: str) -> str:
+        if char in keep or unicodedata.category(char) not in ("Cc", "Zl", "Zp"):
+            return char
+        if char in SHORT_ESCAPES:
+            return SHORT_ESCAPES[char]
+        code = ord(char)
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+    return "".join(shown(char) for char in text)
+
+
+def guard_workflow_commands(text: str) -> str:
+    """In Actions, wrap multi-line human output that has a line starting with ``::`` in a
+    ``::stop-commands::`` block, so the runner prints those lines instead of obeying them."""
+    if os.environ.get("GITHUB_ACTIONS") != "true":
+        return text
+    if not any(line.lstrip().startswith("::") for line in text.splitlines()):
+        return text
+    end = secrets.token_hex(16)  # unguessable: input cannot close the block early
+    return f"::stop-commands::{end}\n{text}\n::{end}::"
 
 
 def color_enabled(stream: TextIO) -> bool:
@@ -39,7 +75,7 @@ class Console:
             return
         err = sys.stderr
         prefix = click.style("…", fg="cyan") if color_enabled(err) else "..."
-        click.echo(f"{prefix} {message}", file=err)
+        click.echo(f"{prefix} {escape_control(message)}", file=err)
 
     def result(self, text: str, payload: Any) -> None:
         """Print the human text, or the JSON payload when ``--json`` was given."""
@@ -47,7 +83,7 @@ class Console:
             text = json.dumps(finite(payload), indent=2, default=str, allow_nan=False)
             click.echo(text)
         else:
-            click.echo(text)
+            click.echo(guard_workflow_commands(escape_control(text, keep="\n\t")))
 
     def verdict(self, label: str, ok: bool | None) -> str:
         """A verdict word, green/red/yellow when colour is on."""
@@ -57,7 +93,7 @@ class Console:
         return click.style(label, fg=colour, bold=True)
 
     def warn(self, message: str) -> None:
-        click.echo(f"warning: {message}", file=sys.stderr)
+        click.echo(f"warning: {escape_control(message)}", file=sys.stderr)
 
 
 def finite(value: Any) -> Any:

@@ -64,9 +64,10 @@ def _step_compare(context: DemoContext) -> str:
         root,
         allow=(0, 1),
     )
-    gates = section["gates"]
-    passed = sum(gate["verdict"] == "pass" for gate in gates)
-    return f"{section['verdict']} ({passed}/{len(gates)} gate checks pass)"
+    from ml_ci.record.compare import CompareSection
+    from ml_ci.report.view import gate_summary
+
+    return f"{section['verdict']}: {gate_summary(CompareSection.model_validate(section))}"
 
 
 def _step_drift(context: DemoContext) -> str:

@@ -323,10 +323,9 @@ def read_tracked(root: Path, path: str, rev: str | None = None) -> bytes:
     import dvc.api
     from dvc.exceptions import DvcException
 
-    if rev is not None:
-        gitutil.rev_parse(root, rev)
+    sha = None if rev is None else gitutil.resolve_ref(root, rev)
     try:
-        data: bytes = dvc.api.read(path, repo=str(root), rev=rev, mode="rb")
+        data: bytes = dvc.api.read(path, repo=str(root), rev=sha, mode="rb")
     except FileNotFoundError:
         raise InputError(
             f"{path}: not tracked by git or DVC at {rev or 'the working tree'} in {root}"

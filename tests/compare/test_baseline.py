@@ -124,3 +124,100 @@ def test_render_command_shell_quotes_paths() -> None:
         "--output",
         "out.csv",
     ]
+
+
+PREDICT = "python src/predict.py --model {model} --data {data}"
+
+
+def _workspace_state(root: Path) -> dict[str, str]:
+    """md5 of the candidate's predictions, model and any old baseline table, and git status."""
+    state = {name: _md5(root / name) for name in ("predictions.csv", "models/model.pkl")}
+    if (root / "baseline-predictions.csv").exists():
+        state["baseline-predictions.csv"] = _md5(root / "baseline-predictions.csv")
+    state["status"] = gitutil.git(["status", "--porcelain"], root)
+    return state
+
+
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [
+        # what users copy from dvc.yaml: no {output} at all -> refused before anything runs
+        (PREDICT + " --output predictions.csv", "does not use {output}"),
+        # {output} mentioned but ignored: it runs (in the worktree) and is refused afterwards
+        (PREDICT + " --output predictions.csv # {output}", "did not write the {output} path"),
+    ],
+)
+def test_a_fixed_output_path_never_touches_the_candidate_files(
+    example_repo: ExampleRepo,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    template: str,
+    expected: str,
+) -> None:
+    root = example_repo.root
+    monkeypatch.chdir(root)
+    (root / "baseline-predictions.csv").write_text("id,y_true\n1,0\n", encoding="utf-8")  # stale
+    _edit_config(root, predict={"command": template, "data": "data/test.csv"})
+    before = _workspace_state(root)
+    assert main(["baseline"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert expected in err[-1] and "Traceback" not in "\n".join(err), err
+    assert _workspace_state(root) == before  # byte-identical; nothing was overwritten
+    assert gitutil.git(["worktree", "list"], root).count("\n") == 0  # the sandbox is gone
+
+
+def test_a_command_writing_into_the_workspace_is_caught(
+    example_repo: ExampleRepo, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = example_repo.root
+    monkeypatch.chdir(root)
+    target = shlex.quote(str(root / "predictions.csv"))
+    _edit_config(
+        root,
+        predict={
+            "command": PREDICT + f" --output {{output}} && cp {{output}} {target}",
+            "data": "data/test.csv",
+        },
+    )
+    assert main(["baseline"]) == 2
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "changed predictions.csv in the workspace" in line, line
+    assert not (root / "baseline-predictions.csv").exists()  # no table from a tainted run
+
+
+def test_score_model_uses_the_code_at_code_rev_and_sees_other_dvc_outputs(
+    example_repo: ExampleRepo, tmp_path: Path
+) -> None:
+    from ml_ci.compare.baseline import score_model
+    from ml_ci.config import load_config
+
+    root = example_repo.root
+    # uncommitted breakage of the predict code: the worktree at HEAD must not see it
+    (root / "src" / "predict.py").write_text("raise SystemExit('uncommitted code ran')\n")
+    # predict code that reads another DVC output (data/train.csv, like an encoder) by a
+    # relative path finds it; the workspace's model is NOT there (only {model} is)
+    check = (
+        "python -c \"import pathlib, sys; sys.exit(not pathlib.Path('data/train.csv').is_file()"
+        " or pathlib.Path('models/model.pkl').exists())\" && "
+    )
+    _edit_config(
+        root, predict={"command": check + PREDICT + " --output {output}", "data": "data/test.csv"}
+    )
+    config = load_config(root / "ml-ci.yaml")
+    before = _md5(root / "predictions.csv")
+    output = tmp_path / "out" / "main.csv"
+    elapsed = score_model(
+        root,
+        config,
+        model_rev=example_repo.main_sha,
+        data_file=root / "data" / "test.csv",
+        output=output,
+        code_rev=example_repo.main_sha,
+        repeats=2,
+    )
+    assert len(elapsed) == 2 and all(ms > 0 for ms in elapsed)
+    scored = pd.read_csv(output)
+    cand = pd.read_csv(root / "predictions.csv")
+    assert list(scored["id"]) == list(cand["id"])
+    assert not scored["y_score"].equals(cand["y_score"])  # main's model, not the candidate's
+    assert _md5(root / "predictions.csv") == before

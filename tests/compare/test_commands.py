@@ -241,3 +241,44 @@ def test_a_one_class_slice_leaves_roc_auc_undefined_and_out_of_the_verdict(
         if m["name"] == "roc_auc" and m["slice"] == "segment=positives"
     )
     assert metric["method"].startswith("undefined")
+
+
+def _underconfident(tmp_path: Path) -> tuple[Path, Path]:
+    """Candidate = baseline pulled towards 0.5: same ranking and y_pred (so the same
+    accuracy), clearly worse log loss and Brier."""
+    import pandas as pd
+
+    base, _ = write_binary(tmp_path, n=1500, shift=0.0)
+    frame = pd.read_csv(base)
+    frame["y_score"] = 0.5 + (frame["y_score"] - 0.5) * 0.3
+    cand = tmp_path / "candidate.csv"
+    frame.to_csv(cand, index=False)
+    return base, cand
+
+
+def test_every_metric_is_reported_and_an_ungated_regression_warns(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base, cand = _underconfident(tmp_path)
+    config = "task: binary\ngates:\n  - {metric: accuracy, margin: 0.02}\n"
+    assert _run(tmp_path, config, "--json", base=base, cand=cand) == 0  # a warning only
+    out, err = capsys.readouterr()
+    payload = json.loads(out)
+    metrics = {m["name"]: m for m in payload["metrics"] if m["slice"] is None}
+    assert metrics["accuracy"]["gated"] is True and metrics["accuracy"]["worse"] is False
+    assert metrics["accuracy"]["adjusted_p_value"] is None  # its gate carries its own
+    ungated = [m for m in metrics.values() if not m["gated"]]
+    assert {m["name"] for m in ungated} == set(metrics) - {"accuracy"}
+    assert metrics["log_loss"]["worse"] is True and metrics["log_loss"]["delta"] > 0
+    # Holm across the ungated overall metrics with a two-sided p-value (statsmodels)
+    from statsmodels.stats.multitest import multipletests
+
+    family = [m for m in ungated if m["p_value"] is not None]
+    expected = multipletests([m["p_value"] for m in family], method="holm")[1]
+    assert [m["adjusted_p_value"] for m in family] == pytest.approx(list(expected), rel=1e-12)
+    assert "log_loss is significantly worse" in err
+    # the human table names both p-values and explains them
+    _run(tmp_path, config, base=base, cand=cand)
+    out = capsys.readouterr().out
+    assert "p (difference)" in out.splitlines()[0]
+    assert "gate p" in out and "legend" in out

@@ -70,3 +70,21 @@ def test_both_models_binary_only() -> None:
     assert curves.binary_curves(one_class) == []  # no curve without both classes
     regression = Paired("regression", sb, Side(sb, None, None), Side(sc, None, None), [])
     assert curves.binary_curves(regression) == []
+
+
+@pytest.mark.parametrize("decimals", [1, 2, None])
+def test_unthinned_curves_equal_sklearns_point_for_point(decimals: int | None) -> None:
+    """Below MAX_POINTS distinct scores nothing is thinned: the curves derived from the
+    engine's sort are sklearn's arrays exactly (ties included)."""
+    y, score, _ = binary_scores(150, seed=9, decimals=decimals)
+    fpr, tpr, _ = roc_curve(y, score)
+    roc = curves.roc(y, score, "baseline")
+    if len(fpr) <= curves.MAX_POINTS:
+        assert np.allclose(roc.x, fpr, rtol=1e-5) and np.allclose(roc.y, tpr, rtol=1e-5)
+    precision, recall, _ = precision_recall_curve(y, score)
+    pr = curves.precision_recall(y, score, "baseline")
+    if len(recall) <= curves.MAX_POINTS:
+        assert np.allclose(pr.x, recall[::-1], rtol=1e-5)
+        assert np.allclose(pr.y, precision[::-1], rtol=1e-5)
+    assert roc.area == pytest.approx(roc_auc_score(y, score), rel=1e-12)
+    assert pr.area == pytest.approx(average_precision_score(y, score), rel=1e-12)

@@ -32,7 +32,10 @@ CASES: list[tuple[str, Edit, list[str]]] = [
     ("inf score", _set("y_score", [5], np.inf), ["'y_score'", "1 row(s)"]),
     ("score above 1", _set("y_score", [1, 2, 9], 1.5), ["'y_score'", "3 score(s)", "[0, 1]"]),
     ("label 2", _set("y_true", [4], 2), ["'y_true'", "1 label(s)", "0/1"]),
-    ("text label", _set("y_pred", [4, 8], "yes"), ["'y_pred'", "2 row(s)"]),
+    ("text label", _set("y_pred", [4, 8], "yes"), ["'y_pred'", "2 row(s)", "0/1 or true/false"]),
+    # the null rule: only an empty cell is missing; "NA" is text, and text is not a number
+    ("NA score", _set("y_score", [5, 6, 7], "NA"), ["'y_score'", "'NA' (3 row(s))", "empty"]),
+    ("NA label", _set("y_true", [5], "NA"), ["'y_true'", "'NA' (1 row(s))", "must hold numbers"]),
     ("rows only here", lambda f: f.iloc[:-7], ["7 row(s) of", "not in"]),
     ("empty", lambda f: f.iloc[:0], ["no rows"]),
     ("y_true differs", _set("y_true", [3, 4], 9), ["'y_true'"]),
@@ -96,3 +99,33 @@ def test_multiclass_labels_outside_the_score_columns(
     last = capsys.readouterr().err.strip().splitlines()[-1]
     assert code == 2
     assert "'y_true' has 2 label(s) outside the known classes (0, 1, 2" in last
+
+
+def test_yes_no_labels_say_what_binary_labels_must_be(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base, cand = write_binary(tmp_path, n=40)
+    for path in (base, cand):
+        frame = pd.read_csv(path)
+        for column in ("y_true", "y_pred"):
+            frame[column] = np.where(frame[column] == 1, "yes", "no")
+        frame.to_csv(path, index=False)
+    assert run_compare(tmp_path, base, cand, "task: binary\n") == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "'y_true'" in last and "'no'" in last and "'yes'" in last, last
+    assert "binary labels must be 0/1 or true/false" in last
+    assert "missing" not in last
+
+
+def test_true_false_labels_and_na_as_a_slice_value_are_accepted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base, cand = write_binary(tmp_path, n=200)
+    for path in (base, cand):
+        frame = pd.read_csv(path)
+        frame["y_true"] = frame["y_true"].map({1: "true", 0: "false"})
+        frame["segment"] = np.where(frame["segment"] == "small", "NA", "EU")  # region codes
+        frame.to_csv(path, index=False)
+    config = "task: binary\nslices:\n  columns: [segment]\n  min_size: 10\n"
+    config += "gates:\n  - metric: accuracy\n    rule: non_inferior\n    margin: 0.5\n"
+    assert run_compare(tmp_path, base, cand, config) == 0, capsys.readouterr().err

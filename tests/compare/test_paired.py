@@ -84,9 +84,32 @@ def test_fast_delong_equals_slow_reference(n: int, decimals: int | None) -> None
     assert comps[0][0] == pytest.approx(aucs[0], rel=1e-12)
     assert cand.value == pytest.approx(aucs[1], rel=1e-12)
     var = cov[0, 0] + cov[1, 1] - 2 * cov[0, 1]
-    assert delta.se == pytest.approx(math.sqrt(var), rel=1e-9)
-    assert cand.se == pytest.approx(math.sqrt(cov[1, 1]), rel=1e-9)
-    assert p == pytest.approx(2 * norm.sf(abs(aucs[1] - aucs[0]) / math.sqrt(var)), rel=1e-9)
+    moments = paired.delong_moments(comps[0], comps[1])
+    assert moments.se_delta == pytest.approx(math.sqrt(var), rel=1e-9)
+    assert moments.var_c == pytest.approx(cov[1, 1], rel=1e-9)
+    assert moments.cov == pytest.approx(cov[0, 1], rel=1e-9)
+    # the gate's interval (logit-scale MOVER) and its p-value agree by construction, and
+    # are close to the Wald ones (same DeLong variances, a skewed shape)
+    assert p == pytest.approx(min(1, 2 * min(delta.p_above(0.0), delta.p_below(0.0))))
+    wald_p = 2 * norm.sf(abs(aucs[1] - aucs[0]) / math.sqrt(var))
+    assert abs(p - wald_p) < 0.05
+    low, high = delta.interval(0.05)
+    assert low < moments.delta < high
+    assert (high - low) == pytest.approx(2 * 1.959964 * math.sqrt(var), rel=0.3)
+
+
+def test_logit_mover_interval_reduces_to_the_logit_interval_without_a_baseline_spread() -> None:
+    """With var_b = 0 the MOVER interval of A_c - A_b is the candidate's own logit-scale
+    interval shifted by -A_b; the logit interval is expit(logit A -+ z SE / (A (1 - A)))."""
+    from scipy.special import expit, logit
+
+    mo = paired.DeLongMoments(0.8, 0.93, 0.0, 0.0004, 0.0)
+    low, high = paired.mover_auc_difference(mo, 1.959964)
+    own = paired.logit_interval(0.93, 0.0004, 1.959964)
+    assert (low, high) == pytest.approx((own[0] - 0.8, own[1] - 0.8), rel=1e-12)
+    half = 1.959964 * 0.02 / (0.93 * 0.07)
+    assert own == pytest.approx((expit(logit(0.93) - half), expit(logit(0.93) + half)))
+    assert own[1] < 1 and 0.93 - own[0] > own[1] - 0.93  # skewed away from 1
 
 
 def test_quantile_bounds_and_p_values_agree_and_cover() -> None:

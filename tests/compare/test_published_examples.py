@@ -8,6 +8,8 @@ k decimals is asserted to within half a unit in the k-th decimal.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from scipy.stats import norm
@@ -129,13 +131,19 @@ def test_delong_standard_error_matches_stata_roctab_on_hanley_data() -> None:
     """
     score, y = _hanley_mcneil()
     components = paired.delong_components(score, y, np.argsort(score, kind="stable"))
-    # The single-AUC DeLong estimate is the candidate side of delong_pair.
-    _, single, _ = paired.delong_pair(components, components)
+    # The single-AUC DeLong moments are the candidate side of delong_moments.
+    single = paired.delong_moments(components, components)
+    se = math.sqrt(single.var_c)
     assert len(y) == 109
-    assert _within_rounding(single.value, 0.8932, 4), single.value
-    assert _within_rounding(single.std_error, 0.0307, 4), single.std_error
-    assert _within_rounding(single.lower(0.025), 0.83295, 5), single.lower(0.025)
-    assert _within_rounding(single.upper(0.025), 0.95339, 5), single.upper(0.025)
+    assert _within_rounding(single.auc_c, 0.8932, 4), single.auc_c
+    assert _within_rounding(se, 0.0307, 4), se
+    z = 1.959963984540054
+    assert _within_rounding(single.auc_c - z * se, 0.83295, 5)
+    assert _within_rounding(single.auc_c + z * se, 0.95339, 5)
+    # the gates use the logit-scale interval built on the same SE: skewed, inside [0, 1]
+    _, own, _ = paired.delong_pair(components, components)
+    low, high = own.interval(0.05)
+    assert low < 0.83295 and high < 0.95339 and 0 < low < single.auc_c < high < 1
 
 
 # --- Holm ---------------------------------------------------------------------------------------

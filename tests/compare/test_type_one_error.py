@@ -135,3 +135,45 @@ def test_log_loss_non_inferiority_type_one_error_and_power() -> None:
     print(f"log_loss: false pass {false_pass:.3f}, power {power:.3f}")
     assert false_pass <= _limit(sims)
     assert power > 0.5
+
+
+def _binormal_batch(rng: np.random.Generator, sims: int, n: int, m: int, mu_b: float, mu_c: float):  # type: ignore[no-untyped-def]
+    """sims datasets at once: m positives then n - m negatives, scores as in _binormal."""
+    rho = 0.6
+    z1 = rng.standard_normal((sims, n))
+    z2 = rho * z1 + math.sqrt(1 - rho**2) * rng.standard_normal((sims, n))
+    y = np.r_[np.ones(m, dtype=np.int64), np.zeros(n - m, dtype=np.int64)]
+    return y, z1 + mu_b * y, z2 + mu_c * y
+
+
+def test_roc_auc_non_inferiority_type_one_error_with_6000_datasets() -> None:
+    """The regime where DeLong's normal approximation runs liberal: high AUC (0.95 vs 0.90)
+    and few positives (100 of 1,000). 6,000 datasets (MC SE 0.0028): the Wald interval
+    passes ~0.067 of them here, above the limit alpha + 3 SE = 0.058; the gate's interval
+    (logit-scale DeLong intervals combined by MOVER) must stay within it. The gate itself
+    (check_gate + decide) decides each dataset, from the engine's DeLong functions."""
+    from ml_ci.compare import paired
+    from ml_ci.compare.gates import MetricStats, check_gate, decide
+    from ml_ci.config.compare import Gate
+
+    n, m, margin, sims = 1000, 100, 0.05, 6000
+    mu_b = math.sqrt(2) * stats.norm.ppf(0.95)
+    mu_c = math.sqrt(2) * stats.norm.ppf(0.95 - margin)
+    gate = Gate(metric="roc_auc", margin=margin)
+    rng = np.random.default_rng(31)
+    passes = wald_passes = 0
+    for _block in range(sims // 500):
+        y, xb, xc = _binormal_batch(rng, 500, n, m, mu_b, mu_c)
+        for i in range(500):
+            comps = [paired.delong_components(s, y, np.argsort(s)) for s in (xb[i], xc[i])]
+            delta, cand, p = paired.delong_pair(comps[0], comps[1])
+            stats_ = MetricStats("roc_auc", None, comps[0][0], cand.value, delta, cand, p, "", n)
+            check = check_gate(gate, stats_, ALPHA)
+            passes += decide([check], ALPHA, "none")[0].verdict == "pass"
+            moments = paired.delong_moments(comps[0], comps[1])
+            wald_passes += moments.delta - 1.6448536 * moments.se_delta > -margin
+    rate, wald = passes / sims, wald_passes / sims
+    print(f"roc_auc at AUC 0.95, 100 positives: false pass {rate:.4f} (Wald {wald:.4f})")
+    limit = ALPHA + 3 * math.sqrt(ALPHA * (1 - ALPHA) / sims)
+    assert wald > limit  # the regime is one where the old interval fails this test
+    assert rate <= limit

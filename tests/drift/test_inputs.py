@@ -276,3 +276,24 @@ def test_extreme_dates_and_values_are_not_internal_errors() -> None:
     huge = pd.DataFrame({"x": rng.normal(0, 1, 400) * 1e307})
     same = analyse(huge, pd.DataFrame({"x": rng.normal(0, 1, 400) * 1e307}), DriftConfig())
     assert math.isfinite(same.columns[0].value or math.inf) and same.columns[0].level == "pass"
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_na_in_a_numeric_column_of_a_predictions_table_is_an_error(
+    tmp_path: Path,
+    capsys,  # type: ignore[no-untyped-def]
+    suffix: str,
+) -> None:
+    rng = np.random.default_rng(3)
+    score = rng.random(300).round(4).astype(object)
+    frame = pd.DataFrame({"id": np.arange(300), "y_score": score, "segment": "NA"})
+    write(frame, tmp_path / f"ref{suffix}")
+    frame.loc[[4, 9], "y_score"] = "NA"  # meant as missing: only an empty cell is missing
+    frame["y_score"] = frame["y_score"].astype(str)  # Parquet: a text column, like the CSV
+    write(frame, tmp_path / f"cur{suffix}")
+    for reference in (f"ref{suffix}", f"cur{suffix}"):  # NA on one side, and on both
+        run = run_cli(["drift", "-r", reference, "-c", f"cur{suffix}"], capsys)
+        lines = run.err.strip().splitlines()
+        assert run.code == 2 and "Traceback" not in run.err, run.err
+        assert f"cur{suffix}: column 'y_score'" in lines[-1], lines[-1]
+        assert "'NA' (2 row(s))" in lines[-1] and "empty" in lines[-1], lines[-1]

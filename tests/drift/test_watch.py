@@ -69,7 +69,9 @@ def test_a_quality_failure_alone_asks_a_human() -> None:
 def test_issue_body_has_the_marker_and_the_drift_table() -> None:
     body = issue_body(section("significant"), "churn", "https://example.invalid/run/1")
     assert body.startswith(MARKER.format(model="churn"))
-    assert "| `income` | wasserstein | 0.6000 | 0.1 | 0.25 | 1e-09 | - | **significant** |" in body
+    assert (
+        "| `income` | wasserstein | 0.6000 | 0.1 | 0.25 | < 0.001 | - | **significant** |" in body
+    )
     assert "| `city` | jensenshannon | 0.0100 | 0.05 | - | - | - | pass |" in body
     assert "https://example.invalid/run/1" in body
 

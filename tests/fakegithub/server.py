@@ -127,6 +127,8 @@ class Repo:
     asset_release: dict[int, int] = field(default_factory=dict)
     check_runs: dict[int, dict[str, Any]] = field(default_factory=dict)
     dispatches: list[dict[str, Any]] = field(default_factory=list)
+    deployments: dict[int, dict[str, Any]] = field(default_factory=dict)
+    deployment_statuses: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     next_number: int = 1
 
 
@@ -377,6 +379,15 @@ class FakeGitHub:
         with self.lock:
             return [dict(i) for _, i in sorted(self.repos[repo].issues.items())]
 
+    def deployments(self, repo: str) -> list[dict[str, Any]]:
+        """Every deployment, oldest first, each with its ``statuses`` (oldest first)."""
+        with self.lock:
+            state_repo = self.repos[repo]
+            return [
+                {**d, "statuses": [dict(x) for x in state_repo.deployment_statuses.get(i, [])]}
+                for i, d in sorted(state_repo.deployments.items())
+            ]
+
     def dispatches(self, repo: str) -> list[dict[str, Any]]:
         with self.lock:
             return list(self.repos[repo].dispatches)
@@ -438,6 +449,10 @@ class FakeGitHub:
                     "refs": r.refs,
                     "releases": [self._release_view(r, rel) for rel in r.releases.values()],
                     "dispatches": r.dispatches,
+                    "deployments": [
+                        {**d, "statuses": r.deployment_statuses.get(i, [])}
+                        for i, d in sorted(r.deployments.items())
+                    ],
                 }
             return {
                 "repos": repos,
@@ -723,6 +738,10 @@ class FakeGitHub:
             ("GET", r + "/releases/(?P<id>\\d+)/assets", self._list_assets),
             ("POST", r + "/releases/(?P<id>\\d+)/assets", self._upload_asset),
             ("POST", r + "/statuses/(?P<sha>[^/]+)", self._create_status),
+            ("GET", r + "/deployments", self._list_deployments),
+            ("POST", r + "/deployments", self._create_deployment),
+            ("GET", r + "/deployments/(?P<id>\\d+)/statuses", self._list_deployment_statuses),
+            ("POST", r + "/deployments/(?P<id>\\d+)/statuses", self._create_deployment_status),
         ]
         return [(m, re.compile(p + "$"), h) for m, p, h in table]
 
@@ -1146,6 +1165,83 @@ class FakeGitHub:
         )
         state_repo.statuses.setdefault(sha, []).append(status)
         return 201, status, {}
+
+    # --- deployments (GitHub's semantics: auto_merge and required_contexts default to on)
+    def _create_deployment(self, ctx: _Context, owner: str, repo: str) -> Any:
+        state_repo = self._repo(owner, repo)
+        ref = ctx.body["ref"]
+        if ctx.body.get("auto_merge", True) is not False:
+            # GitHub merges the default branch into the ref first; a tag of an older commit
+            # cannot take a merge: 409
+            raise _Answer(409, f"Conflict merging {state_repo.default_branch} into {ref}.")
+        if ctx.body.get("required_contexts") != []:
+            raise _Answer(409, f"Conflict: Commit status checks failed for {ref}.")
+        deployment = self._rewrite(spec.example("deployment-simple-example"), state_repo.full_name)
+        did = self._next_id()
+        now = self._now()
+        sha = state_repo.refs.get(f"refs/tags/{ref}") or state_repo.refs.get(f"refs/heads/{ref}")
+        deployment.update(
+            id=did,
+            node_id=f"DE_{did}",
+            ref=ref,
+            sha=sha or (ref if re.fullmatch(r"[0-9a-f]{40}", ref) else "0" * 40),
+            task=ctx.body.get("task", "deploy"),
+            payload=ctx.body.get("payload", {}),
+            environment=ctx.body.get("environment", "production"),
+            description=ctx.body.get("description"),
+            creator=self._user(ctx.login or "ghost"),
+            created_at=now,
+            updated_at=now,
+            url=self._api(f"/repos/{state_repo.full_name}/deployments/{did}"),
+            statuses_url=self._api(f"/repos/{state_repo.full_name}/deployments/{did}/statuses"),
+            transient_environment=bool(ctx.body.get("transient_environment", False)),
+            production_environment=bool(
+                ctx.body.get("production_environment", ctx.body.get("environment") == "production")
+            ),
+        )
+        state_repo.deployments[did] = deployment
+        return 201, deployment, {}
+
+    def _list_deployments(self, ctx: _Context, owner: str, repo: str) -> Any:
+        state_repo = self._repo(owner, repo)
+        items = sorted(state_repo.deployments.values(), key=lambda d: -int(d["id"]))
+        for key in ("environment", "ref", "sha", "task"):
+            if ctx.query.get(key):
+                items = [d for d in items if d.get(key) == ctx.query[key]]
+        return self._page(ctx, items)
+
+    def _create_deployment_status(self, ctx: _Context, owner: str, repo: str, id: str) -> Any:
+        state_repo = self._repo(owner, repo)
+        deployment = state_repo.deployments.get(int(id))
+        if deployment is None:
+            raise _Answer(404, "Not Found")
+        status = self._rewrite(spec.example("deployment-status"), state_repo.full_name)
+        sid = self._next_id()
+        now = self._now()
+        status.update(
+            id=sid,
+            node_id=f"DES_{sid}",
+            state=ctx.body["state"],
+            description=ctx.body.get("description", ""),
+            environment=ctx.body.get("environment", deployment["environment"]),
+            environment_url=ctx.body.get("environment_url", ""),
+            log_url=ctx.body.get("log_url", ""),
+            target_url=ctx.body.get("log_url", ""),
+            creator=self._user(ctx.login or "ghost"),
+            created_at=now,
+            updated_at=now,
+            deployment_url=deployment["url"],
+            url=f"{deployment['url']}/statuses/{sid}",
+        )
+        state_repo.deployment_statuses.setdefault(int(id), []).append(status)
+        return 201, status, {}
+
+    def _list_deployment_statuses(self, ctx: _Context, owner: str, repo: str, id: str) -> Any:
+        state_repo = self._repo(owner, repo)
+        if int(id) not in state_repo.deployments:
+            raise _Answer(404, "Not Found")
+        items = list(reversed(state_repo.deployment_statuses.get(int(id), [])))
+        return self._page(ctx, items)
 
     def _ref_body(self, state_repo: Repo, ref: str) -> dict[str, Any]:
         sha = state_repo.refs[ref]

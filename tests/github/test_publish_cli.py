@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from markdown_it import MarkdownIt
 
 from ml_ci.cli import main
 from ml_ci.github.publish import ACTIONS_BOT, marker
@@ -189,6 +190,35 @@ def test_workflow_run_trusts_the_event_sha_over_the_record(
     assert main(["publish"]) == 2
     assert "refusing to publish" in capsys.readouterr().err
     assert gh.comments(REPO, 8) == []
+
+
+@pytest.mark.parametrize(("head_repo", "fork"), [("mallory/models", True), (REPO, False)])
+def test_a_forks_result_is_marked_unverified(
+    gh: FakeGitHub,
+    workflow: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    head_repo: str,
+    fork: bool,
+) -> None:
+    """The fork-safe commenter says a fork's result is its own run's word, not verified."""
+    event = {
+        "workflow_run": {
+            "head_sha": HEAD,
+            "pull_requests": [],
+            "head_repository": {"full_name": head_repo},
+            "repository": {"full_name": REPO},
+        }
+    }
+    (workflow / "event.json").write_text(json.dumps(event))
+    monkeypatch.setenv("GITHUB_EVENT_NAME", "workflow_run")
+    assert main(["publish"]) == 0
+    body = gh.comments(REPO, 7)[0]["body"]
+    tree = MarkdownIt("gfm-like").parse(body)
+    quoted = [t for t in tree if t.type == "blockquote_open"]
+    assert bool(quoted) is fork  # the notice is a quote block at the top, before the title
+    if fork:
+        first = body.split("\n", 1)[1].split("\n\n", 1)[0]
+        assert "Not verified" in first and "recomputes" in first
 
 
 def test_push_event_sets_the_status_without_a_comment(

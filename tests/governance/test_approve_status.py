@@ -10,38 +10,7 @@ import pytest
 from ml_ci.cli import main
 from ml_ci.record import EvaluationRecord, RepoInfo, load_record, save_record
 from tests.fakegithub.server import FakeGitHub
-
-REPO = "acme/models"
-HEAD = "c0ffee" + "1" * 34
-OLD = "0ld" + "0" * 37
-TOKEN = "ghs_test"
-
-
-@pytest.fixture
-def gh(fake_github: FakeGitHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeGitHub:
-    fake_github.add_token(TOKEN, "github-actions[bot]", app=True)
-    fake_github.add_pull(REPO, 7, head_sha=HEAD, user="bob")
-    for login, role in {
-        "alice": "write",
-        "bob": "write",
-        "mallory": "admin",
-        "rita": "read",
-    }.items():
-        fake_github.add_collaborator(REPO, login, role)
-    (tmp_path / "ml-ci.yaml").write_text(
-        "model: {name: churn}\ngovernance:\n  approvers: [alice, bob, rita]\n", encoding="utf-8"
-    )
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("GITHUB_API_URL", fake_github.url)
-    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
-    return fake_github
-
-
-def approve_status(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict, str]:  # type: ignore[type-arg]
-    capsys.readouterr()
-    code = main(["approve-status", "--repo", REPO, "--json", *args])
-    out, err = capsys.readouterr()
-    return code, (json.loads(out) if out.strip() else {}), err
+from tests.governance.helpers import HEAD, OLD, REPO, TOKEN, approve_status
 
 
 def test_an_approvers_review_sets_success_and_the_comment(
@@ -148,6 +117,9 @@ def test_teams_are_checked_with_the_membership_api(
     (tmp_path / "ml-ci.yaml").write_text(
         "governance:\n  teams: [acme/ml-leads]\n  required_approvals: 2\n", encoding="utf-8"
     )
+    gh.add_token(TOKEN, "github-actions[bot]", app=True, org_members=True)  # "Members: read"
+    gh.add_collaborator(REPO, "dave", "write")
+    gh.add_collaborator(REPO, "erin", "maintain")
     gh.add_team_member("acme", "ml-leads", "dave")
     gh.add_team_member("acme", "ml-leads", "erin")
     gh.add_review(REPO, 7, "dave", "APPROVED")
@@ -179,3 +151,11 @@ def test_with_the_heads_record_the_whole_report_is_re_rendered(
     (comment,) = gh.comments(REPO, 7)
     assert comment["body"].startswith("<!-- ml-ci:report:default -->")  # the report's own key
     assert "alice" in comment["body"]
+
+
+def test_the_governance_comment_shows_the_full_line_to_copy(
+    gh: FakeGitHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert approve_status(capsys, "--pr", "7")[0] == 0
+    (comment,) = gh.comments(REPO, 7)
+    assert f"`/ml-ci approve {HEAD}`" in comment["body"]

@@ -167,8 +167,46 @@ def test_team_membership_makes_an_approver() -> None:
     outcome = run(
         [vote("dave")], config=config, permissions={"dave": None}, teams={"dave": ["acme/ml-leads"]}
     )
+    assert not outcome.satisfied  # a team member needs write permission too
+    assert "no permission; needs write" in (outcome.decisions[0].reason or "")
+    outcome = run(
+        [vote("dave")],
+        config=config,
+        permissions={"dave": "write"},
+        teams={"dave": ["acme/ml-leads"]},
+    )
     assert outcome.satisfied
     assert not run([vote("dave")], config=config, permissions={"dave": "admin"}).satisfied
+
+
+@pytest.mark.parametrize(
+    ("role", "counts"),
+    [("read", False), ("triage", False), ("write", True), ("maintain", True), ("admin", True)],
+)
+def test_a_team_member_needs_min_permission(role: str, counts: bool) -> None:
+    """A team member with read permission on the repository could approve before."""
+    config = GovernanceConfig(teams=["acme/ml-leads"])
+    outcome = run(
+        [vote("dave")], config=config, permissions={"dave": role}, teams={"dave": ["acme/ml-leads"]}
+    )
+    assert outcome.satisfied is counts
+
+
+def test_min_permission_raises_the_bar_for_listed_approvers_and_teams() -> None:
+    config = GovernanceConfig(
+        approvers=["alice"], teams=["acme/ml-leads"], min_permission="maintain"
+    )
+    perms = {"alice": "write", "dave": "write", "bob": "maintain"}
+    teams = {"dave": ["acme/ml-leads"], "bob": ["acme/ml-leads"]}
+    outcome = run([vote("alice"), vote("dave")], config=config, permissions=perms, teams=teams)
+    assert not outcome.satisfied
+    assert all("needs maintain" in (d.reason or "") for d in outcome.decisions)
+    assert run([vote("bob")], config=config, permissions=perms, teams=teams).satisfied
+
+
+def test_an_unknown_role_is_no_permission() -> None:
+    """Custom repository roles have their own names: never guess they include write."""
+    assert not run([vote("alice")], permissions={"alice": "security-reviewer"}).satisfied
 
 
 def test_without_lists_anyone_with_write_permission_approves() -> None:

@@ -121,9 +121,9 @@ KINDS = {
     "diabetes": {
         "loader": "load_diabetes",
         "estimator": "Ridge",
-        "arguments": 'alpha=params["alpha"]',
+        "arguments": 'alpha=params["alpha"], random_state=params["seed"]',
         "params": "seed: 0\ntest_size: 0.4\nalpha: 1.0\n",
-        "param_names": "alpha",
+        "param_names": "seed, alpha",
         "predict": PREDICT_VALUES,
     },
 }

@@ -76,6 +76,7 @@ EXPECTED_IN_FAILURE = {
     "ml-ci-dvc-lock": "param train.C is 2.0 in params.yaml but 0.5 in dvc.lock",
     "ml-ci-no-large-data": "models/model.pkl",
     "ml-ci-determinism": "RandomForestClassifier() without random_state",
+    "ml-ci-catalog": "import source https://files.attacker.example/raw.csv is not approved",
 }
 
 

@@ -63,6 +63,7 @@ def test_init_in_the_example(example_repo: ExampleRepo) -> None:
     assert set(result["written"]) == {
         "ml-ci.yaml",
         ".pre-commit-config.yaml",
+        ".gitignore",
         *(f".github/workflows/{name}" for name in init.WORKFLOWS),
     }
     config = load_config(root / "ml-ci.yaml")  # what init wrote validates

@@ -4,9 +4,9 @@ config against that table. On fresh real git + DVC projects (tests/pack/projects
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,19 +14,7 @@ import yaml
 
 from ml_ci.config import TASK_METRICS
 from ml_ci.pack.predictions import TASK_GATES, infer_task
-from tests.pack.projects import build_project, tool_env
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    base = tmp_path_factory.mktemp("projects")
-    return {kind: build_project(base / kind, kind) for kind in ("wine", "diabetes")}
-
-
-def _copy(source: Path, tmp_path: Path) -> Path:
-    target = tmp_path / source.name
-    shutil.copytree(source, target, symlinks=True)
-    return target
+from tests.pack.projects import tool_env
 
 
 def ml_ci(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -66,9 +54,9 @@ def test_task_gates_use_the_task_metrics() -> None:
 
 @pytest.mark.parametrize(("kind", "task"), [("wine", "multiclass"), ("diabetes", "regression")])
 def test_init_infers_the_task_and_compare_runs(
-    built: dict[str, Path], tmp_path: Path, kind: str, task: str
+    own_project: Callable[[str], Path], kind: str, task: str
 ) -> None:
-    root = _copy(built[kind], tmp_path)
+    root = own_project(kind)
     done = ml_ci(root, "init", "--json")
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
@@ -100,9 +88,9 @@ def test_init_infers_the_task_and_compare_runs(
 
 
 def test_validate_catches_a_binary_config_on_a_multiclass_table(
-    built: dict[str, Path], tmp_path: Path
+    own_project: Callable[[str], Path],
 ) -> None:
-    root = _copy(built["wine"], tmp_path)
+    root = own_project("wine")
     (root / "ml-ci.yaml").write_text("version: 1\ntask: binary\nmodel: {name: wine}\n")
     done = ml_ci(root, "validate")
     assert done.returncode == 2, done.stdout
@@ -111,8 +99,8 @@ def test_validate_catches_a_binary_config_on_a_multiclass_table(
     assert "task is 'binary'" in line and "multiclass" in line and "set task: multiclass" in line
 
 
-def test_validate_reads_the_table_as_compare_does(built: dict[str, Path], tmp_path: Path) -> None:
-    root = _copy(built["wine"], tmp_path)
+def test_validate_reads_the_table_as_compare_does(own_project: Callable[[str], Path]) -> None:
+    root = own_project("wine")
     (root / "ml-ci.yaml").write_text("version: 1\ntask: multiclass\nmodel: {name: wine}\n")
     table = root / "predictions.csv"
     lines = table.read_text().splitlines()
@@ -130,3 +118,66 @@ def test_validate_without_a_table_checks_the_config_only(tmp_path: Path) -> None
     done = ml_ci(tmp_path, "validate")
     assert done.returncode == 0, done.stderr
     assert "predictions.csv: not in the workspace" in done.stdout
+
+
+def test_init_and_validate_say_when_the_evaluation_set_is_too_small(
+    own_project: Callable[[str], Path],
+) -> None:
+    import pandas as pd
+    from scipy.stats import norm
+
+    root = own_project("wine")
+    done = ml_ci(root, "init", "--json")
+    assert done.returncode == 0, done.stderr
+    table = pd.read_csv(root / "predictions.csv")
+    n = len(table)
+    wrong = float((table["y_pred"] != table["y_true"]).mean())
+    # planned MDE, one-sided alpha 0.05, power 0.8, disagreement = the baseline's error rate
+    mde = (norm.ppf(0.95) + norm.ppf(0.8)) * (wrong / n) ** 0.5
+    assert mde > 0.02  # the written accuracy margin: the 72-row set is too small for it
+    (warning,) = json.loads(done.stdout)["warnings"]
+    assert f"gate accuracy (non_inferior, margin 0.02): with {n} rows" in warning
+    assert f"minimum detectable effect is {mde:.3f}" in warning
+    assert f"about {int(-(-n * (mde / 0.02) ** 2 // 1))} rows" in warning
+    valid = ml_ci(root, "validate")
+    assert valid.returncode == 0 and f"warning: {warning}" in valid.stdout
+
+    config = root / "ml-ci.yaml"  # a margin above the MDE: nothing to say
+    config.write_text(config.read_text().replace("margin: 0.02", f"margin: {mde + 0.005:.3f}"))
+    quiet = ml_ci(root, "validate", "--json")
+    assert quiet.returncode == 0 and json.loads(quiet.stdout)["predictions"]["too_small"] == []
+
+
+def test_init_reads_the_dvc_output_when_the_table_is_not_checked_out(
+    own_project: Callable[[str], Path],
+) -> None:
+    from ml_ci.pack.init import locked_md5
+
+    lock = {"stages": {"p": {"outs": [{"path": "./out/predictions.csv", "md5": "a" * 32}]}}}
+    assert locked_md5(lock, "out/predictions.csv") == "a" * 32
+    assert locked_md5(lock, "predictions.csv") is None
+    assert locked_md5({"stages": {"p": {"outs": "x"}}}, "x") is None
+
+    root = own_project("wine")
+    (root / "predictions.csv").unlink()  # e.g. after `dvc fetch`: in the cache, not checked out
+    done = ml_ci(root, "init", "--json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["task"] == "multiclass", result["task_reason"]
+    assert "predictions.csv (its DVC output in .dvc/cache)" in result["task_reason"]
+    assert not (root / "predictions.csv").exists()  # init read it, never checked it out
+
+
+def test_validate_trusts_the_config_when_only_label_counts_suggest_a_task(tmp_path: Path) -> None:
+    # integer ratings 1..5 without score columns: a regression target is as likely as classes
+    rows = "\n".join(f"{i},{1 + i % 5},{1 + (i + 1) % 5}" for i in range(50))
+    (tmp_path / "predictions.csv").write_text("id,y_true,y_pred\n" + rows + "\n")
+    guess = infer_task(["id", "y_true", "y_pred"], [1, 2, 3, 4, 5])
+    assert guess.task == "multiclass" and not guess.certain
+    (tmp_path / "ml-ci.yaml").write_text("version: 1\ntask: regression\n")
+    done = ml_ci(tmp_path, "validate", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["predictions"]["task"] == "regression"
+    (tmp_path / "ml-ci.yaml").write_text("version: 1\ntask: multiclass\n")
+    wrong = ml_ci(tmp_path, "validate")
+    assert wrong.returncode == 2 and "y_score_<class>" in wrong.stderr

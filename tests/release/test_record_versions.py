@@ -20,11 +20,16 @@ SCHEMA = Path(__file__).resolve().parents[2] / "src" / "ml_ci" / "schemas" / "re
 
 
 def _flatten(data: object, prefix: str = "") -> dict[str, object]:
+    """Leaf paths -> values (``a.b[0].c``): a later version may add leaves, never change one."""
+    out: dict[str, object] = {}
     if isinstance(data, dict):
-        out: dict[str, object] = {}
         for key, value in data.items():
             out.update(_flatten(value, f"{prefix}.{key}" if prefix else key))
         return out
+    if isinstance(data, list):
+        for index, value in enumerate(data):
+            out.update(_flatten(value, f"{prefix}[{index}]"))
+        return out or {prefix: []}
     return {prefix: data}
 
 

@@ -69,6 +69,7 @@ def test_release_promote_rollback_demo(
 ) -> None:
     record = tmp_path / "main-record.json"
     write_record(repo.root, repo.main_sha, record)
+    run(["git", "checkout", "-q", "main"], repo.root)  # the release scores the checkout
     code, out, err = cli(
         capsys,
         "release",
@@ -163,7 +164,11 @@ def test_promote_with_required_approval_checks_governance(
 ) -> None:
     repo = light
     config = repo.root / "ml-ci.yaml"
-    config.write_text(config.read_text() + "release:\n  promote_requires_approval: true\n")
+    config.write_text(
+        config.read_text().replace(
+            "{trust_record: true}", "{trust_record: true, promote_requires_approval: true}"
+        )
+    )
     record = tmp_path / "record.json"
     write_record(repo.root, repo.main_sha, record)
     args = ["--record", str(record), "--commit", repo.main_sha]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -89,3 +90,16 @@ def test_retire_needs_a_reason_and_a_known_version(tmp_path: Path) -> None:
         retire(root, MODEL, "v0.2.0", reason=" ")
     with pytest.raises(InputError, match=r"v9\.9\.9 is not a registered version"):
         retire(root, MODEL, "v9.9.9", reason="x")
+
+
+def test_the_command_refuses_then_forces(tmp_path: Path) -> None:
+    root, _ = _two_versions(tmp_path)
+    (root / "ml-ci.yaml").write_text("model: {name: churn, path: models/model.pkl}\n")
+    base = [sys.executable, "-m", "ml_ci", "retire", "v0.1.0", "--reason", "superseded"]
+    refused = subprocess.run([*base, "--json"], cwd=root, capture_output=True, text=True)
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert refused.stderr.strip().count("\n") == 0 and "--force" in refused.stderr
+    done = subprocess.run([*base, "--force", "--json"], cwd=root, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    payload = json.loads(done.stdout)
+    assert payload["retired"] is True and payload["unassigned"] == ["production"]

@@ -119,7 +119,7 @@ def test_untrusted_text_cannot_break_tables() -> None:
 
 
 def test_p_value_format_and_mermaid() -> None:
-    assert (fmt_p(0.0004), fmt_p(0.0123), fmt_p(None)) == ("<0.001", "0.012", "\u2013")
+    assert (fmt_p(0.0004), fmt_p(0.0123), fmt_p(None)) == ("< 0.001", "0.012", "\u2013")
     assert [fmt_num(v) for v in (0.98951, 13.5, 1.3e-16, 7, None)] == [
         "0.9895",
         "13.5",

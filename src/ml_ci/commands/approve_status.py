@@ -20,7 +20,9 @@ from ml_ci.errors import GateFailed, UsageError
     "record_path",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
-    help="Evaluation record: read for drift/inconclusive flags, governance section written.",
+    help="The pull request's evaluation record: under governance.require: flagged it can only "
+    "add the requirement (missing, invalid, for another head or flagged -> approval required); "
+    "its governance section is written.",
 )
 @click.option("--dry-run", is_flag=True, help="Evaluate only; write nothing to GitHub.")
 @click.option("--strict", is_flag=True, help="Exit 1 while approval is missing or rejected.")
@@ -72,6 +74,11 @@ def command(
         f"governance: {section.head_sha and section.head_sha[:7]}: "
         f"{'satisfied' if section.satisfied else 'not satisfied'}"
     ]
+    lines.append(
+        f"  approval {'required' if section.required else 'not required'}: {result.required_reason}"
+    )
+    if section.required and not section.satisfied and section.approve_command:
+        lines.append(f"  approve with a review, or the comment: {section.approve_command}")
     for decision in section.decisions:
         how = "counted" if decision.counted else f"not counted: {decision.reason}"
         lines.append(f"  {decision.actor} {decision.action} via {decision.via}: {how}")

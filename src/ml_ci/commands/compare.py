@@ -80,6 +80,14 @@ def command(
     record.compare = section
     save_record(output, record)
     console.result(describe(section, console), section.model_dump(mode="json"))
+    for metric in section.metrics:
+        if metric.worse:
+            console.warn(
+                f"{metric.name} is significantly worse ({_num(metric.baseline)} -> "
+                f"{_num(metric.candidate)}, {alpha_label(section)} interval "
+                f"[{_num(metric.ci_low)}, {_num(metric.ci_high)}], adjusted p "
+                f"{_p(metric.adjusted_p_value)}); it has no gate, so the exit code is unchanged"
+            )
     policy = config.compare.inconclusive
     if section.verdict == "fail" or (section.verdict == "inconclusive" and policy == "fail"):
         raise GateFailed(f"compare: {summary(section)} (record: {output})")
@@ -120,23 +128,52 @@ def _num(value: Any, digits: int = 4) -> str:
     )
 
 
+def alpha_label(section: CompareSection) -> str:
+    alpha = 0.05 if section.alpha is None else section.alpha
+    return f"{100 * (1 - alpha):g}%"
+
+
+def _p(value: float | None) -> str:
+    """A p-value for people: '< 0.001' rather than 0 or 1e-12."""
+    if value is None:
+        return "-"
+    return "< 0.001" if value < 0.001 else f"{value:.3g}"
+
+
+LEGEND = (
+    "legend: p (difference) = two-sided test of no difference between the models; "
+    "gate p = one-sided test against the gate's margin (Holm-adjusted when corrected); "
+    "! = not gated and significantly worse"
+)
+
+
 def describe(section: CompareSection, console: Console) -> str:
     """The human-readable table of metrics and gates."""
-    lines = [f"{'metric':<28} {'baseline':>9} {'candidate':>9} {'delta':>9}  {'CI':<21} p"]
+    ci_head = f"{alpha_label(section)} CI"
+    lines = [
+        f"{'metric':<28} {'baseline':>9} {'candidate':>9} {'delta':>9}  {ci_head:<21} "
+        "p (difference)  gated"
+    ]
     for m in section.metrics:
         name = m.name if m.slice is None else f"{m.name} [{m.slice}]"
         ci = "-" if m.ci_low is None else f"[{_num(m.ci_low)}, {_num(m.ci_high)}]"
+        flag = "yes" if m.gated else "no !" if m.worse else "no"
         lines.append(
             f"{name:<28} {_num(m.baseline):>9} {_num(m.candidate):>9} {_num(m.delta):>9}  "
-            f"{ci:<21} {_num(m.p_value, 3)}"
+            f"{ci:<21} {_p(m.p_value):<15} {flag}"
         )
     lines.append("")
     for g in section.gates:
         where = "" if g.slice is None else f" [{g.slice}]"
         ok = {"pass": True, "fail": False}.get(g.verdict)
+        gate_p = _p(g.p_value)
+        if g.adjusted_p_value is not None and g.adjusted_p_value != g.p_value:
+            gate_p += f" (adjusted {_p(g.adjusted_p_value)})"
         lines.append(
-            f"{console.verdict(g.verdict.upper(), ok)} {g.metric}{where} {g.rule}: {g.reason}"
+            f"{console.verdict(g.verdict.upper(), ok)} {g.metric}{where} {g.rule}: "
+            f"gate p {gate_p}; {g.reason}"
         )
+    lines.append(LEGEND)
     ok = {"pass": True, "fail": False}.get(section.verdict)
     lines.append(f"verdict: {console.verdict(section.verdict, ok)}")
     return "\n".join(lines)

@@ -40,7 +40,7 @@ def _report(hook: str, findings: Sequence[Finding], json_mode: bool, checked: in
 
 @click.group("hook")
 def command() -> None:
-    """pre-commit hooks: config, dvc-lock, no-large-data, determinism (exit 1 on a problem)."""
+    """pre-commit hooks: config, dvc-lock, no-large-data, determinism, catalog (exit 1 on a problem)."""
 
 
 @command.command("config")
@@ -109,3 +109,30 @@ def determinism_hook(files: tuple[Path, ...], json_mode: bool) -> None:
 
     paths = [path for path in files if path.suffix == ".py"]
     _report("ml-ci-determinism", determinism.check(paths), json_mode, len(paths))
+
+
+@command.command("catalog")
+@_files
+@click.option(
+    "--root",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("."),
+    show_default=True,
+    help="Repository top folder.",
+)
+@click.option(
+    "--catalog",
+    "catalog_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Catalog file (default: governance.catalog in ml-ci.yaml).",
+)
+@json_option
+def catalog_hook(
+    files: tuple[Path, ...], root: Path, catalog_path: Path | None, json_mode: bool
+) -> None:
+    """DVC remotes, imports, tracked paths and the model type are in the catalog (FILES are
+    ignored)."""
+    from ml_ci.pack.hooks import catalog
+
+    _report("ml-ci-catalog", catalog.check(root, catalog_path), json_mode, 1)

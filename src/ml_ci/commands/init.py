@@ -35,5 +35,6 @@ def command(force: bool, action: str, drift: bool, root: Path, json_mode: bool) 
     lines = [f"ml-ci init in {result.root}", f"  task    {result.task}: {result.task_reason}"]
     lines += [f"  wrote   {name}" for name in result.written]
     lines += [f"  kept    {name}" for name in result.skipped]
+    lines += [f"warning: {text}" for text in result.warnings]
     lines += ["next:"] + [f"  - {step}" for step in result.next_steps]
     Console(json_mode=json_mode).result("\n".join(lines), asdict(result))

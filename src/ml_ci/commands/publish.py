@@ -50,6 +50,7 @@ def command(
         append_summary,
         check_pull_head,
         execute_plan,
+        from_fork,
         plan_publish,
         write_outputs,
     )
@@ -69,7 +70,14 @@ def command(
         record_pull_request=record.repo.pull_request,
         record_sha=record.repo.head_sha,
     )
-    target_url = record.links.get("report") or env.run_url or record.repo.run_url
+    from ml_ci.report.safe import safe_url
+
+    # the record's links are untrusted: only ones on the server's host are kept
+    target_url = (
+        safe_url(record.links.get("report"), env.server_url)
+        or env.run_url
+        or safe_url(record.repo.run_url, env.server_url)
+    )
     plan = plan_publish(
         record,
         repo=target.repo,
@@ -80,6 +88,7 @@ def command(
         template_dir=folder,
         status_context=settings.status_context,
         target_url=target_url,
+        unverified=from_fork(env.event, env.repository),
     )
 
     # workflow commands go to stdout, except under --json where stdout is the JSON

@@ -20,11 +20,18 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def load(config_path: Path | None) -> tuple[Config, Path]:
     """The config and the git root of the repository it belongs to."""
+    config, root, _ = load_with_path(config_path)
+    return config, root
+
+
+def load_with_path(config_path: Path | None) -> tuple[Config, Path, str]:
+    """The config, the git root, and the config's path inside the repository."""
     from ml_ci.config import find_config, load_config
     from ml_ci.gitutil import repo_root
 
     path = config_path or find_config(Path.cwd())
-    return load_config(path), repo_root(path.resolve().parent)
+    root = repo_root(path.resolve().parent)
+    return load_config(path), root, path.resolve().relative_to(root.resolve()).as_posix()
 
 
 def tag_options(func: F) -> F:
@@ -101,9 +108,10 @@ def command(
     repo: str | None,
     json_mode: bool,
 ) -> None:
-    """Refuse (exit 1, with the reason) unless the merged pull request's record passed its
-    gates, governance is satisfied at its head SHA and the merged model artifact is the one
-    evaluated; then tag {model}@v{semver} and {model}#{stage}#{n}, push them, and create the
+    """Refuse (exit 1, with the reason) unless the gates and drift, RECOMPUTED here for the
+    merged commit under its first parent's ml-ci.yaml (both models scored with
+    predict.command), pass, governance is satisfied at the pull request's head SHA, and the
+    pull request's record agrees; then tag {model}@v{semver} and {model}#{stage}#{n}, push them, and create the
     GitHub release (notes, record, canary manifest). Rerunning for the same merge is a no-op.
     """
     from ml_ci.release.release import ReleaseSettings, execute
@@ -111,7 +119,7 @@ def command(
     console = Console(json_mode=json_mode)
     if approved_by and not offline:
         raise UsageError("--approved-by is for --offline runs; online, approvals come from GitHub")
-    config, root = load(config_path)
+    config, root, config_file = load_with_path(config_path)
     client = None
     if not offline:
         from ml_ci.github.client import cli_client
@@ -131,6 +139,7 @@ def command(
         remote=remote,
         push=push,
         manifest_path=manifest_path,
+        config_file=config_file,
     )
     result = execute(settings, client, console.progress)
     verb = "released" if result.created else "already released"
@@ -139,4 +148,10 @@ def command(
         text += "\ntags: " + ", ".join(result.tags)
     if result.release_url:
         text += f"\nrelease: {result.release_url}"
+    said = result.claimed
+    text += (
+        f"\n{'recomputed' if result.recomputed else 'NOT recomputed (release.trust_record)'}; "
+        f"the pull request's record claimed compare {said.get('compare') or '-'}, drift "
+        f"{said.get('drift') or '-'}"
+    )
     console.result(text, result.to_json())

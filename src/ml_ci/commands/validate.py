@@ -30,6 +30,7 @@ def command(config_path: Path | None, json_mode: bool) -> None:
     if table.present:
         classes = f", classes {', '.join(table.classes)}" if config.task == "multiclass" else ""
         lines.append(f"{table.path}: {table.rows} rows fit task {table.task}{classes}")
+        lines += [f"warning: {text}" for text in table.too_small]
     else:
         lines.append(f"{table.path}: not in the workspace; checked the config only")
     Console(json_mode=json_mode).result(

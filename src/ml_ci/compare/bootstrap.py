@@ -15,9 +15,15 @@ keep 1M rows x 2000 replicates within a few hundred milliseconds:
   and covariance W_s Sigma_s are used exactly with a normal shape (the CLT, W_s ~ n / S draws).
   Baseline and candidate columns share the strata, the W_s and the noise, so pairing is kept.
 * **Average precision** needs the sorted cumulative structure. Exact path: per replicate the
-  weighted cumulative TP and count at each distinct threshold (one sort, reused). Large path:
-  the first-order expansion AP(w) = AP + sum_i (w_i - 1) g_i with g the exact derivative of the
-  weighted AP (:func:`ap_gradient`), whose weighted sum goes through the strata above.
+  weighted cumulative TP and count at each distinct threshold (one sort, reused). Few
+  positives (the collapsed table below, x replicates <= EXACT_MAX_CELLS: up to a few hundred
+  positives at 2000 replicates, whatever the rows): *collapsed exact* (:func:`collapse`). AP
+  depends on the negatives only through how many fall in each stretch between two scores that
+  hold positives; the negatives are grouped by their stretch under both models at once, and a
+  group of n_c rows gets weight Poisson(n_c) -- exactly the row-level bootstrap. Otherwise
+  (many positives, where its error is small): the first-order expansion
+  AP(w) = AP + sum_i (w_i - 1) g_i with g the exact derivative of the weighted AP
+  (:func:`ap_gradient`), whose weighted sum goes through the strata above.
 
 ``tests/compare/test_bootstrap.py`` shows both large-n shortcuts equal to the exact row-level
 bootstrap within Monte-Carlo error, and the exact path equal to scipy.stats.bootstrap.
@@ -63,6 +69,14 @@ class Replicates:
     totals: Floats
     ap: Floats
     exact: bool
+    ap_exact: bool | None = None  # None: as ``exact``
+
+    @property
+    def ap_method(self) -> str:
+        """'' (row-level), ', AP collapsed exact' or ', AP linearised'."""
+        if self.exact:
+            return ""
+        return ", AP collapsed exact" if self.ap_exact else ", AP linearised"
 
 
 def cell_replicates(counts: Ints, resamples: int, rng: np.random.Generator) -> Floats:
@@ -108,6 +122,107 @@ def ap_gradient(ranked: Ranked) -> Floats:
     group = np.repeat(np.arange(len(ends)), np.diff(ends, prepend=-1))
     g = (y * precision[group] + y * a[group] - c[group] - ap * y) / positives
     return np.asarray(g, dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class Collapsed:
+    """Rows grouped so that AP of every model is a function of the groups' total weights.
+
+    ``cells``: negatives grouped by (stretch under model 0, stretch under model 1, ...), a
+    model's stretch l = the number of its positive-holding score groups strictly above the
+    row's score group (l = L_j: below its last one, read by no AP term; negatives there under
+    every model are dropped);
+    ``cell_counts`` rows per cell; ``cell_stretch[j]`` the stretch of each cell under model
+    j. ``positive_step[j]`` the positive-holding group index (0..L_j - 1) of each positive
+    row (positives are kept one by one). ``steps[j]`` = L_j.
+    """
+
+    cell_counts: Ints
+    cell_stretch: list[Ints]
+    positive_step: list[Ints]
+    steps: list[int]
+
+    @property
+    def size(self) -> int:
+        return len(self.cell_counts) + len(self.positive_step[0]) if self.positive_step else 0
+
+
+def collapse(ranked: list[Ranked]) -> Collapsed:
+    """The collapsed table of :class:`Collapsed` (all ``ranked`` over the same rows)."""
+    n = len(ranked[0].order)
+    y = np.empty(n)
+    y[ranked[0].order] = ranked[0].y_sorted
+    positive = y == 1
+    stretch_rows: list[Ints] = []
+    steps_rows: list[Ints] = []
+    steps: list[int] = []
+    for r in ranked:
+        tp = np.cumsum(r.y_sorted)[r.ends]
+        holds = (np.diff(tp, prepend=0.0) > 0).astype(np.int64)
+        before: Ints = np.cumsum(holds) - holds  # positive-holding groups strictly above
+        group = np.repeat(np.arange(len(r.ends)), np.diff(r.ends, prepend=-1))
+        row_group = np.empty(n, dtype=np.int64)
+        row_group[r.order] = group
+        stretch_rows.append(before[row_group])
+        steps_rows.append(before[row_group][positive])
+        steps.append(int(holds.sum()))
+    # a negative matters when it is above the last positive-holding group of SOME model
+    # (under the others it sits in the stretch L_j, which no AP term reads)
+    matters = np.zeros(n, dtype=bool)
+    for j, stretch in enumerate(stretch_rows):
+        matters |= stretch < steps[j]
+    keep = ~positive & matters
+    key = np.zeros(int(keep.sum()), dtype=np.int64)
+    for j, stretch in enumerate(stretch_rows):
+        key = key * (steps[j] + 1) + stretch[keep]
+    cells, counts = np.unique(key, return_counts=True)
+    cell_stretch = []
+    rest = cells
+    for j in reversed(range(len(ranked))):
+        cell_stretch.append(rest % (steps[j] + 1))
+        rest = rest // (steps[j] + 1)
+    return Collapsed(counts.astype(np.int64), cell_stretch[::-1], steps_rows, steps)
+
+
+def _sum_by(weights: Floats, labels: Ints, size: int) -> Floats:
+    """(B, size): for each replicate, the sum of ``weights`` columns sharing a label."""
+    order = np.argsort(labels, kind="stable")
+    bounds = np.searchsorted(labels[order], np.arange(size + 1))
+    cum = np.zeros((len(weights), len(labels) + 1))
+    np.cumsum(weights[:, order], axis=1, out=cum[:, 1:])
+    return np.asarray(cum[:, bounds[1:]] - cum[:, bounds[:-1]])
+
+
+def ap_collapsed(cell_w: Floats, positive_w: Floats, table: Collapsed) -> Floats:
+    """(B, models) weighted AP from the cells' and the positives' weights: at each
+    positive-holding group l, gained_l = its positives' weight, K_l = all weight at or above
+    it; AP = sum_l gained_l TP_l / K_l / TP (0 when TP = 0, like :func:`ap_weighted`)."""
+    out = np.empty((len(cell_w), len(table.steps)))
+    for j, steps in enumerate(table.steps):
+        gained = _sum_by(positive_w, table.positive_step[j], steps)
+        negatives = _sum_by(cell_w, table.cell_stretch[j], steps)
+        tp = np.cumsum(gained, axis=1)
+        seen = tp + np.cumsum(negatives, axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            terms = np.where(gained > 0, gained * tp / np.where(seen > 0, seen, 1), 0.0)
+            total = tp[:, -1] if steps else np.zeros(len(cell_w))
+            out[:, j] = np.where(total > 0, terms.sum(axis=1) / np.where(total > 0, total, 1), 0)
+    return out
+
+
+def collapsed_replicates(table: Collapsed, resamples: int, rng: np.random.Generator) -> Floats:
+    """(B, models) AP under the row-level Poisson bootstrap, drawn on the collapsed table:
+    a cell of n_c negatives weighs Poisson(n_c), each positive Poisson(1). Exact."""
+    positives = len(table.positive_step[0])
+    rows = max(1, BLOCK_CELLS // max(table.size, 1))
+    out, done = [], 0
+    while done < resamples:
+        b = min(rows, resamples - done)
+        cell_w = rng.poisson(table.cell_counts.astype(np.float64), size=(b, len(table.cell_counts)))
+        positive_w = rng.poisson(1.0, size=(b, positives))
+        out.append(ap_collapsed(cell_w.astype(np.float64), positive_w.astype(np.float64), table))
+        done += b
+    return np.vstack(out)
 
 
 def _weight_blocks(n: int, resamples: int, rng: np.random.Generator) -> Iterator[Floats]:
@@ -206,4 +321,12 @@ def continuous_replicates(
         if ranked
         else np.zeros((resamples, 0))
     )
-    return Replicates(sums[:, :k], totals, ap, exact=False)
+    ap_exact = False
+    if ranked and int(ranked[0].y_sorted.sum()) * resamples <= EXACT_MAX_CELLS:
+        # few positives: the linearisation's error is largest exactly here (its error
+        # shrinks with the positives, not the rows), and the collapsed exact path is cheap
+        table = collapse(ranked)
+        if table.size * resamples <= EXACT_MAX_CELLS:
+            ap = collapsed_replicates(table, resamples, rng)
+            ap_exact = True
+    return Replicates(sums[:, :k], totals, ap, exact=False, ap_exact=ap_exact)

@@ -1,9 +1,12 @@
 """ROC and precision-recall curves of both models, thinned to a size a record can carry.
 
 The curves are scikit-learn's (``roc_curve`` with ``drop_intermediate=True``,
-``precision_recall_curve``); at most :data:`MAX_POINTS` of their points are kept, spread evenly
-along the curve and always including both ends, so every stored point is a point of the full
-curve. The report draws them; no gate reads them.
+``precision_recall_curve``), derived here from the descending-score order the engine already
+sorted for DeLong and average precision (:class:`~ml_ci.compare.bootstrap.Ranked`): the
+cumulative true and false positives at each distinct score are the curve. At most
+:data:`MAX_POINTS` points are kept, spread evenly along the curve and always including both
+ends, so every stored point is a point of the full curve. The report draws them; no gate
+reads them.
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
+from ml_ci.compare.bootstrap import Ranked
 from ml_ci.compare.inputs import Paired
+from ml_ci.compare.metrics import average_precision_sorted, tie_group_ends
 from ml_ci.record.compare import Curve
 
 MAX_POINTS = 200
@@ -30,40 +35,71 @@ def thin(x: Floats, y: Floats, max_points: int = MAX_POINTS) -> tuple[Floats, Fl
     return x[keep], y[keep]
 
 
-def roc(y_true: npt.NDArray[np.int64], score: Floats, model: Model) -> Curve:
-    """False-positive rate (x) against true-positive rate (y); area = ROC AUC."""
-    from sklearn.metrics import roc_auc_score, roc_curve
+def rank(y_true: npt.NDArray[np.int64], score: Floats) -> Ranked:
+    """Labels in descending-score order and the tie-group ends (one sort)."""
+    order = np.argsort(score)[::-1]
+    return Ranked(order, y_true[order].astype(np.float64), tie_group_ends(score[order]))
 
-    fpr, tpr, _ = roc_curve(y_true, score, drop_intermediate=True)
+
+def _counts(ranked: Ranked) -> tuple[Floats, Floats]:
+    """Cumulative true / false positives at each distinct score, highest score first
+    (sklearn's ``_binary_clf_curve``)."""
+    tps = np.cumsum(ranked.y_sorted)[ranked.ends]
+    return tps, ranked.ends + 1.0 - tps
+
+
+def roc_from_ranked(ranked: Ranked, model: Model) -> Curve:
+    """False-positive rate (x) against true-positive rate (y); area = ROC AUC (trapezoids).
+
+    sklearn's drop_intermediate: keep the ends and every point where the second difference
+    of fps or tps is non-zero (collinear points go); then (0, 0) in front."""
+    tps, fps = _counts(ranked)
+    if len(fps) > 2:
+        keep = np.r_[True, (np.diff(fps, 2) != 0) | (np.diff(tps, 2) != 0), True]
+        tps, fps = tps[keep], fps[keep]
+    fpr = np.r_[0.0, fps] / fps[-1]
+    tpr = np.r_[0.0, tps] / tps[-1]
     x, y = thin(fpr, tpr)
-    area = float(roc_auc_score(y_true, score))
+    area = float(np.trapezoid(tpr, fpr))
     return Curve(kind="roc", model=model, x=_rounded(x), y=_rounded(y), area=area)
 
 
-def precision_recall(y_true: npt.NDArray[np.int64], score: Floats, model: Model) -> Curve:
-    """Recall (x) against precision (y), recall rising; area = average precision."""
-    from sklearn.metrics import average_precision_score, precision_recall_curve
-
-    precision, recall, _ = precision_recall_curve(y_true, score)
-    x, y = thin(recall[::-1], precision[::-1])
-    area = float(average_precision_score(y_true, score))
+def pr_from_ranked(ranked: Ranked, model: Model) -> Curve:
+    """Recall (x) against precision (y), recall rising from (0, 1); area = average
+    precision."""
+    tps, fps = _counts(ranked)
+    precision = np.r_[1.0, tps / (tps + fps)]
+    recall = np.r_[0.0, tps / tps[-1]]
+    x, y = thin(recall, precision)
+    area = average_precision_sorted(ranked.y_sorted, ranked.ends)
     return Curve(kind="pr", model=model, x=_rounded(x), y=_rounded(y), area=area)
 
 
-def binary_curves(table: Paired) -> list[Curve]:
+def roc(y_true: npt.NDArray[np.int64], score: Floats, model: Model) -> Curve:
+    return roc_from_ranked(rank(y_true, score), model)
+
+
+def precision_recall(y_true: npt.NDArray[np.int64], score: Floats, model: Model) -> Curve:
+    return pr_from_ranked(rank(y_true, score), model)
+
+
+def binary_curves(table: Paired, ranked: list[Ranked] | None = None) -> list[Curve]:
     """ROC and PR curves of the baseline and the candidate (binary task with scores, both
-    classes present); an empty list otherwise."""
+    classes present); an empty list otherwise. ``ranked``: the two models' orders when the
+    caller already sorted (the engine does, for DeLong and average precision)."""
     if table.task != "binary" or table.base.score is None or table.cand.score is None:
         return []
     y_true = np.asarray(table.y, dtype=np.int64)
-    if len(np.unique(y_true)) < 2:
+    positives = int(y_true.sum())
+    if positives == 0 or positives == len(y_true):
         return []
-    sides: tuple[tuple[Model, Floats], ...] = (
-        ("baseline", table.base.score),
-        ("candidate", table.cand.score),
-    )
+    if ranked is None:
+        ranked = [rank(y_true, table.base.score), rank(y_true, table.cand.score)]
+    models: tuple[Model, Model] = ("baseline", "candidate")
     return [
-        build(y_true, score, model) for model, score in sides for build in (roc, precision_recall)
+        build(r, model)
+        for model, r in zip(models, ranked, strict=True)
+        for build in (roc_from_ranked, pr_from_ranked)
     ]
 
 

@@ -18,9 +18,11 @@ import numpy.typing as npt
 from ml_ci.compare import bootstrap, metrics, paired
 from ml_ci.compare.curves import binary_curves
 from ml_ci.compare.estimates import Estimate, PointEstimate, ReplicateEstimate
-from ml_ci.compare.gates import GateCheck, MetricStats, check_gate, decide
+from ml_ci.compare.gates import GateCheck, MetricStats, check_gate, decide, holm
 from ml_ci.compare.inputs import Paired, load_pair
 from ml_ci.compare.latency import QUANTILES, Timing, quantile, read_timing, timing_path
+from ml_ci.compare.metrics import higher_is_better
+from ml_ci.compare.power import underpowered
 from ml_ci.config import Config, default_gates
 from ml_ci.config.compare import Gate
 from ml_ci.errors import ConfigError
@@ -82,7 +84,9 @@ def compare_paired(
     resamples = config.compare.bootstrap.resamples
     gates = list(config.gates) or default_gates(config.task)
     say(f"{table.n} rows: metrics with paired intervals ({resamples} bootstrap replicates)")
-    results: list[MetricStats] = task_metrics(table, seed, resamples, stream=0)
+    # one sort per model on all rows serves DeLong, average precision and the curves
+    ranked = _ranked(table) if table.task == "binary" and table.n else None
+    results: list[MetricStats] = task_metrics(table, seed, resamples, stream=0, ranked=ranked)
     results += latency_metrics(table, timing)
     by_slice: list[tuple[str, int, list[MetricStats]]] = []
     stream = 1
@@ -115,6 +119,7 @@ def compare_paired(
             threshold=_clean(o.check.threshold),
             bound=_clean(o.check.bound),
             mde=_clean(o.check.mde),
+            underpowered=underpowered(o.check.gate.rule, o.check.margin, _clean(o.check.mde)),
             relative=o.check.gate.relative,
             min=o.check.gate.min,
             max=o.check.gate.max,
@@ -131,8 +136,13 @@ def compare_paired(
     verdict = (
         "fail" if "fail" in verdicts else "inconclusive" if "inconclusive" in verdicts else "pass"
     )
+    gated = {(c.stats.name, c.stats.slice) for c in checks}
     return CompareSection(
-        metrics=[_metric_record(s, alpha) for s in results],
+        metrics=ungated_warnings(
+            [_metric_record(s, alpha, (s.name, s.slice) in gated) for s in results],
+            alpha,
+            config.compare.correction,
+        ),
         gates=gate_results,
         verdict=verdict,
         alpha=alpha,
@@ -141,7 +151,7 @@ def compare_paired(
         resamples=resamples,
         seed=seed,
         n=table.n,
-        curves=binary_curves(table),
+        curves=binary_curves(table, ranked),
         unchanged=same,
     )
 
@@ -203,7 +213,31 @@ def _clean(value: float | None) -> float | None:
     return None if value is None or not math.isfinite(value) else float(value)
 
 
-def _metric_record(stats: MetricStats, alpha: float) -> MetricResult:
+def ungated_warnings(
+    records: list[MetricResult], alpha: float, correction: str
+) -> list[MetricResult]:
+    """Flag ungated metrics on all rows that are significantly worse than the baseline.
+
+    The family is every ungated all-rows metric with a two-sided p-value of no difference;
+    p is Holm-adjusted across it (``correction: holm``), and ``worse`` = adjusted p < alpha
+    with the delta in the bad direction. A warning only: gates alone decide the verdict.
+    """
+    family = [
+        i
+        for i, m in enumerate(records)
+        if not m.gated and m.slice is None and m.p_value is not None
+    ]
+    raw = [float(records[i].p_value) for i in family]  # type: ignore[arg-type]
+    adjusted = holm(raw) if correction == "holm" else raw
+    out = list(records)
+    for i, adj in zip(family, adjusted, strict=True):
+        m = records[i]
+        bad = m.delta is not None and (m.delta > 0) != higher_is_better(m.name) and m.delta != 0
+        out[i] = m.model_copy(update={"adjusted_p_value": adj, "worse": bad and adj < alpha})
+    return out
+
+
+def _metric_record(stats: MetricStats, alpha: float, gated: bool = False) -> MetricResult:
     low = high = None
     if stats.delta is not None and not isinstance(stats.delta, PointEstimate):
         low, high = stats.delta.interval(alpha)
@@ -218,6 +252,7 @@ def _metric_record(stats: MetricStats, alpha: float) -> MetricResult:
         method=stats.method,
         n=stats.n,
         slice=stats.slice,
+        gated=gated,
     )
 
 
@@ -273,17 +308,41 @@ def _accuracy(
     )
 
 
-def task_metrics(table: Paired, seed: int, resamples: int, *, stream: int) -> list[MetricStats]:
+def _ranked(table: Paired) -> list[bootstrap.Ranked]:
+    """Both models' labels in descending-score order, with the tie-group ends."""
+    y = table.y.astype(np.float64)
+    out = []
+    for s in (table.base.score, table.cand.score):
+        assert s is not None
+        order = np.argsort(s)[::-1]
+        out.append(bootstrap.Ranked(order, y[order], metrics.tie_group_ends(s[order])))
+    return out
+
+
+def task_metrics(
+    table: Paired,
+    seed: int,
+    resamples: int,
+    *,
+    stream: int,
+    ranked: list[bootstrap.Ranked] | None = None,
+) -> list[MetricStats]:
     if table.n == 0:
         return []
     if table.task == "binary":
-        return binary_metrics(table, seed, resamples, stream)
+        return binary_metrics(table, seed, resamples, stream, ranked)
     if table.task == "multiclass":
         return multiclass_metrics(table, seed, resamples, stream)
     return regression_metrics(table, seed, resamples, stream)
 
 
-def binary_metrics(table: Paired, seed: int, resamples: int, stream: int) -> list[MetricStats]:
+def binary_metrics(
+    table: Paired,
+    seed: int,
+    resamples: int,
+    stream: int,
+    ranked: list[bootstrap.Ranked] | None = None,
+) -> list[MetricStats]:
     y = table.y.astype(np.int64)
     pb, pc = table.base.pred.astype(np.int64), table.cand.pred.astype(np.int64)
     sb, sc = table.base.score, table.cand.score
@@ -312,7 +371,8 @@ def binary_metrics(table: Paired, seed: int, resamples: int, stream: int) -> lis
         )
 
     # one sort per model serves DeLong and AP (the order inside a run of ties never matters)
-    ascending = [np.argsort(sb), np.argsort(sc)]
+    ranked = ranked or _ranked(table)
+    ascending = [r.order[::-1] for r in ranked]
 
     # ROC AUC: DeLong
     if 0 < int(y.sum()) < n:
@@ -329,11 +389,6 @@ def binary_metrics(table: Paired, seed: int, resamples: int, stream: int) -> lis
         out.append(MetricStats("roc_auc", None, None, None, None, None, None, UNDEFINED_AUC, n))
 
     # average precision, log loss, Brier: one shared continuous resampling
-    yf = y.astype(np.float64)
-    ranked = []
-    for s, up in ((sb, ascending[0]), (sc, ascending[1])):
-        order = up[::-1]
-        ranked.append(bootstrap.Ranked(order, yf[order], metrics.tie_group_ends(s[order])))
     ll_b, ll_c = metrics.binary_log_losses(y, sb), metrics.binary_log_losses(y, sc)
     br_b, br_c = metrics.brier_losses(y, sb), metrics.brier_losses(y, sc)
     columns = np.column_stack([ll_b, ll_c, br_b, br_c])
@@ -344,7 +399,7 @@ def binary_metrics(table: Paired, seed: int, resamples: int, stream: int) -> lis
     means = rep.sums / rep.totals[:, None]
     ap_b = metrics.average_precision_sorted(ranked[0].y_sorted, ranked[0].ends)
     ap_c = metrics.average_precision_sorted(ranked[1].y_sorted, ranked[1].ends)
-    ap_how = how if rep.exact else how + ", AP linearised"
+    ap_how = how + rep.ap_method
     out.append(
         _from_replicates("average_precision", ap_b, ap_c, rep.ap[:, 0], rep.ap[:, 1], n, ap_how)
     )

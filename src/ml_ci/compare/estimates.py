@@ -176,17 +176,41 @@ class InvertedEstimate(Estimate):
         return self.bounds(_z(a))[1]
 
     def _solve(self, side: int, m: float) -> float:
-        """z >= 0 where bounds(z)[side] == m (the bound moves away from value as z grows)."""
+        """z >= 0 where bounds(z)[side] == m (the bound moves away from value as z grows):
+        bracket by doubling, then the Illinois variant of regula falsi (superlinear, keeps
+        the bracket; scipy.optimize costs a second to import)."""
+        sign = 1 if side == 0 else -1
+
+        def gap(z: float) -> float:
+            return (self.bounds(z)[side] - m) * sign
+
         lo, hi = 0.0, 1.0
-        while hi < 40 and (self.bounds(hi)[side] - m) * (1 if side == 0 else -1) > 0:
+        f_lo, f_hi = gap(lo), gap(hi)
+        if f_lo <= 0:
+            return 0.0
+        while hi < 40 and f_hi > 0:
+            lo, f_lo = hi, f_hi
             hi *= 2
-        for _ in range(60):
-            mid = (lo + hi) / 2
-            if (self.bounds(mid)[side] - m) * (1 if side == 0 else -1) > 0:
-                lo = mid
+            f_hi = gap(hi)
+        if f_hi > 0:
+            return hi  # m lies beyond every bound the family reaches: p ~ 0
+        kept, z = 0, (lo + hi) / 2
+        for _ in range(100):
+            z = hi - f_hi * (hi - lo) / (f_hi - f_lo) if f_hi != f_lo else (lo + hi) / 2
+            f = gap(z)
+            if f > 0:
+                lo, f_lo = z, f
+                if kept == -1:
+                    f_hi /= 2
+                kept = -1
             else:
-                hi = mid
-        return (lo + hi) / 2
+                hi, f_hi = z, f
+                if kept == 1:
+                    f_lo /= 2
+                kept = 1
+            if hi - lo < 1e-12 or abs(f) < 1e-15:
+                break
+        return z
 
     def p_above(self, m: float) -> float:
         if self.value > m:

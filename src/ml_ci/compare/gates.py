@@ -252,10 +252,11 @@ def _verdict(
     if check.forced_fail:
         return "fail", "; ".join([check.forced_fail, describe, *notes])
     if adjusted < alpha:
+        shown = "< 0.001" if adjusted < 0.001 else f"= {adjusted:.3g} < {alpha:g}"
         label = (
-            f"Holm-adjusted p={adjusted:.3g} < {alpha:g} (family of {family})"
+            f"Holm-adjusted gate p {shown} (family of {family})"
             if correction == "holm" and check.in_family
-            else f"p={adjusted:.3g} < {alpha:g}"
+            else f"gate p {shown}"
         )
         return "pass", "; ".join([describe, label, *notes])
     if check.p_opposite is not None and check.p_opposite < alpha:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -69,71 +69,19 @@ class Paired:
 
 
 def table_columns(path: Path) -> list[str]:
-    """Column names without reading the rows."""
-    if path.suffix.lower() in (".parquet", ".pq") and path.is_file():
-        import pyarrow.parquet as pq
+    """Column names without reading the rows (:func:`ml_ci.tables.column_names`)."""
+    from ml_ci.tables import column_names
 
-        try:
-            return list(pq.read_schema(path).names)
-        except Exception as error:  # any pyarrow failure means an unreadable file
-            raise InputError(f"{path}: cannot read table: {error}") from None
-    if path.suffix.lower() == ".csv" and path.is_file():
-        with path.open(encoding="utf-8", errors="replace") as handle:
-            header = handle.readline().rstrip("\r\n")
-        if not header:
-            raise InputError(f"{path}: the table is empty")
-        import csv
-
-        return next(csv.reader([header]))
-    from ml_ci.tables import read_table
-
-    return list(read_table(path).columns)  # raises the right error (missing file, bad format)
+    return column_names(path)
 
 
 def _read(path: Path, columns: list[str]) -> dict[str, Array]:
-    """Only ``columns``, as numpy arrays, read by pyarrow (no pandas on the fast path: its
-    import alone costs more than reading 1M rows). Any pyarrow failure falls back to
-    :func:`ml_ci.tables.read_table`, which has the full one-line error messages."""
-    try:
-        if path.suffix.lower() in (".parquet", ".pq"):
-            import pyarrow.parquet as pq
+    """Only ``columns``, as numpy arrays, through :func:`ml_ci.tables.read_arrow` (no pandas
+    on the fast path: its import alone costs more than reading 1M rows)."""
+    from ml_ci.tables import read_arrow, to_numpy
 
-            # ParquetFile, not read_table: the latter imports pyarrow.dataset, and pandas
-            table = pq.ParquetFile(path).read(columns=columns, use_pandas_metadata=False)
-        elif path.suffix.lower() == ".csv":
-            import pyarrow.csv as pacsv
-
-            options = pacsv.ConvertOptions(include_columns=columns)
-            table = pacsv.read_csv(path, convert_options=options)
-        else:
-            raise ValueError(path.suffix)
-        arrays: dict[str, Array] = {c: _to_numpy(table.column(c)) for c in columns}
-    except Exception:
-        from ml_ci.tables import read_table
-
-        frame = read_table(path, columns=columns)
-        arrays = {c: frame[c].to_numpy() for c in columns}
-    if not arrays or len(next(iter(arrays.values()))) == 0:
-        raise InputError(f"{path}: the table has no rows")
-    return arrays
-
-
-#: Arrow types read straight from the data buffer (pyarrow's to_numpy imports pandas).
-_PRIMITIVE = {"int64": np.int64, "int32": np.int32, "double": np.float64, "float": np.float32}
-
-
-def _to_numpy(column: Any) -> Array:
-    """A pyarrow column as numpy: null-free numbers zero-copy from the buffer, else
-    pyarrow's own conversion (nulls become NaN / None)."""
-    array = column.combine_chunks()
-    dtype = _PRIMITIVE.get(str(array.type))
-    if dtype is not None and array.null_count == 0:
-        width = np.dtype(dtype).itemsize
-        return np.frombuffer(
-            array.buffers()[1], dtype=dtype, count=len(array), offset=array.offset * width
-        )
-    converted: Array = array.to_numpy(zero_copy_only=False)
-    return converted
+    table = read_arrow(path, columns=columns)
+    return {c: to_numpy(table.column(c)) for c in columns}
 
 
 def _require(path: Path, present: list[str], wanted: dict[str, str]) -> None:
@@ -146,16 +94,18 @@ def _require(path: Path, present: list[str], wanted: dict[str, str]) -> None:
 
 
 def _finite(path: Path, column: str, values: Array, what: str = "value") -> Floats:
-    try:
-        numbers = np.asarray(values, dtype=np.float64)  # None (a missing cell) becomes NaN
-    except (TypeError, ValueError):
-        import pandas as pd
+    """Finite float64 numbers; text (``NA`` is text: see :mod:`ml_ci.tables`) names itself."""
+    from ml_ci.tables import non_numeric, text_among_numbers
 
-        numbers = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(np.float64)
+    if values.dtype.kind in "OUS":
+        texts = non_numeric(values)
+        if texts:
+            raise text_among_numbers(str(path), column, texts, f"the {what}")
+    numbers = np.asarray(values, dtype=np.float64)  # None (an empty cell) becomes NaN
     bad = int(np.count_nonzero(~np.isfinite(numbers)))
     if bad:
         raise InputError(
-            f"{path}: column {column!r} has {bad} row(s) with a missing, non-numeric, NaN or "
+            f"{path}: column {column!r} has {bad} row(s) with a missing (empty), NaN or "
             f"infinite {what}; fix or drop those rows"
         )
     return numbers
@@ -173,6 +123,19 @@ def _probabilities(path: Path, column: str, values: Array) -> Floats:
 
 
 def _binary_labels(path: Path, column: str, values: Array) -> Ints:
+    if values.dtype.kind in "OUS":
+        from ml_ci.tables import NULL_SPELLINGS, non_numeric
+
+        texts = non_numeric(values)
+        if texts and not set(texts) & set(NULL_SPELLINGS):
+            shown = ", ".join(
+                f"{text!r} ({count} row(s))" for text, count in list(texts.items())[:3]
+            )
+            raise InputError(
+                f"{path}: column {column!r} holds the labels {shown}; binary labels must be 0/1 "
+                "or true/false: write the positive class as 1 (or true), the negative as 0 (or "
+                "false), or use task: multiclass with a y_score_<class> column per label"
+            )
     numbers = _finite(path, column, values, "label")
     bad = int(np.count_nonzero((numbers != 0) & (numbers != 1)))
     if bad:

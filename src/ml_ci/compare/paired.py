@@ -141,31 +141,102 @@ def delong_components(
     return float(v10.mean()), v10, v01
 
 
-def delong_pair(
+@dataclass(frozen=True)
+class DeLongMoments:
+    """The two AUCs and DeLong's covariance matrix of (AUC_b, AUC_c)."""
+
+    auc_b: float
+    auc_c: float
+    var_b: float
+    var_c: float
+    cov: float
+
+    @property
+    def delta(self) -> float:
+        return self.auc_c - self.auc_b
+
+    @property
+    def se_delta(self) -> float:
+        return math.sqrt(max(0.0, self.var_b + self.var_c - 2 * self.cov))
+
+
+def delong_moments(
     base: tuple[float, Floats, Floats], cand: tuple[float, Floats, Floats]
-) -> tuple[Estimate, Estimate, float]:
-    """DeLong's paired test: (delta estimate, candidate estimate, two-sided p of delta = 0).
-
-    Var(AUC_c - AUC_b) = S10 / m + S01 / n with S10, S01 the 2x2 covariances of V10 and V01.
-    """
-    from scipy.special import ndtr
-
+) -> DeLongMoments:
+    """S = S10 / m + S01 / n with S10, S01 the 2x2 covariances of V10 and V01 (DeLong 1988)."""
     auc_b, v10_b, v01_b = base
     auc_c, v10_c, v01_c = cand
     m, n = len(v10_b), len(v01_b)
     s10 = np.cov(np.vstack([v10_b, v10_c])) if m > 1 else np.zeros((2, 2))
     s01 = np.cov(np.vstack([v01_b, v01_c])) if n > 1 else np.zeros((2, 2))
     s = s10 / m + s01 / n
-    var_delta = max(0.0, float(s[0, 0] + s[1, 1] - 2 * s[0, 1]))
-    delta = auc_c - auc_b
-    se = math.sqrt(var_delta)
-    p = 1.0 if se == 0 else float(2 * ndtr(-abs(delta) / se))
-    method = "DeLong (fast, Sun & Xu 2014)"
-    return (
-        NormalEstimate(delta, se, method),
-        NormalEstimate(auc_c, math.sqrt(max(0.0, float(s[1, 1]))), method),
-        p if delta != 0 or se > 0 else 1.0,
+    return DeLongMoments(
+        auc_b, auc_c, max(0.0, float(s[0, 0])), max(0.0, float(s[1, 1])), float(s[0, 1])
     )
+
+
+def logit_interval(auc: float, var: float, z: float) -> tuple[float, float]:
+    """DeLong interval on the logit scale, mapped back: expit(logit A -+ z SE / (A (1 - A))).
+
+    It stays inside [0, 1] and is skewed the way the AUC's sampling distribution is near 1,
+    where the symmetric (Wald) interval is too narrow on the low side. A (or SE) at the
+    boundary gives the point."""
+    if var <= 0 or not 0 < auc < 1:
+        return auc, auc
+    half = z * math.sqrt(var) / (auc * (1 - auc))
+    centre = math.log(auc / (1 - auc))
+    return _expit(centre - half), _expit(centre + half)
+
+
+def _expit(x: float) -> float:
+    # math, not scipy: this runs inside the bisection of InvertedEstimate
+    return 1 / (1 + math.exp(-x)) if x >= 0 else math.exp(x) / (1 + math.exp(x))
+
+
+def mover_auc_difference(moments: DeLongMoments, z: float) -> tuple[float, float]:
+    """MOVER (Zou & Donner 2008; Newcombe's method 10 is the same idea for proportions) for
+    AUC_c - AUC_b from the two logit-scale intervals (l, u) and r = corr(AUC_b, AUC_c):
+    L = d - sqrt((A_c - l_c)^2 + (u_b - A_b)^2 - 2 r (A_c - l_c)(u_b - A_b))
+    U = d + sqrt((u_c - A_c)^2 + (A_b - l_b)^2 - 2 r (u_c - A_c)(A_b - l_b))."""
+    mo = moments
+    l_b, u_b = logit_interval(mo.auc_b, mo.var_b, z)
+    l_c, u_c = logit_interval(mo.auc_c, mo.var_c, z)
+    r = mo.cov / math.sqrt(mo.var_b * mo.var_c) if mo.var_b > 0 and mo.var_c > 0 else 0.0
+    r = min(1.0, max(-1.0, r))
+    lo_c, hi_b = mo.auc_c - l_c, u_b - mo.auc_b
+    hi_c, lo_b = u_c - mo.auc_c, mo.auc_b - l_b
+    low = mo.delta - math.sqrt(max(0.0, lo_c**2 + hi_b**2 - 2 * r * lo_c * hi_b))
+    high = mo.delta + math.sqrt(max(0.0, hi_c**2 + lo_b**2 - 2 * r * hi_c * lo_b))
+    return max(-1.0, low), min(1.0, high)
+
+
+def delong_pair(
+    base: tuple[float, Floats, Floats], cand: tuple[float, Floats, Floats]
+) -> tuple[Estimate, Estimate, float]:
+    """DeLong's paired comparison: (delta estimate, candidate estimate, two-sided p of 0).
+
+    DeLong's variances are exact; the symmetric normal interval around them is not at small
+    samples near AUC 1 (liberal non-inferiority gates). The delta's interval is therefore
+    MOVER on logit-scale intervals (:func:`mover_auc_difference`) and the candidate's own the
+    logit-scale interval; p-values invert those intervals, so they agree with the bounds.
+    Var(delta) = 0 (identical scores) is no evidence: p = 1 both ways.
+    """
+    mo = delong_moments(base, cand)
+    method = "DeLong (fast, Sun & Xu 2014), logit-scale MOVER interval"
+    delta: Estimate
+    if mo.se_delta == 0:
+        delta = NormalEstimate(mo.delta, 0.0, method)
+    else:
+        delta = InvertedEstimate(mo.delta, lambda z: mover_auc_difference(mo, z), method)
+    own: Estimate
+    if mo.var_c == 0 or not 0 < mo.auc_c < 1:
+        own = NormalEstimate(mo.auc_c, math.sqrt(mo.var_c), method)
+    else:
+        own = InvertedEstimate(
+            mo.auc_c, lambda z: logit_interval(mo.auc_c, mo.var_c, z), "DeLong, logit scale"
+        )
+    p = min(1.0, 2 * min(delta.p_above(0.0), delta.p_below(0.0)))
+    return delta, own, p
 
 
 # --- latency quantiles: order statistics ----------------------------------------------------

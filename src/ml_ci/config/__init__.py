@@ -13,9 +13,12 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from ml_ci.config.base import Section
+from ml_ci.config.canary import CanaryConfig
 from ml_ci.config.compare import CompareConfig, Gate, LatencyConfig, SlicesConfig
 from ml_ci.config.drift import DriftConfig
 from ml_ci.config.governance import GovernanceConfig
+from ml_ci.config.logs import LogsConfig
+from ml_ci.config.monitor import MonitorConfig
 from ml_ci.config.pipeline import (
     BaselineConfig,
     DataConfig,
@@ -70,6 +73,9 @@ class Config(Section):
     report: ReportConfig = Field(default_factory=ReportConfig)
     governance: GovernanceConfig = Field(default_factory=GovernanceConfig)
     release: ReleaseConfig = Field(default_factory=ReleaseConfig)
+    logs: LogsConfig = Field(default_factory=LogsConfig)
+    canary: CanaryConfig = Field(default_factory=CanaryConfig)
+    monitor: MonitorConfig = Field(default_factory=MonitorConfig)
 
     @model_validator(mode="after")
     def _gate_metrics_fit_task(self) -> Config:
@@ -106,7 +112,7 @@ def find_config(start: Path) -> Path:
 
 def load_config(path: Path | None = None, *, start: Path | None = None) -> Config:
     """Load and validate ``path`` (or the ``ml-ci.yaml`` found from ``start``)."""
-    import yaml  # local: keeps `ml-ci --help` and the hooks fast
+    from ml_ci.config.yamlload import load_yaml  # local: keeps `ml-ci --help` fast
 
     if path is None:
         path = find_config(start or Path.cwd())
@@ -116,10 +122,7 @@ def load_config(path: Path | None = None, *, start: Path | None = None) -> Confi
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: cannot read: {error}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise ConfigError(f"{path}: malformed YAML: {_yaml_problem(error)}") from None
+    data = load_yaml(text, str(path))
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -195,14 +198,6 @@ def _section_type(annotation: Any) -> Any:
         if found is not None:
             return found
     return None
-
-
-def _yaml_problem(error: Exception) -> str:
-    mark = getattr(error, "problem_mark", None)
-    problem = getattr(error, "problem", None) or str(error)
-    if mark is not None:
-        return f"line {mark.line + 1}, column {mark.column + 1}: {problem}"
-    return str(problem)
 
 
 def default_gates(task: str) -> list[Gate]:

@@ -15,9 +15,19 @@ class GovernanceConfig(Section):
         default_factory=list, description="Teams whose members may approve, as org/team."
     )
     required_approvals: int = Field(1, ge=0, description="Approvals needed.")
+    min_permission: Literal["write", "maintain", "admin"] = Field(
+        "write",
+        description="Least repository permission an approver needs, listed or via a team "
+        "(asked from the API; a custom role counts as none).",
+    )
     self_approval: bool = Field(False, description="May the pull request's author approve it?")
     require: Literal["always", "flagged", "never"] = Field(
         "always",
         description="always: every release needs approval; flagged: only when drift is "
         "significant or an inconclusive gate was let pass; never.",
+    )
+    catalog: str | None = Field(
+        None,
+        description="Approved-source catalog (YAML, repository path); read from the base "
+        "branch in the pull-request check.",
     )

@@ -18,3 +18,10 @@ class ReleaseConfig(Section):
     promote_requires_approval: bool = Field(
         False, description="promote/rollback check governance too."
     )
+    trust_record: bool = Field(
+        False,
+        description="RISK: when the release cannot recompute the gates and drift itself (no "
+        "predict.command, no DVC data), release on the pull request's own record, which its "
+        "author controls. Read from the merge's first parent, so a pull request cannot set it "
+        "for itself.",
+    )

@@ -320,6 +320,10 @@ class _ColumnJob:
                 "compare; exclude it (drift.exclude)"
             )
         if cur_family != family:
+            # numbers and words such as "NA" in one text column: name the words (ml_ci.tables)
+            for table, kind in ((self.ref, family), (self.cur, cur_family)):
+                if kind == "text":
+                    table.column(self.name)
             raise InputError(
                 f"column {self.name!r} is {family} in {self.ref.label} but {cur_family} in "
                 f"{self.cur.label}; fix its type or exclude it (drift.exclude)"

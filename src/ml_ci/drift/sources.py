@@ -58,37 +58,37 @@ class Table:
         return list(self.schema.names)
 
     def column(self, name: str) -> pa.ChunkedArray:
-        """One column; from Parquet it is read now (text columns as dictionary arrays)."""
-        if self._table is not None:
-            return self._table.column(name)
+        """One column; from Parquet it is read now (text columns as dictionary arrays). A text
+        column of numbers and words such as "NA" is an error (the null rule of ml_ci.tables)."""
         import pyarrow as pa
-        import pyarrow.parquet as pq
 
-        assert self._parquet is not None
+        from ml_ci.tables import check_null_spellings, parquet_file
+
         field = self.schema.field(name)
         text = pa.types.is_string(field.type) or pa.types.is_large_string(field.type)
-        source = (
-            pa.BufferReader(self._parquet) if isinstance(self._parquet, bytes) else self._parquet
-        )
-        try:
-            # ParquetFile, not pq.read_table: that goes through pyarrow.dataset (imports pandas)
-            handle = pq.ParquetFile(source, read_dictionary=[name] if text else None)
-            return handle.read(columns=[name]).column(0)
-        except (pa.ArrowException, OSError) as error:
-            raise InputError(
-                f"{self.label}: cannot read column {name!r}: {_first_line(error)}; "
-                "the file may be damaged, write it again"
-            ) from None
+        if pa.types.is_dictionary(field.type):
+            text = pa.types.is_string(field.type.value_type)
+        if self._table is not None:
+            column = self._table.column(name)
+        else:
+            assert self._parquet is not None
+            handle = parquet_file(self._parquet, self.label, dictionary=[name] if text else None)
+            try:
+                column = handle.read(columns=[name]).column(0)
+            except (pa.ArrowException, OSError) as error:
+                raise InputError(
+                    f"{self.label}: cannot read column {name!r}: {_first_line(error)}; "
+                    "the file may be damaged, write it again"
+                ) from None
+        if text:
+            check_null_spellings(self.label, name, column)
+        return column
 
     def check_names(self) -> Table:
         """Itself, if every column name is unique (else an InputError naming the name)."""
-        seen: set[str] = set()
-        for name in self.schema.names:
-            if name in seen:
-                raise InputError(
-                    f"{self.label}: column name {name!r} appears more than once; rename one"
-                )
-            seen.add(name)
+        from ml_ci.tables import check_unique_names
+
+        check_unique_names(list(self.schema.names), self.label)
         return self
 
     @classmethod
@@ -110,55 +110,31 @@ class Table:
 
     @classmethod
     def from_parquet(cls, source: str | bytes, label: str) -> Table:
+        """A Parquet table whose columns are read when asked for (:meth:`column`)."""
         import pyarrow as pa
-        import pyarrow.parquet as pq
 
-        try:
-            handle = pq.ParquetFile(
-                pa.BufferReader(source) if isinstance(source, bytes) else source
-            )
-            schema = handle.schema_arrow
-            rows = handle.metadata.num_rows
-        except (pa.ArrowException, OSError) as error:
-            raise InputError(f"{label}: cannot read Parquet: {_first_line(error)}") from None
+        from ml_ci.tables import parquet_file
+
+        handle = parquet_file(source, label)
+        schema = handle.schema_arrow
+        rows = handle.metadata.num_rows
         schema = pa.schema([field for field in schema if field.name != "__index_level_0__"])
         return cls(label, schema, rows, parquet=source).check_names()
 
     @classmethod
     def from_csv(cls, source: str | bytes, label: str) -> Table:
-        import pyarrow as pa
-        import pyarrow.csv as pv
+        """A CSV table, read whole by :func:`ml_ci.tables.read_arrow` (the null rule)."""
+        from ml_ci.tables import read_arrow
 
-        # only an empty cell is missing, in every column, text included (not the category "");
-        # Arrow's default list would also turn "NA" (Namibia), "null", "n/a" into missing
-        options = pv.ConvertOptions(null_values=[""], strings_can_be_null=True)
-        try:
-            table = pv.read_csv(
-                pa.BufferReader(source) if isinstance(source, bytes) else source,
-                convert_options=options,
-            )
-        except (pa.ArrowException, OSError) as error:
-            message = _first_line(error)
-            if "Empty CSV file" in message:
-                raise InputError(f"{label}: the table is empty") from None
-            raise InputError(f"{label}: cannot read CSV: {message}") from None
-        try:
-            table.schema.names  # noqa: B018 (Arrow decodes the names here)
-        except UnicodeDecodeError:
-            raise InputError(
-                f"{label}: the header is not UTF-8 text; save the file as UTF-8"
-            ) from None
-        for field in table.schema:
-            if pa.types.is_binary(field.type):  # what Arrow infers for text that is not UTF-8
-                raise InputError(
-                    f"{label}: column {field.name!r} is not UTF-8 text; save the file as UTF-8"
-                )
-        return cls.from_arrow(table, label).check_names()
+        source_path = source if isinstance(source, bytes) else Path(source)
+        table = read_arrow(source_path, label=label, fmt=".csv", allow_empty=True)
+        return cls.from_arrow(table, label)
 
 
 def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0].rstrip(".") if text else type(error).__name__
+    from ml_ci.tables import first_line
+
+    return first_line(error)
 
 
 def parse_spec(spec: str, *, cwd: Path) -> TableSpec:
@@ -194,16 +170,17 @@ def load_table(spec: TableSpec, *, cwd: Path) -> Table:
 
 def read_at_ref(spec: TableSpec, *, cwd: Path) -> bytes:
     """The bytes of ``spec.path`` at ``spec.ref``: from git if tracked there, else from DVC."""
-    from ml_ci.gitutil import repo_root, rev_parse, show_file
+    from ml_ci.gitutil import repo_root, resolve_ref, show_file
 
     assert spec.ref is not None
     root = repo_root(cwd)
-    rev_parse(root, spec.ref)  # a clear error for a ref that does not exist
+    # one resolver for every ref (a CI clone has only origin/main); git and DVC get the SHA
+    sha = resolve_ref(root, spec.ref, what=f"{spec.label}: git ref")
     relative = _repo_relative(cwd / spec.path, root, spec)
-    data = show_file(root, spec.ref, relative)
+    data = show_file(root, sha, relative)
     if data is not None:
         return data
-    return _read_dvc(root, relative, spec)
+    return _read_dvc(root, relative, spec, sha)
 
 
 def _repo_relative(path: Path, root: Path, spec: TableSpec) -> str:
@@ -213,14 +190,14 @@ def _repo_relative(path: Path, root: Path, spec: TableSpec) -> str:
         raise InputError(f"{spec.label}: the path is outside the git repository {root}") from None
 
 
-def _read_dvc(root: Path, relative: str, spec: TableSpec) -> bytes:
+def _read_dvc(root: Path, relative: str, spec: TableSpec, sha: str) -> bytes:
     if not (root / ".dvc").is_dir():
         raise InputError(f"{spec.label}: not in git at {spec.ref}, and {root} is not a DVC repo")
     import dvc.api
     from dvc.exceptions import DvcException
 
     try:
-        data: bytes = dvc.api.read(relative, repo=str(root), rev=spec.ref, mode="rb")
+        data: bytes = dvc.api.read(relative, repo=str(root), rev=sha, mode="rb")
     except FileNotFoundError:
         raise InputError(
             f"{spec.label}: not tracked by git or DVC at {spec.ref}; check the path and ref"

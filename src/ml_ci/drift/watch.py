@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ml_ci.errors import InputError
 from ml_ci.record.drift import DriftSection
+from ml_ci.report.safe import marker_text, md_code, md_link, md_text, plain
 
 if TYPE_CHECKING:
     from ml_ci.github.client import GitHubClient
@@ -92,25 +93,35 @@ def decide(section: DriftSection | None) -> Decision:
 
 
 def issue_title(model: str | None) -> str:
-    return f"Data drift needs human validation{f' ({model})' if model else ''}"
+    return f"Data drift needs human validation{f' ({plain(model)})' if model else ''}"
+
+
+def issue_marker(model: str | None) -> str:
+    """The hidden marker for ``model`` (made safe inside an HTML comment)."""
+    return MARKER.format(model=marker_text(model) if model else "-")
 
 
 def issue_body(section: DriftSection, model: str | None, run_url: str | None = None) -> str:
-    """The issue text: what happened, the drift table, the failed quality checks, the marker."""
+    """The issue text: what happened, the drift table, the failed quality checks, the marker.
+
+    Every record value is escaped for markdown (:mod:`ml_ci.report.safe`)."""
     lines = [
-        MARKER.format(model=model or "-"),
+        issue_marker(model),
         "## Data drift needs human validation",
         "",
         f"`ml-ci drift` found **significant** drift"
-        f"{f' for model `{model}`' if model else ''}: "
+        f"{f' for model {md_code(model)}' if model else ''}: "
         f"{section.share_drifted:.0%} of the checked columns drifted. Automatic retraining is "
         "**not** triggered at this level; please look at the data, then retrain or accept it.",
         "",
     ]
     if section.reference or section.current:
-        lines += [f"Reference: `{section.reference}`, current: `{section.current}`.", ""]
+        lines += [
+            f"Reference: {md_code(section.reference)}, current: {md_code(section.current)}.",
+            "",
+        ]
     if run_url:
-        lines += [f"Run: {run_url}", ""]
+        lines += [f"Run: {md_link('workflow run', run_url)}", ""]
     ordered = sorted(section.columns, key=lambda c: (not c.drifted, -(c.value or 0.0)))
     lines += [
         "| column | method | value | retrain at | significant at | p-value | adj. p | level |",
@@ -120,8 +131,8 @@ def issue_body(section: DriftSection, model: str | None, run_url: str | None = N
         value = "-" if c.value is None else f"{c.value:.4f}"
         significant = "-" if c.significant_threshold is None else f"{c.significant_threshold:g}"
         lines.append(
-            f"| `{c.column}` | {c.method} | {value} | {c.threshold:g} | {significant} | "
-            f"{_p(c.p_value)} | {_p(c.adjusted_p_value)} | "
+            f"| {md_code(c.column)} | {md_text(c.method)} | {value} | {c.threshold:g} | "
+            f"{significant} | {_p(c.p_value)} | {_p(c.adjusted_p_value)} | "
             f"{'**' + c.level + '**' if c.drifted else c.level} |"
         )
     if len(ordered) > MAX_TABLE_ROWS:
@@ -131,14 +142,17 @@ def issue_body(section: DriftSection, model: str | None, run_url: str | None = N
         lines += ["", "### Data quality", "", "| check | column | rows | verdict | detail |"]
         lines.append("|---|---|---:|---|---|")
         lines += [
-            f"| {f.check} | {f.column or '-'} | {f.rows} | {f.verdict} | {f.detail or ''} |"
+            f"| {md_text(f.check)} | {md_code(f.column or '-')} | {f.rows} | {f.verdict} | "
+            f"{md_text(f.detail or '')} |"
             for f in problems
         ]
     return "\n".join(lines) + "\n"
 
 
 def _p(value: float | None) -> str:
-    return "-" if value is None else f"{value:.3g}"
+    if value is None:
+        return "-"
+    return "< 0.001" if value < 0.001 else f"{value:.3g}"
 
 
 def find_issue(client: GitHubClient, repository: str, marker: str) -> dict[str, Any] | None:
@@ -198,7 +212,7 @@ def _open_or_update_issue(
     from ml_ci.github.client import WriteUnconfirmed
 
     repository = settings.repository
-    marker = MARKER.format(model=settings.model or "-")
+    marker = issue_marker(settings.model)
     payload: dict[str, Any] = {
         "title": issue_title(settings.model),
         "body": issue_body(section, settings.model, run_url),

@@ -192,6 +192,13 @@ class GitHubClient:
                 "'env: GITHUB_TOKEN: ${{ github.token }}' to the step"
             )
         api_url = env.get("GITHUB_API_URL") or DEFAULT_API_URL
+        parts = urlsplit(api_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or " " in api_url:
+            # refuse at once: a retry loop on an unusable URL only waits (31 s) to fail
+            raise InputError(
+                f"GITHUB_API_URL: {api_url!r} is not an http(s) URL; unset it for github.com, "
+                "or set the API of your GitHub Enterprise Server (https://HOST/api/v3)"
+            )
         return cls(api_url, token, **options)
 
     @property

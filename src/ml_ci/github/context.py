@@ -13,7 +13,6 @@ webhook payload to ``$GITHUB_EVENT_PATH``. Two traps this module handles:
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ml_ci.errors import InputError
+from ml_ci.jsonfile import read_json
 
 
 @dataclass(frozen=True)
@@ -66,14 +66,16 @@ class ActionsContext:
 
 
 def read_event(path: str | None) -> dict[str, Any]:
-    """The webhook payload at ``GITHUB_EVENT_PATH`` (``{}`` when unset)."""
+    """The webhook payload at ``GITHUB_EVENT_PATH`` (``{}`` when unset): a JSON object."""
     if not path:
         return {}
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise InputError(f"GITHUB_EVENT_PATH {path}: not a readable JSON event: {error}") from None
-    return data if isinstance(data, dict) else {}
+    data = read_json(Path(path), "GITHUB_EVENT_PATH event")
+    if not isinstance(data, dict):
+        raise InputError(
+            f"GITHUB_EVENT_PATH {path}: a webhook event is a JSON object, not a "
+            f"{type(data).__name__}"
+        )
+    return data
 
 
 def pull_request_of(
@@ -83,15 +85,23 @@ def pull_request_of(
     pull = event.get("pull_request")
     if isinstance(pull, dict):
         head = pull.get("head") or {}
-        return _int(pull.get("number") or event.get("number")), head.get("sha")
+        number = pull.get("number") if pull.get("number") is not None else event.get("number")
+        sha = head.get("sha") if isinstance(head, dict) else None
+        return _int(number, "pull_request.number"), _sha(sha, "pull_request.head.sha")
     issue = event.get("issue")
     if isinstance(issue, dict) and issue.get("pull_request"):
-        return _int(issue.get("number")), None  # issue_comment on a PR: no SHA in the payload
+        # issue_comment on a PR: no SHA in the payload
+        return _int(issue.get("number"), "issue.number"), None
     run = event.get("workflow_run")
     if isinstance(run, dict):
         pulls = run.get("pull_requests") or []
-        number = _int(pulls[0].get("number")) if pulls else None
-        return number, run.get("head_sha")
+        first = pulls[0] if isinstance(pulls, list) and pulls else None
+        number = (
+            _int(first.get("number"), "workflow_run.pull_requests[0].number")
+            if isinstance(first, dict)
+            else None
+        )
+        return number, _sha(run.get("head_sha"), "workflow_run.head_sha")
     return None, None
 
 
@@ -106,11 +116,28 @@ def _is_fork(event: Mapping[str, Any]) -> bool:
     return False
 
 
-def _int(value: Any) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except (TypeError, ValueError):
+def _int(value: Any, key: str) -> int | None:
+    """A pull request number: a JSON integer (not a string, a float or a boolean)."""
+    if value is None:
         return None
+    if type(value) is not int or value <= 0:
+        raise InputError(
+            f"GITHUB_EVENT_PATH: {key} must be a positive integer, got {type(value).__name__} "
+            f"{str(value)[:40]!r}"
+        )
+    return value
+
+
+def _sha(value: Any, key: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) not in (40, 64) or not _is_hex(value):
+        raise InputError(f"GITHUB_EVENT_PATH: {key} must be a commit SHA (40 hex digits)")
+    return value
+
+
+def _is_hex(text: str) -> bool:
+    return all(char in "0123456789abcdef" for char in text.lower())
 
 
 def from_env(env: Mapping[str, str] | None = None) -> ActionsContext:

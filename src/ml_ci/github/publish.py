@@ -162,12 +162,19 @@ def check_pull_head(client: GitHubClient, repo: str, number: int, sha: str) -> N
 def status_payload(
     state: str, description: str, *, context: str = STATUS_CONTEXT, target_url: str | None = None
 ) -> dict[str, Any]:
-    """The body of ``POST /repos/{repo}/statuses/{sha}`` (description cut to 140 chars)."""
+    """The body of ``POST /repos/{repo}/statuses/{sha}`` (description cut to 140 chars).
+
+    ``target_url`` is kept only when it is an http(s) URL on the GitHub server's host
+    (``GITHUB_SERVER_URL``): a record's link must not send reviewers off-site."""
+    from ml_ci.report.safe import plain, safe_url
+
+    description = plain(description)
     if len(description) > MAX_STATUS_DESCRIPTION:
         description = description[: MAX_STATUS_DESCRIPTION - 1] + "…"
     payload: dict[str, Any] = {"state": state, "description": description, "context": context}
-    if target_url:
-        payload["target_url"] = target_url
+    url = safe_url(target_url)
+    if url:
+        payload["target_url"] = url
     return payload
 
 
@@ -273,6 +280,32 @@ class PublishPlan:
         }
 
 
+FORK_NOTICE = (
+    "> [!WARNING]\n"
+    "> **Not verified.** This pull request comes from a fork: the result below was reported "
+    "by the pull request's own run, which the fork controls, and ml-ci could not check it. "
+    "The release recomputes the gates and the drift verdict on the merged commit before "
+    "anything ships; a required review is what protects the merge.\n"
+)
+
+
+def from_fork(event: dict[str, Any], repository: str | None) -> bool:
+    """True when the event is about a fork's pull request: a ``pull_request`` whose head
+    repository is another one, or a ``workflow_run`` (the fork-safe commenter) whose run
+    came from another repository than ``repository``."""
+    pull = event.get("pull_request")
+    if isinstance(pull, dict):
+        head = ((pull.get("head") or {}).get("repo") or {}).get("full_name")
+        base = ((pull.get("base") or {}).get("repo") or {}).get("full_name") or repository
+        return bool(head) and head != base
+    run = event.get("workflow_run")
+    if isinstance(run, dict):
+        head = (run.get("head_repository") or {}).get("full_name")
+        base = (run.get("repository") or {}).get("full_name") or repository
+        return not head or head != base  # unknown origin counts as a fork: fail closed
+    return False
+
+
 def gate_annotations(record: Any) -> list[Annotation]:
     """An error per failed gate, a warning per inconclusive one (failed first)."""
     from ml_ci.report.view import gate_rows
@@ -303,13 +336,16 @@ def plan_publish(
     template_dir: Path | None = None,
     status_context: str = STATUS_CONTEXT,
     target_url: str | None = None,
+    unverified: bool = False,
 ) -> PublishPlan:
-    """Render the comment, summary, status and annotations for ``record``."""
+    """Render the comment, summary, status and annotations for ``record``. ``unverified``
+    (a fork's pull request) puts :data:`FORK_NOTICE` at the top of the comment."""
     from ml_ci.report.render import render
     from ml_ci.report.view import overall_verdict
 
     verdict = overall_verdict(record)
-    comment = with_marker(render(record, "markdown", title=title, template_dir=template_dir), key)
+    body = render(record, "markdown", title=title, template_dir=template_dir)
+    comment = with_marker(FORK_NOTICE + "\n" + body if unverified else body, key)
     summary = render(record, "summary", title=title, template_dir=template_dir)
     status = status_payload(
         verdict.state, verdict.line, context=status_context, target_url=target_url
@@ -363,6 +399,7 @@ def execute_plan(
 
 __all__ = [
     "ACTIONS_BOT",
+    "FORK_NOTICE",
     "Annotation",
     "PublishPlan",
     "PublishResult",
@@ -371,6 +408,7 @@ __all__ = [
     "append_summary",
     "check_pull_head",
     "execute_plan",
+    "from_fork",
     "gate_annotations",
     "identity",
     "marker",

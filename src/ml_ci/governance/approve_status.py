@@ -6,6 +6,13 @@ voter's permission, applies :mod:`ml_ci.governance.rules`, writes the ``governan
 section of the record, and -- unless the pull request comes from a fork -- updates the
 governance sticky comment and the ``ml-ci/governance`` commit status on the head SHA.
 
+Whether approval is required: ``governance.require`` (from the trusted config) decides;
+under ``flagged`` the pull request's record (``--record``, an artifact its own run made, so
+a claim) may only ADD the requirement -- fail closed. A record that is not given, missing,
+schema-invalid or not for the head, or that says drift was significant or an inconclusive
+gate was let pass, makes approval required; nothing in a record can waive it (a forged "no
+drift" is caught by the release, which recomputes drift and refuses without the approval).
+
 Forks: ``issue_comment`` and ``pull_request_review`` workflows of a fork's pull request may
 run with a write token, and a fork's author controls its branch; so on a fork's pull
 request approve-status only evaluates and prints (and writes the local record), it never
@@ -19,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ml_ci.errors import MlCiError
 from ml_ci.governance.github import evaluate_pull, get_pull
 from ml_ci.governance.report import (
     COMMENT_KEY,
@@ -53,10 +61,12 @@ class ApproveStatusResult:
     fork: bool
     written: bool
     comment_url: str | None = None
+    required_reason: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "governance": self.section.model_dump(mode="json"),
+            "required_reason": self.required_reason,
             "fork": self.fork,
             "written": self.written,
             "comment_url": self.comment_url,
@@ -77,29 +87,68 @@ def comment_body(
     return COMMENT_KEY, render_markdown(section)
 
 
+def read_claim(path: Path | None) -> tuple[EvaluationRecord | None, str | None]:
+    """The pull request's record, or ``(None, why it is unusable)``; never raises on bad input."""
+    from ml_ci.record import load_record
+
+    if path is None:
+        return None, "no record was given (--record)"
+    try:
+        return load_record(path), None
+    except MlCiError as error:
+        if not path.exists():
+            return None, f"no such record {path}"
+        return None, f"unverifiable ({error})"
+
+
+def requirement(
+    config: Config, record: EvaluationRecord | None, problem: str | None, head_sha: str
+) -> tuple[bool, str]:
+    """(approval required?, why). ``record`` can only add a requirement (see the module doc)."""
+    from ml_ci.release.release import inconclusive_let_pass
+
+    rule = config.governance.require
+    if rule != "flagged":
+        return rule == "always", f"governance.require: {rule}"
+    if record is None:
+        return True, f"governance.require: flagged and {problem}: approval required (fail closed)"
+    claimed = record.repo.head_sha
+    if not claimed:
+        return True, "the record names no head commit: approval required (fail closed)"
+    if claimed.lower() != head_sha.lower():
+        return True, (
+            f"the record is for {claimed[:12]}, not the head {head_sha[:12]}: approval required "
+            "(fail closed)"
+        )
+    flagged = governance_required(
+        config.governance,
+        needs_human=record.needs_human,
+        inconclusive_let_pass=inconclusive_let_pass(record, config.compare.inconclusive),
+    )
+    if not flagged:
+        return False, "governance.require: flagged, and the head's record flags nothing"
+    if record.needs_human:
+        return True, "drift was significant (governance.require: flagged)"
+    return True, "an inconclusive gate was let pass (governance.require: flagged)"
+
+
 def execute(
     settings: ApproveStatusSettings,
     client: GitHubClient,
     progress: Callable[[str], None] | None = None,
 ) -> ApproveStatusResult:
-    from ml_ci.record import load_record, save_record
-    from ml_ci.release.release import inconclusive_let_pass
+    from ml_ci.record import save_record
 
     say = progress or (lambda _message: None)
     config = settings.config
     pull = get_pull(client, settings.repo, settings.number)
     say(f"{settings.repo}#{pull.number}: head {pull.head_sha[:7]} by {pull.author}")
-    record = load_record(settings.record_path, missing_ok=True) if settings.record_path else None
-    required = governance_required(
-        config.governance,
-        needs_human=bool(record and record.needs_human),
-        inconclusive_let_pass=bool(
-            record and inconclusive_let_pass(record, config.compare.inconclusive)
-        ),
-    )
+    record, problem = read_claim(settings.record_path)
+    required, why = requirement(config, record, problem, pull.head_sha)
+    say(f"approval {'required' if required else 'not required'}: {why}")
     outcome = evaluate_pull(client, pull, config.governance, required=required)
     section = to_section(outcome, config.governance, pull.head_sha)
-    record_matches = record is not None and record.repo.head_sha in (None, pull.head_sha)
+    record_matches = record is not None and record.repo.head_sha == pull.head_sha
     if record is not None and settings.record_path is not None:
         if record_matches:
             record.governance = section
@@ -109,7 +158,7 @@ def execute(
     if pull.is_fork or not settings.write:
         if pull.is_fork:
             say(f"pull request from the fork {pull.head_repo}: nothing is written to GitHub")
-        return ApproveStatusResult(section, pull.is_fork, written=False)
+        return ApproveStatusResult(section, pull.is_fork, written=False, required_reason=why)
     from ml_ci.github.publish import set_status, status_payload, upsert_sticky_comment
 
     key, body = comment_body(config, record if record_matches else None, section)
@@ -125,4 +174,6 @@ def execute(
             target_url=settings.target_url,
         ),
     )
-    return ApproveStatusResult(section, False, written=True, comment_url=comment.get("html_url"))
+    return ApproveStatusResult(
+        section, False, written=True, comment_url=comment.get("html_url"), required_reason=why
+    )

@@ -4,6 +4,10 @@ Permissions come from the API, never from ``author_association``:
 ``GET /repos/{repo}/collaborators/{user}/permission`` (``role_name``: admin, maintain,
 write, triage, read) and ``GET /orgs/{org}/teams/{team}/memberships/{user}``
 (``state: active``).
+
+Team memberships are looked up last and only when they could change the verdict: the
+default ``GITHUB_TOKEN`` cannot read them (GitHub answers 403, or 404 for a secret team),
+so a pull request that a listed approver already settled must not fail on them.
 """
 
 from __future__ import annotations
@@ -13,8 +17,24 @@ from typing import Any
 
 from ml_ci.config.governance import GovernanceConfig
 from ml_ci.errors import InputError
-from ml_ci.github.client import GitHubClient, NotFound
-from ml_ci.governance.rules import Outcome, Vote, evaluate, votes_from_comments, votes_from_reviews
+from ml_ci.github.client import Forbidden, GitHubClient, NotFound
+from ml_ci.governance.rules import (
+    Outcome,
+    Vote,
+    evaluate,
+    has_permission,
+    is_listed,
+    votes_from_comments,
+    votes_from_reviews,
+)
+
+TEAM_TOKEN_HELP = (
+    "governance.teams: the token cannot read the members of {team} ({status}); team "
+    "approvers need a classic token with the read:org scope, or a GitHub App / fine-grained "
+    'token with the organization permission "Members: read" (the default GITHUB_TOKEN has '
+    "neither): pass it to approve-status as GITHUB_TOKEN, or list the approvers in "
+    "governance.approvers"
+)
 
 
 @dataclass(frozen=True)
@@ -79,8 +99,16 @@ def permission(client: GitHubClient, repo: str, user: str) -> str | None:
     return str(role) if role else None
 
 
-def active_teams(client: GitHubClient, teams: list[str], user: str) -> list[str]:
-    """The ``org/team`` entries of ``teams`` where ``user`` is an active member."""
+def active_teams(
+    client: GitHubClient, teams: list[str], user: str, visible: dict[str, bool] | None = None
+) -> list[str]:
+    """The ``org/team`` entries of ``teams`` where ``user`` is an active member.
+
+    A 404 means "not a member" only if the token can see the team (a secret team answers
+    404 too), so the team is checked once (``visible`` caches it); a 403 or an invisible
+    team raises :class:`InputError` saying which token permission is missing.
+    """
+    seen = {} if visible is None else visible
     found = []
     for entry in teams:
         org, _, team = entry.partition("/")
@@ -88,7 +116,17 @@ def active_teams(client: GitHubClient, teams: list[str], user: str) -> list[str]
             raise InputError(f"governance.teams: {entry!r} is not org/team; fix ml-ci.yaml")
         try:
             body = client.get_json(f"/orgs/{org}/teams/{team}/memberships/{user}")
+        except Forbidden:
+            raise InputError(TEAM_TOKEN_HELP.format(team=entry, status=403)) from None
         except NotFound:
+            if entry not in seen:
+                try:
+                    client.get_json(f"/orgs/{org}/teams/{team}/members", {"per_page": 1})
+                except (Forbidden, NotFound) as error:
+                    raise InputError(
+                        TEAM_TOKEN_HELP.format(team=entry, status=error.status)
+                    ) from None
+                seen[entry] = True
             continue
         if body.get("state") == "active":
             found.append(entry)
@@ -106,17 +144,50 @@ def fetch_votes(client: GitHubClient, pull: PullInfo) -> list[Vote]:
 def evaluate_pull(
     client: GitHubClient, pull: PullInfo, config: GovernanceConfig, *, required: bool
 ) -> Outcome:
-    """Fetch votes, each voter's permission and team memberships, and apply the rules."""
+    """Fetch votes and each voter's permission, apply the rules; team memberships are
+    fetched only for voters they could make count, and only when that could change the
+    verdict (see :func:`_team_lookup_needed`)."""
     votes = fetch_votes(client, pull)
     actors = sorted({vote.actor for vote in votes})
     permissions = {actor: permission(client, pull.repo, actor) for actor in actors}
-    teams = {actor: active_teams(client, config.teams, actor) for actor in actors}
-    return evaluate(
-        votes,
-        head_sha=pull.head_sha,
-        author=pull.author,
-        config=config,
-        required=required,
-        permissions=permissions,
-        teams=teams,
-    )
+
+    def run(teams: dict[str, list[str]]) -> Outcome:
+        return evaluate(
+            votes,
+            head_sha=pull.head_sha,
+            author=pull.author,
+            config=config,
+            required=required,
+            permissions=permissions,
+            teams=teams,
+        )
+
+    direct = run({})
+    if not config.teams:
+        return direct
+    # voters only a team could make count: not listed, but with enough permission
+    candidates = [
+        actor
+        for actor in actors
+        if not is_listed(actor, config)
+        and has_permission(permissions[actor], config.min_permission)
+    ]
+    optimistic = run({actor: list(config.teams) for actor in candidates})
+    if not _team_lookup_needed(direct, optimistic, candidates):
+        return direct
+    visible: dict[str, bool] = {}
+    return run({actor: active_teams(client, config.teams, actor, visible) for actor in candidates})
+
+
+def _team_lookup_needed(direct: Outcome, optimistic: Outcome, candidates: list[str]) -> bool:
+    """Could some set of candidates being team members change the verdict of ``direct``?
+
+    ``optimistic`` assumes all of them are. Both satisfied: no member's vote can undo it
+    (a standing rejection would show in ``optimistic``). Neither satisfied and no candidate
+    approval stands in ``optimistic``: members can only add rejections.
+    """
+    if direct.satisfied and optimistic.satisfied:
+        return False
+    if not direct.satisfied and not optimistic.satisfied:
+        return bool(set(optimistic.approved_by) & set(candidates))
+    return True

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from ml_ci.config.governance import GovernanceConfig
 from ml_ci.governance.rules import Outcome
 from ml_ci.record.governance import GovernanceSection
+from ml_ci.report.safe import md_code, md_text
 
 STATUS_CONTEXT = "ml-ci/governance"
 COMMENT_KEY = "governance"
@@ -51,6 +52,7 @@ def status_description(section: GovernanceSection) -> str:
 def render_markdown(section: GovernanceSection) -> str:
     """The governance block of the pull-request comment: verdict and every decision."""
     sha = (section.head_sha or "")[:7]
+    full = section.head_sha or ""
     verdict = (
         "✅ approved"
         if section.satisfied
@@ -59,13 +61,14 @@ def render_markdown(section: GovernanceSection) -> str:
     lines = [
         f"### ml-ci governance: {verdict}",
         "",
-        f"{status_description(section)} for head `{sha}`.",
+        f"{md_text(status_description(section))} for head {md_code(sha)}.",
     ]
     if section.required and not section.satisfied and not section.rejected_by:
         lines += [
             "",
-            f"An approver approves with a review, or a comment `/ml-ci approve {sha}` "
-            f"(reject: `/ml-ci reject {sha} <reason>`).",
+            # the full SHA: a prefix is refused (it could be brute-forced onto another commit)
+            f"An approver approves with a review, or a comment {md_code('/ml-ci approve ' + full)} "
+            f"(reject: {md_code('/ml-ci reject ' + full + ' <reason>')}).",
         ]
     if section.decisions:
         lines += ["", "| who | what | how | commit | when | counted |", "|---|---|---|---|---|---|"]
@@ -74,7 +77,7 @@ def render_markdown(section: GovernanceSection) -> str:
             if d.counted and d.reason:
                 counted = f"yes ({d.reason})"
             lines.append(
-                f"| @{d.actor} | {d.action} | {d.via} | `{d.sha[:7] or '-'}` | {d.at} | "
-                f"{counted.replace('|', '/')} |"
+                f"| {md_code('@' + d.actor)} | {d.action} | {d.via} | {md_code(d.sha[:7] or '-')} "
+                f"| {md_text(d.at)} | {md_text(counted)} |"
             )
     return "\n".join(lines) + "\n"

@@ -17,10 +17,11 @@ It counts when ALL hold (otherwise the decision is kept with the reason it did n
 1. it is for the current head SHA (a new push voids every earlier approval);
 2. the comment was not edited (``updated_at`` differs from ``created_at``);
 3. the actor is not the pull request's author, unless ``governance.self_approval``;
-4. the actor may approve: listed in ``governance.approvers`` with write, maintain or admin
-   permission on the repository, or an active member of a team in ``governance.teams``
-   (with neither list set: anyone with write permission or more). The permission comes
-   from the API, never from the comment's ``author_association``.
+4. the actor may approve: at least ``governance.min_permission`` (default write) on the
+   repository AND listed in ``governance.approvers`` or an active member of a team in
+   ``governance.teams`` (with neither list set: the permission alone). The permission
+   comes from the API, never from the comment's ``author_association``; a role ml-ci does
+   not know (a custom repository role) counts as no permission.
 
 Per actor only the latest counted decision stands (approve then reject = reject).
 Satisfied = no standing rejection and at least ``required_approvals`` standing approvals.
@@ -36,7 +37,8 @@ from typing import Any, Literal
 from ml_ci.config.governance import GovernanceConfig
 from ml_ci.record.governance import Decision
 
-WRITE_ROLES = frozenset({"write", "maintain", "admin"})
+# GitHub's base roles, weakest first; custom role names are not in here (fail closed)
+ROLE_RANK = {"read": 0, "triage": 1, "write": 2, "maintain": 3, "admin": 4}
 # any run of hex digits is taken as the SHA, so that a short one is refused with the reason
 COMMAND_RE = re.compile(
     r"^\s*/ml-ci\s+(?P<action>approve|reject)\b(?:\s+(?P<sha>[0-9a-fA-F]+)\b)?(?P<rest>.*)$"
@@ -157,18 +159,27 @@ def governance_required(
     return needs_human or inconclusive_let_pass
 
 
+def has_permission(permission: str | None, minimum: str) -> bool:
+    """``permission`` is at least ``minimum`` in GitHub's role order (unknown: no)."""
+    return ROLE_RANK.get(permission or "", -1) >= ROLE_RANK[minimum]
+
+
+def is_listed(actor: str, config: GovernanceConfig) -> bool:
+    return actor.lower() in {name.lower() for name in config.approvers}
+
+
 def may_approve(
     actor: str,
     config: GovernanceConfig,
     permission: str | None,
     active_teams: Iterable[str],
 ) -> bool:
-    """Rule 4: listed approver with write+ permission, or active member of a listed team."""
-    has_write = permission in WRITE_ROLES
+    """Rule 4: ``min_permission`` or more, and listed or an active member of a listed team."""
+    if not has_permission(permission, config.min_permission):
+        return False
     if not config.approvers and not config.teams:
-        return has_write
-    listed = actor.lower() in {name.lower() for name in config.approvers}
-    return (listed and has_write) or bool(set(active_teams) & set(config.teams))
+        return True
+    return is_listed(actor, config) or bool(set(active_teams) & set(config.teams))
 
 
 def why_not(
@@ -198,8 +209,9 @@ def why_not(
     if not may_approve(vote.actor, config, permission, active_teams):
         shown = permission or "no"
         return (
-            f"{vote.actor} may not approve ({shown} permission; needs write/maintain/admin and "
-            "a listing in governance.approvers, or membership of a governance.teams team)"
+            f"{vote.actor} may not approve ({shown} permission; needs {config.min_permission} "
+            "or higher (governance.min_permission) and a listing in governance.approvers or "
+            "membership of a governance.teams team)"
         )
     return None
 

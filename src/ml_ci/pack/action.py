@@ -230,11 +230,15 @@ def run_ml_ci(argv: list[str]) -> tuple[int, str]:
 
 
 def find_record_run(inputs: Inputs, environ: Mapping[str, str]) -> StepResult:
-    """The run id of the pull-request check whose record a release on a push should use.
+    """The run id of the pull-request check whose record a workflow should use.
 
-    ``ML_CI_RECORD_RUN_ID`` overrides the lookup (a manual re-release of a known run). Else:
-    the pull request merged as ``GITHUB_SHA`` (``GET /repos/{repo}/commits/{sha}/pulls``),
-    then the newest run of the check workflow for its head SHA.
+    ``ML_CI_RECORD_RUN_ID`` overrides the lookup (a manual re-release of a known run). Else,
+    for a release on a push: the pull request merged as ``GITHUB_SHA``
+    (``GET /repos/{repo}/commits/{sha}/pulls``); with the input ``pull-request: event`` (the
+    approvals workflow): the event's pull request, its head read from the API. Then the
+    newest run of the check workflow for that head SHA. For the approvals workflow a missing
+    run is not an error: ``run-id`` is empty, and approve-status, finding no record, requires
+    approval (fail closed).
     """
     override = environ.get("ML_CI_RECORD_RUN_ID", "").strip()
     if override:
@@ -246,19 +250,30 @@ def find_record_run(inputs: Inputs, environ: Mapping[str, str]) -> StepResult:
     repo, sha = environ.get("GITHUB_REPOSITORY", ""), environ.get("GITHUB_SHA", "")
     workflow = inputs.get("workflow", "").strip() or "ml-ci-pr.yml"
     client = GitHubClient.from_env(environ)
-    pulls = client.get_json(f"/repos/{repo}/commits/{sha}/pulls")
-    merged = [pull for pull in pulls if pull.get("merged_at")] or pulls
-    if not merged:
-        raise ActionInputError(
-            f"commit {sha} is not the merge of a pull request; nothing to release"
-        )
-    head = merged[0]["head"]["sha"]
+    for_event = inputs.get("pull-request", "").strip() == "event"
+    if for_event:
+        from ml_ci.github.context import from_env
+
+        number = from_env(environ).pull_request
+        if number is None:
+            return StepResult({"run-id": "", "head-sha": ""})
+        head = str(client.get_json(f"/repos/{repo}/pulls/{number}")["head"]["sha"])
+    else:
+        pulls = client.get_json(f"/repos/{repo}/commits/{sha}/pulls")
+        merged = [pull for pull in pulls if pull.get("merged_at")] or pulls
+        if not merged:
+            raise ActionInputError(
+                f"commit {sha} is not the merge of a pull request; nothing to release"
+            )
+        head = merged[0]["head"]["sha"]
     runs = client.get_json(
         f"/repos/{repo}/actions/workflows/{workflow}/runs",
         {"head_sha": head, "event": "pull_request", "per_page": 1},
     )
     found = runs.get("workflow_runs") or []
     if not found:
+        if for_event:
+            return StepResult({"run-id": "", "head-sha": head})
         raise ActionInputError(f"no {workflow} run for pull request head {head}; rerun the check")
     return StepResult({"run-id": str(found[0]["id"]), "head-sha": head})
 

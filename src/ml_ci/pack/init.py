@@ -1,8 +1,10 @@
 """``ml-ci init``: add ml-ci to an existing git + DVC repository.
 
-Writes ``ml-ci.yaml`` (inferred from ``dvc.yaml``), the workflow templates into
-``.github/workflows/`` and an ml-ci entry in ``.pre-commit-config.yaml``. Never overwrites an
-existing file unless ``force``; returns what it wrote and what the user must do next.
+Writes ``ml-ci.yaml`` (inferred from ``dvc.yaml`` and the predictions table), the workflow
+templates into ``.github/workflows/``, an ml-ci entry (``repo: local`` hooks) in
+``.pre-commit-config.yaml`` and ml-ci's outputs into ``.gitignore``. Never overwrites an
+existing file unless ``force`` (``.gitignore`` only gets lines added); returns what it wrote and
+what the user must do next. The release branch is the remote's default branch.
 
 Inference (pure functions, tested on their own):
 
@@ -11,8 +13,9 @@ Inference (pure functions, tested on their own):
 * predict command: the command of the stage writing the predictions, with the model, data and
   predictions paths replaced by ``{model}``, ``{data}``, ``{output}`` (only when all three
   appear in it);
-* task: from the predictions table when it is in the workspace (score columns and labels, see
-  :mod:`ml_ci.pack.predictions`), else binary with a note to check it; the gates written
+* task: from the predictions table (score columns and labels, see
+  :mod:`ml_ci.pack.predictions`) in the workspace, else its DVC output in the cache (the md5
+  in ``dvc.lock``), else binary with a note to check it; the gates written
   are the task's (:data:`~ml_ci.pack.predictions.TASK_GATES`).
 """
 
@@ -73,6 +76,8 @@ class InitResult:
     next_steps: list[str] = field(default_factory=list)
     task: str = "binary"
     task_reason: str = ""
+    #: e.g. an evaluation set too small for a gate's margin (the minimum detectable effect)
+    warnings: list[str] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------- inference (pure)
@@ -175,6 +180,17 @@ def infer_config(
     return config
 
 
+def locked_md5(dvc_lock: Mapping[str, Any], path: str) -> str | None:
+    """The md5 ``dvc.lock`` records for the output ``path`` (any stage), or None."""
+    for stage in (dvc_lock.get("stages") or {}).values():
+        outs = stage.get("outs") if isinstance(stage, dict) else None
+        for out in outs if isinstance(outs, list) else []:
+            if isinstance(out, dict) and posixpath.normpath(str(out.get("path"))) == path:
+                md5 = out.get("md5")
+                return str(md5) if isinstance(md5, str) and len(md5) == 32 else None
+    return None
+
+
 def remote_secrets(dvc_config: str) -> list[str]:
     """Secrets the DVC remotes in ``.dvc/config`` usually need (none for local folders)."""
     parser = configparser.ConfigParser()
@@ -201,21 +217,16 @@ def render_workflow(template: str, action: str, default_branch: str) -> str:
     return text.replace("branches: [main]", f"branches: [{default_branch}]")
 
 
-PRE_COMMIT_ENTRY = """\
-  - repo: https://github.com/{owner_repo}
-    rev: {ref}
-    hooks:
-      - id: ml-ci-config
-      - id: ml-ci-dvc-lock
-      - id: ml-ci-no-large-data
-      - id: ml-ci-determinism
-"""
+def pre_commit_config(existing: str | None, action: str, local_hooks: str) -> str | None:
+    """The new .pre-commit-config.yaml text, or None when it already uses ml-ci's hooks.
 
+    ``local_hooks`` is ``templates/pre-commit/ml-ci-local.yaml``: ``repo: local`` hooks that run
+    the installed ``ml-ci hook ...`` (``language: system``), so they work offline and are the
+    version the pull-request check runs; its comment shows the remote-repository form."""
+    from string import Template
 
-def pre_commit_config(existing: str | None, action: str) -> str | None:
-    """The new .pre-commit-config.yaml text, or None when it already uses ml-ci's hooks."""
     owner_repo, _, ref = action.partition("@")
-    entry = PRE_COMMIT_ENTRY.format(owner_repo=owner_repo, ref=ref or "v1")
+    entry = Template(local_hooks).safe_substitute(owner_repo=owner_repo, ref=ref or "v1")
     if existing is None or not existing.strip():
         return "repos:\n" + entry
     if "ml-ci-config" in existing:
@@ -227,19 +238,108 @@ def pre_commit_config(existing: str | None, action: str) -> str | None:
     return existing.rstrip("\n") + "\n" + entry
 
 
+#: What ml-ci writes into a working tree (never to be committed): the evaluation record and its
+#: temporary files, baseline predictions and timings, reports, the demo's work folder.
+IGNORED = (
+    "/ml-ci-record.json",
+    "/.ml-ci-record.*",
+    "/baseline-predictions.csv",
+    "/baseline-predictions.csv.timing.json",
+    "/ml-ci-report.md",
+    "/ml-ci-report.html",
+    "/.ml-ci/",
+)
+IGNORE_HEADER = "# ml-ci outputs (written by ml-ci init)"
+
+
+def gitignore(existing: str | None) -> str | None:
+    """``.gitignore`` with :data:`IGNORED` appended (only the missing lines), or None."""
+    present = {line.strip() for line in (existing or "").splitlines()}
+    missing = [line for line in IGNORED if line not in present]
+    if not missing:
+        return None
+    head = (existing or "").rstrip("\n")
+    block = (
+        "\n".join([IGNORE_HEADER, *missing]) if IGNORE_HEADER not in present else "\n".join(missing)
+    )
+    return (head + "\n\n" if head else "") + block + "\n"
+
+
 # ---------------------------------------------------------------- I/O
+
+
+#: Names a default branch usually has, most common first.
+USUAL_DEFAULTS = ("main", "master", "trunk", "develop")
+
+
+def default_branch(
+    origin_head: str, remote_branches: list[str], local_branches: list[str], init_default: str
+) -> str:
+    """The repository's default (release) branch, never merely the branch checked out.
+
+    In order: ``origin/HEAD`` (what ``git clone`` records), the first usual default name
+    (:data:`USUAL_DEFAULTS`) among origin's branches, then among the local branches, git's
+    ``init.defaultBranch``, main.
+    """
+    if origin_head.startswith("origin/") and origin_head != "origin/HEAD":
+        return origin_head.removeprefix("origin/")
+    for branches in (remote_branches, local_branches):
+        usual = [name for name in USUAL_DEFAULTS if name in branches]
+        if usual:  # several (main and develop): the most common name
+            return usual[0]
+    return init_default or "main"
 
 
 def _default_branch(root: Path) -> str:
     from ml_ci import gitutil
 
-    head = gitutil.git(
-        ["symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD"], root, check=False
+    def out(*args: str) -> str:
+        return gitutil.git(list(args), root, check=False).strip()
+
+    return default_branch(
+        out("symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD"),
+        [
+            name.removeprefix("origin/")
+            for name in out("branch", "-r", "--format=%(refname:short)").split()
+            if name.startswith("origin/")
+        ],
+        out("branch", "--format=%(refname:short)").split(),
+        out("config", "init.defaultBranch"),
     )
-    if head.startswith("origin/"):
-        return head.removeprefix("origin/")
-    branches = gitutil.git(["branch", "--format=%(refname:short)"], root, check=False).split()
-    return "master" if "master" in branches and "main" not in branches else "main"
+
+
+def _cached_output(root: Path, relative: str) -> Path | None:
+    """The DVC cache file of the output ``relative`` as ``dvc.lock`` records it (the table is
+    not checked out, e.g. after ``dvc fetch``), or None. DVC 3 layout, default cache dir."""
+    import yaml
+
+    lock = root / "dvc.lock"
+    try:
+        data = yaml.safe_load(lock.read_text(encoding="utf-8")) if lock.is_file() else None
+    except yaml.YAMLError:
+        return None
+    md5 = locked_md5(data, relative) if isinstance(data, dict) else None
+    if md5 is None:
+        return None
+    path = root / ".dvc" / "cache" / "files" / "md5" / md5[:2] / md5[2:]
+    return path if path.is_file() else None
+
+
+def _guess_from(path: Path, relative: str) -> TaskGuess:
+    """:func:`table_guess` of ``path``, read as a table named like ``relative`` (a cache
+    file has no suffix, and the readers go by the suffix)."""
+    import shutil
+    import tempfile
+
+    from ml_ci.config.pipeline import PredictionsConfig
+    from ml_ci.pack.predictions import table_guess
+
+    if path.name == posixpath.basename(relative):
+        return table_guess(path, PredictionsConfig())
+    with tempfile.TemporaryDirectory(prefix="ml-ci-init-") as folder:
+        copy = Path(folder) / posixpath.basename(relative)
+        shutil.copyfile(path, copy)
+        return table_guess(copy, PredictionsConfig())
 
 
 def execute(settings: InitSettings) -> InitResult:
@@ -248,8 +348,7 @@ def execute(settings: InitSettings) -> InitResult:
 
     from ml_ci import gitutil
     from ml_ci.config import validate_config
-    from ml_ci.config.pipeline import PredictionsConfig
-    from ml_ci.pack.predictions import table_guess
+    from ml_ci.pack.predictions import check_table
     from ml_ci.resources import templates_dir
 
     root = gitutil.repo_root(settings.root)
@@ -265,24 +364,33 @@ def execute(settings: InitSettings) -> InitResult:
     )
     pipeline = dvc_yaml if isinstance(dvc_yaml, dict) else {}
     config = infer_config(root, pipeline)
-    table = root / config.get("predictions", {}).get("path", "predictions.csv")
-    if table.is_file():
-        task_guess = table_guess(table, PredictionsConfig())
+    relative = config.get("predictions", {}).get("path", "predictions.csv")
+    table = root / relative
+    source = table if table.is_file() else _cached_output(root, relative)
+    if source is not None:
+        task_guess = _guess_from(source, relative)
         config = infer_config(root, pipeline, task_guess)
-        reason = f"{task_guess.reason} in {table.relative_to(root).as_posix()}"
+        where = relative if table.is_file() else f"{relative} (its DVC output in .dvc/cache)"
+        reason = f"{task_guess.reason} in {where}"
     else:
         reason = (
             f"no predictions table at {table.relative_to(root).as_posix()} to look at "
             "(run dvc repro, then ml-ci init --force); binary is the default: check it"
         )
-    validate_config(config, source="inferred ml-ci.yaml")  # never write a config that fails
+    branch = _default_branch(root)
+    config["baseline"] = {"default_branch": branch}
+    checked = validate_config(config, source="inferred ml-ci.yaml")  # never write a bad one
     result = InitResult(root=str(root), config=config, task=config["task"], task_reason=reason)
+    if table.is_file():
+        try:  # what `ml-ci validate` will say about the table, said now
+            result.warnings = check_table(checked, root, source="ml-ci.yaml").too_small
+        except InputError as error:
+            result.warnings = [f"ml-ci validate will fail: {error}"]
 
     files: dict[str, str] = {
         "ml-ci.yaml": "# ml-ci configuration, written by `ml-ci init` (check task and gates).\n"
         + yaml.safe_dump(config, sort_keys=False),
     }
-    branch = _default_branch(root)
     names = [*WORKFLOWS, *([DRIFT_WORKFLOW] if settings.drift else [])]
     for name in names:
         template = (templates_dir() / "workflows" / name).read_text(encoding="utf-8")
@@ -299,12 +407,19 @@ def execute(settings: InitSettings) -> InitResult:
 
     hooks_file = root / ".pre-commit-config.yaml"
     existing = hooks_file.read_text(encoding="utf-8") if hooks_file.is_file() else None
-    updated = pre_commit_config(existing, settings.action)
+    local_hooks = (templates_dir() / "pre-commit" / "ml-ci-local.yaml").read_text(encoding="utf-8")
+    updated = pre_commit_config(existing, settings.action, local_hooks)
     if updated is None or (existing is not None and not settings.force):
         result.skipped.append(".pre-commit-config.yaml")
     else:
         hooks_file.write_text(updated, encoding="utf-8")
         result.written.append(".pre-commit-config.yaml")
+
+    ignore_file = root / ".gitignore"  # adding lines never loses a user's line: no --force
+    ignored = gitignore(ignore_file.read_text(encoding="utf-8") if ignore_file.is_file() else None)
+    if ignored is not None:
+        ignore_file.write_text(ignored, encoding="utf-8")
+        result.written.append(".gitignore")
 
     dvc_config = root / ".dvc" / "config"
     result.secrets = (

@@ -8,24 +8,44 @@ on ``$GITHUB_PATH`` for the following steps:
   image), it is reused;
 * otherwise a venv under ``$RUNNER_TEMP`` gets ``pip install <action root>``, with pip's cache in
   ``$RUNNER_TOOL_CACHE`` (kept between jobs on self-hosted runners; nothing fetched from a cache
-  service, so it also works offline with a local index).
+  service, so it also works offline with a local index). pip's own ``PIP_*`` variables reach
+  it (``PIP_INDEX_URL``, ``PIP_NO_INDEX``, ``PIP_FIND_LINKS``); ``ML_CI_PIP_ARGS`` adds
+  arguments to that one ``pip install`` only (e.g. ``--no-index --find-links /wheelhouse``).
+
+The interpreter is checked first (ml-ci needs :data:`MINIMUM_PYTHON`; ``tomllib`` is 3.11's),
+so an older ``python3`` on the runner gets one line saying what to add, not a traceback.
 """
 
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 import sys
-import tomllib
 import venv
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
+MINIMUM_PYTHON = (3, 11)
+
+
+def python_problem(version: tuple[int, ...]) -> str | None:
+    """One line when ``version`` (``sys.version_info``) is too old for ml-ci, else None."""
+    if tuple(version[:2]) >= MINIMUM_PYTHON:
+        return None
+    have = ".".join(str(part) for part in version[:3])
+    need = ".".join(str(part) for part in MINIMUM_PYTHON)
+    return (
+        f"ml-ci needs Python {need} or newer, but python3 on this runner is {have}; add "
+        f'`- uses: actions/setup-python@v5` with `python-version: "{need}"` before ml-ci\'s step'
+    )
 
 
 def wanted_version(root: Path = ROOT) -> str:
     """The version in the action's own ``pyproject.toml``."""
+    import tomllib  # after python_problem(): an older interpreter has no tomllib
+
     with (root / "pyproject.toml").open("rb") as handle:
         return str(tomllib.load(handle)["project"]["version"])
 
@@ -56,14 +76,21 @@ def install(root: Path, version: str, environ: dict[str, str]) -> Path:
     venv.EnvBuilder(with_pip=True, clear=True).create(env_dir)
     cache = Path(environ.get("RUNNER_TOOL_CACHE") or temp) / "ml-ci-pip"
     pip_env = {**environ, "PIP_CACHE_DIR": str(cache), "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    extra = shlex.split(environ.get("ML_CI_PIP_ARGS", ""))
     subprocess.run(
-        [str(bin_dir / "python"), "-m", "pip", "install", str(root)], env=pip_env, check=True
+        [str(bin_dir / "python"), "-m", "pip", "install", *extra, str(root)],
+        env=pip_env,
+        check=True,
     )
     return bin_dir
 
 
 def main() -> int:
     """Install, then append the bin folder to ``$GITHUB_PATH`` and the version to the outputs."""
+    problem = python_problem((sys.version_info[0], sys.version_info[1], sys.version_info[2]))
+    if problem:
+        print(f"::error::{problem}", file=sys.stderr)
+        return 2
     environ = dict(os.environ)
     version = wanted_version()
     try:

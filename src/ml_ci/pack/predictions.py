@@ -24,6 +24,7 @@ from ml_ci.config.pipeline import PredictionsConfig
 from ml_ci.errors import ConfigError
 
 if TYPE_CHECKING:
+    from ml_ci.compare.inputs import Paired
     from ml_ci.config import Config
 
 #: More distinct integer labels than this (and no score columns) reads as a regression target.
@@ -54,6 +55,9 @@ class TaskGuess:
     task: str
     reason: str
     classes: list[str] = field(default_factory=list)
+    #: score columns (or a non-integer target) decided it; a guess from label counts alone
+    #: (integer ratings can be a regression target) is only a default
+    certain: bool = True
 
 
 def _label_text(value: object) -> str:
@@ -104,17 +108,20 @@ def infer_task(
             shown,
         )
     numbers = _numbers(labels)
-    if numbers is not None and (
-        any(not n.is_integer() for n in numbers) or len(numbers) > MAX_CLASSES
-    ):
+    fractional = numbers is not None and any(not n.is_integer() for n in numbers)
+    if numbers is not None and (fractional or len(numbers) > MAX_CLASSES):
+        why = "not all integers" if fractional else "too many to be classes"
         return TaskGuess(
             "regression",
-            f"no score column; {cols.y_true} holds {len(numbers)} distinct numbers "
-            f"({'not all integers' if any(not n.is_integer() for n in numbers) else 'too many to be classes'})",
+            f"no score column; {cols.y_true} holds {len(numbers)} distinct numbers ({why})",
+            certain=fractional,
         )
     task = "binary" if len(shown) <= 2 else "multiclass"
     return TaskGuess(
-        task, f"no score column; {cols.y_true} holds {len(shown)} classes: {listed}", shown
+        task,
+        f"no score column; {cols.y_true} holds {len(shown)} classes: {listed}",
+        shown,
+        certain=False,
     )
 
 
@@ -135,6 +142,70 @@ def table_guess(path: Path, cols: PredictionsConfig) -> TaskGuess:
     return infer_task(columns, labels, cols)
 
 
+@dataclass(frozen=True)
+class PowerNote:
+    """A non-inferiority gate whose margin is below the minimum detectable effect (MDE) at
+    the evaluation set's size: a candidate as good as the baseline is mostly inconclusive."""
+
+    metric: str
+    margin: float
+    mde: float
+    rows: int
+    baseline_value: float
+    rows_needed: int
+
+    @property
+    def text(self) -> str:
+        return (
+            f"gate {self.metric} (non_inferior, margin {self.margin:g}): with {self.rows} rows "
+            f"the minimum detectable effect is {self.mde:.3f}, above the margin (assuming the "
+            f"models disagree on as many rows as the baseline gets wrong, "
+            f"{1 - self.baseline_value:.1%}), so an unchanged model is mostly inconclusive; "
+            f"evaluate on about {self.rows_needed} rows or widen the margin to {self.mde:.3f}"
+        )
+
+
+def power_notes(config: Config, paired: Paired) -> list[PowerNote]:
+    """:class:`PowerNote` for each gate :func:`ml_ci.compare.power.planned_mde` can plan.
+
+    Before a candidate exists the MDE assumes d = 1 - baseline value (see power.py); the
+    baseline value is the current model's metric on the table. The MDE scales as 1/sqrt(n),
+    so the rows needed for the margin are n * (MDE / margin)^2.
+    """
+    import numpy as np
+
+    from ml_ci.compare.power import planned_mde, underpowered
+    from ml_ci.config import default_gates
+
+    n = paired.n
+    values: dict[str, float] = {"accuracy": float(np.mean(paired.cand.pred == paired.y))}
+    positives = None
+    if config.task == "binary" and paired.cand.score is not None:
+        positives = int(np.count_nonzero(paired.y == 1))
+        if 0 < positives < n:
+            from sklearn.metrics import roc_auc_score
+
+            values["roc_auc"] = float(roc_auc_score(paired.y, paired.cand.score))
+    notes = []
+    for gate in list(config.gates) or default_gates(config.task):
+        value = values.get(gate.metric)
+        if gate.rule != "non_inferior" or value is None:
+            continue
+        margin = gate.margin * abs(value) if gate.relative else gate.margin
+        mde = planned_mde(
+            config.task,
+            gate.metric,
+            n,
+            alpha=config.compare.alpha,
+            baseline_value=value,
+            positives=positives,
+        )
+        if mde is not None and underpowered(gate.rule, margin, mde):
+            needed = math.ceil(n * (mde / margin) ** 2) if margin > 0 else 0
+            notes.append(PowerNote(gate.metric, margin, mde, n, value, needed))
+    return notes
+
+
 @dataclass
 class TableCheck:
     """``ml-ci validate``'s look at the real predictions table."""
@@ -145,14 +216,17 @@ class TableCheck:
     task: str | None = None
     reason: str | None = None
     classes: list[str] = field(default_factory=list)
+    too_small: list[str] = field(default_factory=list)  # PowerNote.text of each gate
 
 
 def check_table(config: Config, root: Path, source: str = "ml-ci.yaml") -> TableCheck:
     """Check ``config`` against its predictions table under ``root`` when the table exists.
 
-    The task must be the one the table holds (else a :class:`ConfigError` naming both), then
+    The task must be the one the table holds when the table shows it (score columns, a
+    fractional target; else a :class:`ConfigError` naming both), then
     the table is read exactly as ``ml-ci compare`` reads it (columns, label values,
-    probabilities), so every problem compare would find shows up here first.
+    probabilities), so every problem compare would find shows up here first; last, gates whose
+    margin is below the MDE at the table's size are listed (:func:`power_notes`).
     """
     from ml_ci.compare.inputs import load_pair
 
@@ -161,7 +235,7 @@ def check_table(config: Config, root: Path, source: str = "ml-ci.yaml") -> Table
     if not path.is_file():
         return TableCheck(relative, present=False)
     guess = table_guess(path, config.predictions)
-    if guess.task != config.task:
+    if guess.task != config.task and guess.certain:
         raise ConfigError(
             f"{source}: task is {config.task!r} but {relative} holds a {guess.task} table "
             f"({guess.reason}); set task: {guess.task}"
@@ -175,5 +249,11 @@ def check_table(config: Config, root: Path, source: str = "ml-ci.yaml") -> Table
         slices=list(config.slices.columns),
     )
     return TableCheck(
-        relative, True, paired.n, guess.task, guess.reason, list(paired.classes) or guess.classes
+        relative,
+        True,
+        paired.n,
+        config.task,
+        guess.reason,
+        list(paired.classes) or guess.classes,
+        [note.text for note in power_notes(config, paired)],
     )

@@ -22,6 +22,19 @@ class MetricResult(RecordModel):
     method: str
     n: int
     slice: str | None = Field(None, description="column=value, or null for all rows.")
+    gated: bool | None = Field(
+        None, description="A gate applies to this metric on these rows (null: unknown, old record)."
+    )
+    adjusted_p_value: float | None = Field(
+        None,
+        description="Ungated metrics on all rows: p_value Holm-adjusted across them "
+        "(compare.correction); null for gated metrics (their gates carry their own).",
+    )
+    worse: bool = Field(
+        False,
+        description="Ungated metric significantly worse than the baseline (two-sided, "
+        "adjusted_p_value < alpha): a warning, it never changes the exit code.",
+    )
 
 
 class GateResult(RecordModel):
@@ -37,6 +50,11 @@ class GateResult(RecordModel):
     bound: float | None = Field(None, description="One-sided (1 - alpha) confidence bound.")
     mde: float | None = Field(
         None, description="Minimum detectable effect (80% power) at this sample size."
+    )
+    underpowered: bool | None = Field(
+        None,
+        description="non_inferior margin below the minimum detectable effect (mde): a "
+        "candidate as good as the baseline would mostly be inconclusive at this sample size.",
     )
     relative: bool = Field(False, description="The configured margin was relative.")
     undefined: bool = Field(
@@ -75,8 +93,8 @@ class CompareSection(RecordModel):
     curves: list[Curve] = Field(
         default_factory=list, description="ROC and PR curves of both models (binary tasks)."
     )
-    unchanged: bool = Field(
-        False,
+    unchanged: bool | None = Field(
+        None,
         description="The candidate's predictions (y_pred and scores) equal the baseline's on "
         "every row: non-inferiority and absolute gates pass as unchanged, superiority gates "
         "do not pass.",

@@ -38,6 +38,12 @@ class LineageEntry(RecordModel):
     stage: str | None = Field(None, description="Stage that uses (dep) or makes (out) it.")
     kind: Literal["dep", "out", "data"] = "dep"
     size: int | None = None
+    base_hash: str | None = Field(
+        None, description="The same path's hash at the base commit (null: absent there)."
+    )
+    changed: bool | None = Field(
+        None, description="The hash differs from the base's (null: no base to compare with)."
+    )
 
 
 class ParamChange(RecordModel):
@@ -54,6 +60,10 @@ class Lineage(RecordModel):
     outs: list[LineageEntry] = Field(default_factory=list)
     params: dict[str, Any] = Field(default_factory=dict, description="file -> params at head.")
     params_diff: list[ParamChange] = Field(default_factory=list)
+    removed: list[LineageEntry] = Field(
+        default_factory=list, description="Tracked at the base commit, gone at head."
+    )
+    base_sha: str | None = Field(None, description="The commit the hashes were compared with.")
 
 
 class OutputCheck(RecordModel):

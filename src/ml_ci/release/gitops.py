@@ -7,6 +7,10 @@
   already exists on the remote is rejected (git never moves a tag without ``--force``, which
   ml-ci never uses), and ``--atomic`` makes the version tag and its stage tag land together
   or not at all. The loser of a race deletes its local tags, fetches, and plans again.
+* **No credentials on disk.** Under Actions the workflows check out with
+  ``persist-credentials: false``; the commands that talk to the remote get ``GITHUB_TOKEN``
+  as an HTTP header through git's ``GIT_CONFIG_*`` environment (:func:`remote_env`), never
+  in ``.git/config``, argv or output, so code run later in the job cannot read it from disk.
 """
 
 from __future__ import annotations
@@ -33,6 +37,24 @@ def next_tag_time(last: int | None, now: int) -> int:
     return now if last is None else max(now, last + 1)
 
 
+def remote_env(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for a git command that talks to the remote: under Actions with a
+    ``GITHUB_TOKEN``, an ``http.<server>/.extraheader`` (what actions/checkout persists, but
+    only for this process); otherwise the environment unchanged."""
+    import base64
+
+    env = dict(os.environ if environ is None else environ)
+    token, server = env.get("GITHUB_TOKEN"), env.get("GITHUB_SERVER_URL")
+    if env.get("GITHUB_ACTIONS") != "true" or not token or not server:
+        return env
+    basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
+    index = int(env.get("GIT_CONFIG_COUNT") or 0)
+    env[f"GIT_CONFIG_KEY_{index}"] = f"http.{server.rstrip('/')}/.extraheader"
+    env[f"GIT_CONFIG_VALUE_{index}"] = f"AUTHORIZATION: basic {basic}"
+    env["GIT_CONFIG_COUNT"] = str(index + 1)
+    return env
+
+
 def has_remote(root: Path, remote: str) -> bool:
     return remote in git(["remote"], root).split()
 
@@ -45,6 +67,7 @@ def fetch_tags(root: Path, remote: str, model: str | None = None) -> None:
     done = subprocess.run(
         ["git", "fetch", "--no-write-fetch-head", remote, *refspecs],
         cwd=root,
+        env=remote_env(),
         capture_output=True,
         text=True,
         check=False,
@@ -99,6 +122,7 @@ def push_tags(root: Path, remote: str, names: list[str]) -> bool:
     done = subprocess.run(
         ["git", "push", "--atomic", "--porcelain", remote, *refs],
         cwd=root,
+        env=remote_env(),
         capture_output=True,
         text=True,
         check=False,
@@ -116,7 +140,20 @@ def push_tags(root: Path, remote: str, names: list[str]) -> bool:
 
 def remote_tags(root: Path, remote: str) -> dict[str, str]:
     """name -> peeled commit of the remote's tags (``git ls-remote``)."""
-    out = git(["ls-remote", "--tags", remote], root)
+    done = subprocess.run(
+        ["git", "ls-remote", "--tags", remote],
+        cwd=root,
+        env=remote_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        detail = done.stderr.strip().splitlines()
+        raise ExternalToolError(
+            f"git ls-remote {remote} failed in {root}: {detail[-1] if detail else done.returncode}"
+        )
+    out = done.stdout
     found: dict[str, str] = {}
     for line in out.splitlines():
         sha, _, ref = line.partition("\t")

@@ -8,16 +8,24 @@ artifact), so it is treated as a CLAIM and checked against what this run can see
    whose head repository is the base repository: a pull request from a fork never causes
    a release or a tag (a maintainer who wants it pushes the change to a branch of the
    base repository and opens a new pull request, which is then evaluated and approved);
-2. the record was made for that pull request's head SHA, and its gates passed (an
-   inconclusive verdict only when ``compare.inconclusive`` lets it pass);
+2. the gates and the drift verdict are RECOMPUTED here for the merged commit, with the
+   configuration of its first parent (:mod:`ml_ci.release.recompute`): both models scored
+   with ``predict.command`` on the merged evaluation data, then ``compare`` and ``drift``;
+   they must pass. The pull request's record is a claim that may only refuse (its head SHA
+   must be the pull request's head, its gates must have passed, a claim of drift adds the
+   need for approval); it is shown beside the recomputed record, never obeyed. Where
+   recomputation is impossible the release is refused unless the first parent's config
+   sets ``release.trust_record: true`` (a documented risk);
 3. governance is satisfied at the head SHA -- approvals are fetched again from the API,
-   never read from the record;
+   never read from the record -- under the first parent's governance rules; a change to
+   ``ml-ci.yaml`` always needs an approval;
 4. the model artifact in the merged tree has the DVC hash the record evaluated (from
    ``dvc.lock``/``.dvc`` files of the merge commit): nobody swapped the model after review.
 
 Then ``{model}@v{semver}`` and ``{model}#{stage}#{n}`` are tagged (annotated, messages with
-the record digest, verdict, approvers, data hashes) and pushed atomically, and a GitHub
-release is created with the notes and two assets: the record and the canary manifest.
+the recomputed record's digest, verdict, approvers, data hashes) and pushed atomically, and a
+GitHub release is created with the notes and the assets: the recomputed record, the canary
+manifest and the pull request's claimed record.
 
 Idempotent: when a version of the model is already registered at the commit, nothing new
 is tagged (a missing stage tag or GitHub release asset is completed) and the result is 0.
@@ -25,7 +33,6 @@ is tagged (a missing stage tag or GitHub release asset is completed) and the res
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -55,10 +62,12 @@ if TYPE_CHECKING:
     from ml_ci.github.client import GitHubClient
     from ml_ci.governance.github import PullInfo
     from ml_ci.record import EvaluationRecord
+    from ml_ci.release.recompute import Recomputed
 
 MANIFEST_FILE = "ml-ci-canary.json"
 RECORD_ASSET = "ml-ci-record.json"
 MANIFEST_ASSET = "canary-manifest.json"
+CLAIMED_FILE = "ml-ci-record.claimed.json"  # the pull request's record, shown beside ours
 MAX_DATA_HASHES = 20
 
 
@@ -75,6 +84,7 @@ class ReleaseSettings:
     remote: str = "origin"
     push: bool = True
     manifest_path: Path | None = None
+    config_file: str = "ml-ci.yaml"  # the config's path in the repository (read at P)
 
 
 @dataclass
@@ -89,6 +99,8 @@ class ReleaseResult:
     approved_by: list[str] = field(default_factory=list)
     release_url: str | None = None
     manifest: dict[str, Any] = field(default_factory=dict)
+    recomputed: bool = False  # False only under release.trust_record
+    claimed: dict[str, Any] = field(default_factory=dict)  # the PR record's verdicts
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -102,6 +114,8 @@ class ReleaseResult:
             "approved_by": self.approved_by,
             "release_url": self.release_url,
             "manifest": self.manifest,
+            "recomputed": self.recomputed,
+            "claimed": self.claimed,
         }
 
 
@@ -223,26 +237,44 @@ def execute(
     sync(root, settings.remote, settings.push, model)
     before = load_registry(root).get(model)
     done = before.version_at(commit) if before else None
-    record = load_record(settings.record_path)
+    claimed = load_record(settings.record_path)
 
     pull: PullInfo | None = None
     if done is None:
         pull = _find_pull(settings, client, commit, say)
-        _check_record(settings, record, pull, commit)
-        outcome = _governance(settings, client, record, pull)
+    again, config, config_changed = _rederive(settings, commit, pull, claimed, say)
+    stage = config.release.stage  # the first parent's settings apply, as its gates do
+    record = again.record if again is not None else claimed
+    if done is None:
+        _check_record(settings, config, claimed, pull, commit)  # a claim may only refuse
+        if again is not None:
+            problem = gates_passed(record, config.compare.inconclusive)
+            if problem:
+                raise GateFailed(f"release refused: recomputed at {commit[:7]}: {problem}")
+        outcome = _governance(
+            settings,
+            config,
+            client,
+            record,
+            pull,
+            # fail closed: a changed ml-ci.yaml, or a claim of significant drift, adds the need
+            extra=config_changed or claimed.needs_human,
+        )
         if not outcome.satisfied:
             raise GateFailed(f"release refused: governance not satisfied ({outcome.summary})")
-        _check_artifact(root, config.model.path, record, commit, model_artifact)
-        record.governance = to_section(outcome, config.governance, _head(pull, record))
+        _check_artifact(root, config.model.path, claimed, commit, model_artifact)
+        record.governance = to_section(outcome, config.governance, _head(pull, claimed))
         approved = outcome.approved_by
         labels = pull.labels if pull else ()
         kind: Bump = settings.bump or bump_from_labels(labels) or config.release.bump
     else:
         say(f"{model} {done.version} is already registered at {commit[:7]}")
+        if claimed.release is not None and claimed.release.commit == commit:
+            record = claimed  # this release's own record, saved by the interrupted run
         approved = [a.strip() for a in done.fields.get("approvers", "").split(",") if a.strip()]
         approved = [a for a in approved if a != "-"]
         kind = config.release.bump
-    number = pull.number if pull else record.repo.pull_request
+    number = pull.number if pull else claimed.repo.pull_request
     fields = tag_fields(record, approved, number, data_hashes(root, commit))
     planner = release_planner(model, commit, stage, kind, fields)
     new = apply_tags(root, model, planner, remote=settings.remote, push=settings.push)
@@ -256,6 +288,8 @@ def execute(
         _push_missing(root, settings.remote, [t.name for t in state.history if t.commit == commit])
 
     manifest = canary_manifest(state, info.version, commit, record, config.release.canary_traffic)
+    if again is not None and claimed is not record:
+        save_record(settings.record_path.with_name(CLAIMED_FILE), claimed)
     record.release = ReleaseSection(
         model=model,
         version=info.version,
@@ -265,15 +299,18 @@ def execute(
         artifact_hash=record.artifact.hash if record.artifact else None,
     )
     release_url = None
+    # saved before publishing: a rerun after a failed upload resumes with this very record
+    save_record(settings.record_path, record)
     if not settings.offline and client is not None and settings.repo:
         release_url = publish_github_release(
             client,
             settings.repo,
             version_tag(model, info.version),
             commit,
-            release_notes(record, info.version, manifest),
+            release_notes(record, info.version, manifest) + claimed_note(claimed, again),
             record,
             manifest,
+            claimed if again is not None and claimed is not record else None,
         )
         record.release.release_url = release_url
     save_record(settings.record_path, record)
@@ -290,7 +327,73 @@ def execute(
         approved_by=approved,
         release_url=release_url,
         manifest=manifest,
+        recomputed=again is not None,
+        claimed=claimed_verdicts(claimed),
     )
+
+
+def claimed_verdicts(record: EvaluationRecord) -> dict[str, Any]:
+    """What the pull request's record claimed (shown, never obeyed)."""
+    return {
+        "head_sha": record.repo.head_sha,
+        "compare": record.compare.verdict if record.compare else None,
+        "drift": record.drift.verdict if record.drift else None,
+        "needs_human": record.needs_human,
+    }
+
+
+def claimed_note(claimed: EvaluationRecord, again: Recomputed | None) -> str:
+    """A line for the release notes: what was recomputed, and what the PR claimed."""
+    said = claimed_verdicts(claimed)
+    if again is None:
+        head = "NOT recomputed (release.trust_record: true): the verdicts below are the claim"
+    else:
+        head = (
+            f"recomputed at release with the configuration of {(again.parent or '-')[:7]} "
+            f"(baseline {again.baseline[:7]})"
+        )
+    return (
+        f"\n\n---\n_{head}; the pull request's record claimed compare "
+        f"`{said['compare'] or '-'}`, drift `{said['drift'] or '-'}`._\n"
+    )
+
+
+def _rederive(
+    settings: ReleaseSettings,
+    commit: str,
+    pull: PullInfo | None,
+    claimed: EvaluationRecord,
+    say: Callable[[str], None],
+) -> tuple[Recomputed | None, Config, bool]:
+    """The record recomputed at ``commit`` (see :mod:`.recompute`), the configuration that
+    applies (the first parent's) and whether ``commit`` changes it. Without recomputation,
+    refuse unless the first parent's configuration sets ``release.trust_record``."""
+    from ml_ci.release.recompute import Unrecomputable, bar, config_at, recompute
+
+    root = settings.root
+    _, applies = bar(root, commit, settings.config_file)
+    try:
+        again = recompute(
+            root,
+            settings.config_file,
+            commit,
+            head_sha=pull.head_sha if pull else claimed.repo.head_sha,
+            pull_request=pull.number if pull else claimed.repo.pull_request,
+            repo=settings.repo,
+            progress=say,
+        )
+    except Unrecomputable as why:
+        if applies is None or not applies.release.trust_record:
+            raise GateFailed(
+                f"release refused: cannot recompute the gates and drift ({why}); fix that, or "
+                "set release.trust_record: true to release on the pull request's own record "
+                "(a risk: its author controls it)"
+            ) from None
+        say(f"release.trust_record: releasing on the pull request's record ({why})")
+        own = config_at(root, commit, settings.config_file)
+        changed = own is None or own.model_dump(mode="json") != applies.model_dump(mode="json")
+        return None, applies, changed
+    return again, again.config, again.config_changed
 
 
 def _push_missing(root: Path, remote: str, names: list[str]) -> None:
@@ -336,7 +439,11 @@ def _find_pull(
 
 
 def _check_record(
-    settings: ReleaseSettings, record: EvaluationRecord, pull: PullInfo | None, commit: str
+    settings: ReleaseSettings,
+    config: Config,
+    record: EvaluationRecord,
+    pull: PullInfo | None,
+    commit: str,
 ) -> None:
     head = record.repo.head_sha
     if not head:
@@ -349,19 +456,21 @@ def _check_record(
             f"release refused: {settings.record_path} evaluated {head[:7]}, but pull request "
             f"#{pull.number} merged head {pull.head_sha[:7]}; evaluate the final head"
         )
-    problem = gates_passed(record, settings.config.compare.inconclusive)
+    problem = gates_passed(record, config.compare.inconclusive)
     if problem:
-        raise GateFailed(f"release refused: {problem}")
+        raise GateFailed(f"release refused: the pull request's record: {problem}")
 
 
 def _governance(
     settings: ReleaseSettings,
+    config: Config,
     client: GitHubClient | None,
     record: EvaluationRecord,
     pull: PullInfo | None,
+    *,
+    extra: bool = False,
 ) -> Outcome:
-    config = settings.config
-    required = governance_required(
+    required = extra or governance_required(
         config.governance,
         needs_human=record.needs_human,
         inconclusive_let_pass=inconclusive_let_pass(record, config.compare.inconclusive),
@@ -441,15 +550,18 @@ def release_notes(record: EvaluationRecord, version: str, manifest: dict[str, An
     """The GitHub release body: the version's facts, the approvals, then the full report."""
     from ml_ci.governance.report import render_markdown
     from ml_ci.report.render import render
+    from ml_ci.report.safe import md_code, md_text
 
+    # the model name, paths and hashes come from the config and record: escaped as text
+    artifact = manifest["artifact"]
     lines = [
-        f"## {manifest['model']} {version}",
+        f"## {md_text(manifest['model'])} {md_text(version)}",
         "",
         f"- verdict: **{record.compare.verdict if record.compare else 'unknown'}**",
-        f"- artifact: `{manifest['artifact']['path']}` `{manifest['artifact']['hash']}`",
+        f"- artifact: {md_code(artifact['path'])} {md_code(artifact['hash'])}",
         f"- canary traffic: {manifest['canary_traffic']:.0%}; roll back to: "
-        f"{manifest['rollback_to'] or '(none)'}",
-        f"- record digest: `{manifest['record_digest']}`",
+        f"{md_code(manifest['rollback_to']) if manifest['rollback_to'] else '(none)'}",
+        f"- record digest: {md_code(manifest['record_digest'])}",
     ]
     if record.governance is not None:
         lines += ["", render_markdown(record.governance)]
@@ -465,29 +577,78 @@ def publish_github_release(
     notes: str,
     record: EvaluationRecord,
     manifest: dict[str, Any],
+    claimed: EvaluationRecord | None = None,
 ) -> str:
-    """Create (or find) the release of ``tag`` and upload any missing asset; returns its URL."""
-    from ml_ci.github.client import NotFound, Unprocessable, WriteUnconfirmed
+    """Create (or find) the release of ``tag`` and upload any missing asset; returns its URL.
+
+    Resumable: the release is found by its tag; an asset already uploaded is kept, one left
+    partial (``state`` other than ``uploaded``) is deleted and uploaded again. A lost answer
+    or a 5xx is checked against what GitHub now holds before anything is repeated, and an
+    error that remains says to rerun the job (which then completes the same release).
+    """
+    from ml_ci.github.client import GitHubError, Unprocessable, WriteUnconfirmed
 
     path = f"/repos/{repo}/releases"
-    try:
-        release = client.get_json(f"{path}/tags/{tag}")
-    except NotFound:
+    release = _release_by_tag(client, path, tag)
+    if release is None:
         body = {"tag_name": tag, "target_commitish": commit, "name": tag, "body": notes}
         try:
             release = client.request("POST", path, json=body).json()
-        except (Unprocessable, WriteUnconfirmed):
-            release = client.get_json(f"{path}/tags/{tag}")  # a racing run, or a lost answer
-    have = {asset.get("name") for asset in release.get("assets") or []}
+        except (Unprocessable, WriteUnconfirmed) as error:
+            # a racing run created it (422), or the answer was lost / a 5xx: did it happen?
+            release = _release_by_tag(client, path, tag)
+            if release is None:
+                raise GitHubError(
+                    f"{error}; no release {tag} exists yet: rerun the job (the release resumes)",
+                    error.status,
+                ) from None
+    assert release is not None
     upload = str(release["upload_url"]).split("{", 1)[0]
     assets = {
         RECORD_ASSET: record.model_dump_json(indent=2).encode(),
         MANIFEST_ASSET: json.dumps(manifest, indent=2).encode(),
     }
+    if claimed is not None:
+        assets[CLAIMED_FILE] = claimed.model_dump_json(indent=2).encode()
+    have = {str(a.get("name")): a for a in release.get("assets") or []}
     for name, data in assets.items():
-        if name in have:
-            continue
-        with contextlib.suppress(Unprocessable):  # a racing run uploaded it
+        _ensure_asset(client, path, int(release["id"]), upload, name, data, have.get(name), tag)
+    return str(release.get("html_url") or "")
+
+
+def _release_by_tag(client: GitHubClient, path: str, tag: str) -> dict[str, Any] | None:
+    from ml_ci.github.client import NotFound
+
+    try:
+        found: dict[str, Any] = client.get_json(f"{path}/tags/{tag}")
+    except NotFound:
+        return None
+    return found
+
+
+UPLOAD_ATTEMPTS = 2
+
+
+def _ensure_asset(
+    client: GitHubClient,
+    path: str,
+    release_id: int,
+    upload: str,
+    name: str,
+    data: bytes,
+    existing: dict[str, Any] | None,
+    tag: str,
+) -> None:
+    """Make ``name`` a complete asset of the release (see :func:`publish_github_release`)."""
+    from ml_ci.github.client import GitHubError, Unprocessable, WriteUnconfirmed
+
+    last: GitHubError | None = None
+    for _ in range(UPLOAD_ATTEMPTS):
+        if existing is not None:
+            if existing.get("state", "uploaded") == "uploaded":
+                return
+            client.request("DELETE", f"{path}/assets/{existing['id']}")  # a partial upload
+        try:
             client.request(
                 "POST",
                 upload,
@@ -496,4 +657,17 @@ def publish_github_release(
                 headers={"Content-Type": "application/json"},
                 idempotent=False,
             )
-    return str(release.get("html_url") or "")
+            return
+        except Unprocessable:  # a racing run uploaded it
+            return
+        except WriteUnconfirmed as error:  # lost answer or 5xx: look at what GitHub holds
+            last = error
+            listed = client.get_json(f"{path}/{release_id}/assets", {"per_page": 100})
+            existing = next((a for a in listed if a.get("name") == name), None)
+    if existing is not None and existing.get("state", "uploaded") == "uploaded":
+        return
+    raise GitHubError(
+        f"{last}; the tags and the release {tag} exist but the asset {name} is missing: "
+        "rerun the job (the release resumes)",
+        last.status if last else None,
+    )

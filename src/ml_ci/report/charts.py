@@ -8,10 +8,12 @@ on the good side of). No external assets: the SVG is text inside the HTML file.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from html import escape
 
 from ml_ci.record.compare import Curve
+from ml_ci.report.safe import plain
 from ml_ci.report.view import GateRow
 
 MAX_BARS = 20
@@ -19,8 +21,10 @@ VERDICT_COLOURS = {"pass": "#1a7f37", "fail": "#cf222e", "inconclusive": "#9a670
 
 
 def _quote(label: str) -> str:
-    # mermaid labels are double-quoted strings; a quote inside would end them
-    return '"' + label.replace('"', "'").replace("\n", " ") + '"'
+    # mermaid labels are double-quoted strings (a quote inside would end them) that mermaid
+    # may render as HTML: keep letters, digits and a few signs only
+    kept = "".join(c if c.isalnum() or c in " _-.=[]/:" else "_" for c in plain(label))
+    return f'"{kept}"'
 
 
 def mermaid_deltas(rows: Sequence[GateRow]) -> str | None:
@@ -51,6 +55,33 @@ def _span(rows: Sequence[GateRow]) -> tuple[float, float]:
     return low - pad, high + pad
 
 
+def nice_ticks(low: float, high: float, count: int = 4) -> list[float]:
+    """Round tick values inside ``[low, high]``: multiples of a step of 1, 2 or 5 x 10^k,
+    at least ``count`` of them (0 is one whenever it is inside)."""
+    if not (math.isfinite(low) and math.isfinite(high)) or high <= low:
+        return [low]
+    raw = (high - low) / max(count - 1, 1)
+    power = 10 ** math.floor(math.log10(raw))
+    # the largest round step not above raw: at least count - 1 ticks, at most about 2.5 x
+    step = max(m * power for m in (1, 2, 5) if m * power <= raw * (1 + 1e-9))
+    first = math.ceil(low / step - 1e-9)
+    ticks = []
+    index = first
+    while index * step <= high + step * 1e-9:
+        ticks.append(round(index * step, 12) + 0.0)  # + 0.0: no "-0"
+        index += 1
+    return ticks
+
+
+def _tick_label(value: float, ticks: Sequence[float]) -> str:
+    """As many decimals as the step needs, with a real minus sign."""
+    if value == 0:
+        return "0"
+    step = ticks[1] - ticks[0] if len(ticks) > 1 else abs(value) or 1.0
+    decimals = max(0, -math.floor(math.log10(step) + 1e-9))
+    return f"{value:.{decimals}f}".replace("-", "\u2212")
+
+
 def svg_intervals(rows: Sequence[GateRow], *, width: int = 760) -> str | None:
     """An SVG forest plot: one line per gate, dot = delta, bar = CI, dashed tick = margin."""
     points = [r for r in rows if r.delta is not None]
@@ -68,9 +99,8 @@ def svg_intervals(rows: Sequence[GateRow], *, width: int = 760) -> str | None:
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">',
         "<title>candidate - baseline per gate, with confidence intervals and margins</title>",
-        f'<line x1="{x(0):.1f}" y1="{top - 10}" x2="{x(0):.1f}" y2="{height - 25}" '
-        'stroke="#57606a" stroke-width="1"/>',
-        f'<text x="{x(0):.1f}" y="{top - 14}" text-anchor="middle" fill="#57606a">0</text>',
+        f'<line class="zero" x1="{x(0):.1f}" y1="{top - 10}" x2="{x(0):.1f}" '
+        f'y2="{height - 25}" stroke="#57606a" stroke-width="1"/>',
     ]
     for index, row in enumerate(points):
         y = top + row_h * index + row_h / 2
@@ -94,10 +124,11 @@ def svg_intervals(rows: Sequence[GateRow], *, width: int = 760) -> str | None:
             f"<title>{escape(row.label)}: delta {row.delta:.4g} ({row.verdict})</title></circle>"
         )
     axis_y = height - 12
-    for value in (low, (low + high) / 2, high):
+    ticks = nice_ticks(low, high)
+    for value in ticks:  # round numbers; 0 among them (the zero line needs no label of its own)
         parts.append(
-            f'<text x="{x(value):.1f}" y="{axis_y}" text-anchor="middle" fill="#57606a">'
-            f"{value:.3g}</text>"
+            f'<text class="tick" x="{x(value):.1f}" y="{axis_y}" text-anchor="middle" '
+            f'fill="#57606a">{_tick_label(value, ticks)}</text>'
         )
     parts.append("</svg>")
     return "\n".join(parts)

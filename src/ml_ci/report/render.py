@@ -12,7 +12,6 @@ note and a link to the full report, then no chart) until the text fits.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from ml_ci.errors import ConfigError
 from ml_ci.record import EvaluationRecord
 from ml_ci.report.charts import mermaid_deltas, svg_curves, svg_intervals
+from ml_ci.report.safe import md_code, md_link, md_text, safe_url
 from ml_ci.report.view import build_view
 
 if TYPE_CHECKING:
@@ -91,10 +91,10 @@ def fmt_delta(value: Any) -> str:
 
 
 def fmt_p(value: Any) -> str:
-    """p-values: three decimals, ``<0.001`` below that."""
+    """p-values: three decimals, ``< 0.001`` below that."""
     if value is None:
         return MISSING
-    return "<0.001" if value < 0.001 else f"{value:.3f}"
+    return "< 0.001" if value < 0.001 else f"{value:.3f}"
 
 
 def fmt_pct(value: Any) -> str:
@@ -106,17 +106,7 @@ def short(value: Any) -> str:
     return MISSING if not value else str(value)[:8]
 
 
-def md_cell(value: Any) -> str:
-    """Safe inside a markdown table cell: no pipes, newlines or raw HTML."""
-    text = value if isinstance(value, str) else json.dumps(value, default=str)
-    return (
-        text.replace("&", "&amp;")
-        .replace("<", "&lt;")
-        .replace(">", "&gt;")
-        .replace("|", "\\|")
-        .replace("\r", " ")
-        .replace("\n", " ")
-    )
+md_cell = md_text  # the name older overrides and tests use
 
 
 def verdict_icon(verdict: str) -> str:
@@ -157,9 +147,12 @@ def environment(template_dir: Path | None = None, *, html: bool = False) -> jinj
         p=fmt_p,
         pct=fmt_pct,
         short=short,
-        md=md_cell,
+        md=md_text,
+        code=md_code,
+        url=safe_url,
         icon=verdict_icon,
     )
+    env.globals["link"] = md_link
     return env
 
 

@@ -6,11 +6,12 @@ what this module decides (which rows, in which order, what the verdict says and 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ml_ci.record import EvaluationRecord
-from ml_ci.record.compare import GateResult, MetricResult
+from ml_ci.record.compare import CompareSection, GateResult, MetricResult
 
 VerdictLabel = Literal["pass", "fail", "inconclusive", "needs human validation"]
 StatusState = Literal["success", "failure", "pending"]
@@ -42,6 +43,49 @@ class Verdict:
         return f"{self.label.upper()}: {self.reason}"
 
 
+_P_IN_TEXT = re.compile(r"\bp\s*=\s*(-?\d+(?:\.\d*)?(?:e-?\d+)?)", re.I)
+
+
+def tidy_p(text: str | None) -> str | None:
+    """``p=0`` / ``p=3e-09`` in a reason read as ``p < 0.001`` (the report's one p format)."""
+    if text is None:
+        return None
+
+    def small(match: re.Match[str]) -> str:
+        value = float(match.group(1))
+        return "p < 0.001" if value < 0.001 else match.group(0)
+
+    return _P_IN_TEXT.sub(small, text)
+
+
+def below_min_size(gate: GateResult) -> bool:
+    """A slice below ``slices.min_size``: reported, never decides (the compare stage says so
+    in the reason)."""
+    return gate.slice is not None and "below min_size" in (gate.reason or "")
+
+
+def gate_summary(compare: CompareSection) -> str:
+    """What the gates did, in words: "3 gates passed; 2 slices below min_size reported only"."""
+    deciding = [g for g in compare.gates if not below_min_size(g)]
+    reported = len(compare.gates) - len(deciding)
+    counts = {v: sum(g.verdict == v for g in deciding) for v in ("pass", "fail", "inconclusive")}
+    if counts["pass"] == len(deciding):
+        text = f"all {len(deciding)} gates passed" if deciding else "no gate decided"
+    else:
+        parts = [f"{counts['fail']} failed"] if counts["fail"] else []
+        parts += [f"{counts['inconclusive']} inconclusive"] if counts["inconclusive"] else []
+        parts.append(f"{counts['pass']} passed")
+        text = f"{len(deciding)} gates: " + ", ".join(parts)
+    if compare.unchanged:
+        text += " (unchanged: the predictions equal the baseline's on every row)"
+    if reported:
+        text += (
+            f"; {reported} slice gate{'s' if reported != 1 else ''} below slices.min_size "
+            "reported only (cannot fail)"
+        )
+    return text
+
+
 def _names(gates: list[GateResult], limit: int = 3) -> str:
     gates = sorted(gates, key=lambda g: g.slice is not None)  # whole-data gates first
     shown = [g.metric + (f" [{g.slice}]" if g.slice else "") for g in gates[:limit]]
@@ -64,9 +108,10 @@ def overall_verdict(record: EvaluationRecord) -> Verdict:
         return Verdict("fail", f"reproduction {repro.verdict}{where}", "failure")
     compare = record.compare
     if compare is not None:
-        failed = [g for g in compare.gates if g.verdict == "fail"]
-        unsure = [g for g in compare.gates if g.verdict == "inconclusive"]
-        total = len(compare.gates)
+        deciding = [g for g in compare.gates if not below_min_size(g)]
+        failed = [g for g in deciding if g.verdict == "fail"]
+        unsure = [g for g in deciding if g.verdict == "inconclusive"]
+        total = len(deciding)
         if compare.verdict == "fail":
             reason = (
                 f"{len(failed)} of {total} gates failed: {_names(failed)}"
@@ -97,7 +142,7 @@ def overall_verdict(record: EvaluationRecord) -> Verdict:
             )
         return Verdict("needs human validation", reason, "pending")
     if compare is not None:
-        return Verdict("pass", f"all {len(compare.gates)} gates passed", "success")
+        return Verdict("pass", gate_summary(compare), "success")
     return Verdict("inconclusive", "no comparison in the record yet (run ml-ci compare)", "pending")
 
 
@@ -126,6 +171,8 @@ class GateRow:
     relative: bool = False
     min: float | None = None
     max: float | None = None
+    below_min: bool = False
+    underpowered: bool | None = None
 
     @property
     def label(self) -> str:
@@ -186,7 +233,7 @@ def gate_rows(record: EvaluationRecord) -> list[GateRow]:
                 p_value=metric.p_value if metric else None,
                 gate_p_value=gate.p_value,
                 adjusted_p_value=gate.adjusted_p_value,
-                reason=gate.reason,
+                reason=tidy_p(gate.reason),
                 n=metric.n if metric else None,
                 lower_is_better=lower_is_better(gate.metric),
                 threshold=gate.threshold,
@@ -194,10 +241,59 @@ def gate_rows(record: EvaluationRecord) -> list[GateRow]:
                 relative=gate.relative,
                 min=gate.min,
                 max=gate.max,
+                below_min=below_min_size(gate),
+                underpowered=gate.underpowered,
             )
         )
     # stable: within a verdict, the compare stage's order is kept
     return sorted(rows, key=lambda r: VERDICT_ORDER.get(r.verdict, 3))
+
+
+@dataclass(frozen=True)
+class MetricRow:
+    """A computed metric no gate tests; ``worse`` None when the record does not say."""
+
+    name: str
+    baseline: float | None
+    candidate: float | None
+    delta: float | None
+    ci_low: float | None
+    ci_high: float | None
+    p_value: float | None
+    adjusted_p_value: float | None
+    n: int
+    worse: bool | None
+
+    @property
+    def label(self) -> str:
+        return self.name
+
+
+def ungated_rows(record: EvaluationRecord) -> list[MetricRow]:
+    """Every whole-data metric without a gate (``gated`` from the record, else inferred from
+    the gate list), significantly worse ones first."""
+    if record.compare is None:
+        return []
+    tested = {(g.metric, g.slice) for g in record.compare.gates}
+    rows = [
+        MetricRow(
+            name=m.name,
+            baseline=m.baseline,
+            candidate=m.candidate,
+            delta=m.delta,
+            ci_low=m.ci_low,
+            ci_high=m.ci_high,
+            p_value=m.p_value,
+            adjusted_p_value=m.adjusted_p_value,
+            n=m.n,
+            worse=m.worse,
+        )
+        for m in record.compare.metrics
+        if m.slice is None
+        and not m.name.startswith(LATENCY_PREFIX)
+        and not (m.gated if m.gated is not None else (m.name, m.slice) in tested)
+    ]
+    return sorted(rows, key=lambda r: r.worse is not True)
 
 
 @dataclass
@@ -211,16 +307,32 @@ class ReportView:
     latency: list[GateRow] = field(default_factory=list)
     slices_flagged: list[GateRow] = field(default_factory=list)
     slices_passed: int = 0
+    slices_below_min: int = 0
+    ungated: list[MetricRow] = field(default_factory=list)
     drift_flagged: list[Any] = field(default_factory=list)
     drift_other: list[Any] = field(default_factory=list)
     quality_flagged: list[Any] = field(default_factory=list)
     quality_other: list[Any] = field(default_factory=list)
     links: dict[str, str] = field(default_factory=dict)
     approvals: list[Any] = field(default_factory=list)
+    changes: list[Any] = field(default_factory=list)  # ml_ci.lineage.LineageChange
 
     @property
     def has_compare(self) -> bool:
         return self.record.compare is not None
+
+    @property
+    def worse(self) -> list[MetricRow]:
+        """Ungated metrics that got significantly worse (a warning, never a verdict)."""
+        return [r for r in self.ungated if r.worse]
+
+    @property
+    def unchanged(self) -> bool:
+        return bool(self.record.compare is not None and self.record.compare.unchanged)
+
+    @property
+    def slices_deciding(self) -> list[GateRow]:
+        return [r for r in self.slices_flagged if not r.below_min]
 
 
 def build_view(record: EvaluationRecord, title: str | None = None) -> ReportView:
@@ -237,6 +349,8 @@ def build_view(record: EvaluationRecord, title: str | None = None) -> ReportView
         latency=latency,
         slices_flagged=[r for r in sliced if r.verdict != "pass"],
         slices_passed=sum(r.verdict == "pass" for r in sliced),
+        slices_below_min=sum(r.below_min and r.verdict != "pass" for r in sliced),
+        ungated=ungated_rows(record),
     )
     if record.drift is not None:
         columns = sorted(record.drift.columns, key=lambda c: (not c.drifted, c.column))
@@ -246,6 +360,10 @@ def build_view(record: EvaluationRecord, title: str | None = None) -> ReportView
         quality = sorted(record.drift.quality, key=lambda q: order[q.verdict])
         view.quality_flagged = [q for q in quality if q.verdict != "pass"]
         view.quality_other = [q for q in quality if q.verdict == "pass"]
+    if record.lineage is not None:
+        from ml_ci.lineage import lineage_changes
+
+        view.changes = lineage_changes(record.lineage)
     links = dict(record.links)
     if record.repo.run_url and "run" not in links:
         links = {"run": record.repo.run_url, **links}

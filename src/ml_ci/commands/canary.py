@@ -1,0 +1,110 @@
+"""``ml-ci canary``: judge the canary on live traffic with anytime-valid intervals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ml_ci.commands._common import config_option
+from ml_ci.console import Console, json_option
+
+
+@click.command("canary")
+@click.option(
+    "--logs", "logs", default=None, help="Serving logs: file, glob or folder (overrides logs.path)."
+)
+@click.option(
+    "--canary",
+    "canary",
+    default=None,
+    help="Canary version (default: the registry's canary stage).",
+)
+@click.option(
+    "--production",
+    "production",
+    default=None,
+    help="Production version (default: the registry's production stage).",
+)
+@click.option(
+    "--since", default=None, help="Ignore requests before this time (ISO-8601 or epoch s)."
+)
+@click.option("--now", default=None, help="Evaluate as of this time (default: the clock; UTC).")
+@click.option("--replay", is_flag=True, help="Show every look up to the first final verdict.")
+@config_option
+@json_option
+def command(
+    logs: str | None,
+    canary: str | None,
+    production: str | None,
+    since: str | None,
+    now: str | None,
+    replay: bool,
+    config_path: Path | None,
+    json_mode: bool,
+) -> None:
+    """Compare the canary with production on their serving logs; exit 1 on rollback.
+
+    Verdict per look: rollback as soon as a gate shows the canary worse, promote once every gate
+    shows non-inferiority after min_duration, hold on a sample-ratio mismatch, continue
+    otherwise; on_timeout at max_duration. Intervals are confidence sequences: valid however
+    often you look.
+    """
+    import time
+
+    from ml_ci.canary.engine import CanarySettings, execute, parse_time
+    from ml_ci.commands.compare import _config, _find
+    from ml_ci.config import CONFIG_FILE
+    from ml_ci.errors import GateFailed
+
+    console = Console(json_mode=json_mode)
+    config = _config(config_path, console)
+    found = config_path or _find(Path.cwd(), CONFIG_FILE)
+    settings = CanarySettings(
+        config=config,
+        base=(found.parent if found is not None else Path.cwd()),
+        now=parse_time(now, "--now") if now is not None else time.time(),
+        logs=logs,
+        canary=canary,
+        production=production,
+        since=parse_time(since, "--since") if since is not None else None,
+        replay=replay,
+        clock=time.time(),
+    )
+    result = execute(settings, progress=console.progress)
+    console.result(describe(result.to_json(replay), replay), result.to_json(replay))
+    if result.verdict == "rollback":
+        raise GateFailed(f"canary: rollback {result.canary} (decided at {result.decided_at})")
+
+
+def _fmt(value: Any) -> str:
+    return "-" if value is None else f"{value:.4g}"
+
+
+def describe(payload: dict[str, Any], replay: bool) -> str:
+    lines = [
+        f"canary {payload['canary']} vs production {payload['production']}: "
+        f"{payload['verdict']}" + (f" at {payload['decided_at']}" if payload["decided_at"] else ""),
+        f"  requests: canary {payload['n_canary']}, production {payload['n_production']}",
+    ]
+    for gate in payload["gates"]:
+        lines.append(
+            f"  {gate['metric']:16} {gate['status']:13} canary {_fmt(gate['canary'])} "
+            f"production {_fmt(gate['production'])} interval [{_fmt(gate['lower'])}, "
+            f"{_fmt(gate['upper'])}]"
+        )
+    ratio = payload.get("sample_ratio")
+    if ratio:
+        lines.append(
+            f"  traffic share {_fmt(ratio['observed'])} (expected {ratio['expected']}; "
+            f"interval [{_fmt(ratio['lower'])}, {_fmt(ratio['upper'])}])"
+            + (" MISMATCH" if ratio["mismatch"] else "")
+        )
+    if replay:
+        for look in payload.get("looks", []):
+            lines.append(
+                f"  look {look['end']}: {look['verdict']} "
+                f"(canary {look['n_canary']}, production {look['n_production']})"
+            )
+    return "\n".join(lines)

@@ -1,0 +1,206 @@
+"""``ml-ci monitor``: hold the production version to its objectives over a rolling window."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ml_ci.commands._common import config_option
+from ml_ci.console import Console, json_option
+
+
+@click.command("monitor")
+@click.option(
+    "--logs", "logs", default=None, help="Serving logs: file, glob or folder (overrides logs.path)."
+)
+@click.option(
+    "--version", "version", default=None, help="Version (default: the registry's production)."
+)
+@click.option("--now", default=None, help="Evaluate as of this time (default: the clock; UTC).")
+@click.option(
+    "--record",
+    "record_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="The version's evaluation record (for objectives with a margin).",
+)
+@click.option(
+    "--export-rules",
+    "export_rules",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Write the request objectives as Prometheus rules to this file and stop.",
+)
+@click.option(
+    "--apply",
+    "apply_",
+    is_flag=True,
+    help="Act: open/update/close one incident per objective; roll back on a page "
+    "(monitor.rollback: auto). Needs GITHUB_TOKEN and --repo.",
+)
+@click.option("--repo", envvar="GITHUB_REPOSITORY", default=None, help="OWNER/NAME (for --apply).")
+@click.option("--push/--no-push", default=True, show_default=True, help="Push rollback tags.")
+@config_option
+@json_option
+def command(
+    logs: str | None,
+    version: str | None,
+    now: str | None,
+    record_path: Path | None,
+    export_rules: Path | None,
+    apply_: bool,
+    repo: str | None,
+    push: bool,
+    config_path: Path | None,
+    json_mode: bool,
+) -> None:
+    """Evaluate monitor.objectives on the serving logs; exit 1 on a page.
+
+    Request objectives (error_rate, latency_pXX_ms) follow the SRE workbook's multiwindow,
+    multi-burn-rate alerts; quality objectives (accuracy) a one-sided test on the outcomes
+    that have arrived, with their coverage.
+    """
+    import time
+
+    from ml_ci.canary.engine import parse_time
+    from ml_ci.commands.compare import _config, _find
+    from ml_ci.config import CONFIG_FILE
+    from ml_ci.errors import GateFailed
+    from ml_ci.monitor.engine import MonitorSettings, execute
+
+    console = Console(json_mode=json_mode)
+    config = _config(config_path, console)
+    if export_rules is not None:
+        _export(config, export_rules, console)
+        return
+    found = config_path or _find(Path.cwd(), CONFIG_FILE)
+    settings = MonitorSettings(
+        config=config,
+        base=(found.parent if found is not None else Path.cwd()),
+        now=parse_time(now, "--now") if now is not None else time.time(),
+        logs=logs,
+        version=version,
+        promised=_promised(record_path),
+    )
+    result = execute(settings, progress=console.progress)
+    payload = result.to_json()
+    if apply_:
+        payload["applied"] = _apply(result, config, repo, found, push, console)
+    console.result(describe(payload), payload)
+    if result.alert == "page":
+        raise GateFailed(f"monitor: page for {result.model} {result.version}")
+
+
+def _apply(
+    result: Any, config: Any, repo: str | None, found: Path | None, push: bool, console: Console
+) -> dict[str, Any]:
+    from ml_ci.errors import InputError
+    from ml_ci.github.client import cli_client
+    from ml_ci.github.context import from_env
+    from ml_ci.gitutil import repo_root
+    from ml_ci.monitor.apply import apply
+
+    if not repo:
+        raise InputError("ml-ci monitor --apply needs --repo OWNER/NAME (or GITHUB_REPOSITORY)")
+    context = from_env()
+    root = repo_root(found.parent if found is not None else Path.cwd())
+    done = apply(
+        result,
+        config,
+        client=cli_client(),
+        repository=repo,
+        root=root,
+        server=context.server_url,
+        branch=config.baseline.default_branch,
+        run_url=context.run_url,
+        push=push,
+        progress=console.progress,
+    )
+    return done.to_json()
+
+
+def _promised(record_path: Path | None) -> dict[str, float]:
+    """Point estimates the release record measured (metric -> candidate value, all rows)."""
+    if record_path is None:
+        return {}
+    from ml_ci.record import load_record
+
+    record = load_record(record_path)
+    if record.compare is None:
+        return {}
+    return {
+        m.name: m.candidate
+        for m in record.compare.metrics
+        if m.slice is None and m.candidate is not None
+    }
+
+
+def _export(config: Any, path: Path, console: Console) -> None:
+    from datetime import timedelta
+
+    import yaml
+
+    from ml_ci.errors import InputError
+    from ml_ci.monitor.rules import PromMetrics, RequestObjective, export_rules
+
+    monitor = config.monitor
+    objectives = [
+        RequestObjective(o.metric, o.budget, o.max if o.metric != "error_rate" else None)
+        for o in monitor.objectives
+        if o.metric.startswith(("error_rate", "latency_"))
+    ]
+    if not objectives:
+        raise InputError("monitor.objectives has no error_rate or latency objective to export")
+    names = PromMetrics(**monitor.prometheus.model_dump())
+    rules = export_rules(
+        config.model.name,
+        objectives,
+        names=names,
+        window=timedelta(seconds=monitor.seconds("window")),
+        min_requests=monitor.min_requests,
+    )
+    try:
+        path.write_text(yaml.safe_dump(rules, sort_keys=False), encoding="utf-8")
+    except OSError as error:
+        raise InputError(f"{path}: cannot write the rules ({error.strerror})") from None
+    groups = rules["groups"]
+    assert isinstance(groups, list)
+    count = sum(len(group["rules"]) for group in groups)
+    console.result(
+        f"wrote {count} Prometheus rules for {len(objectives)} objective(s) to {path}",
+        {"path": str(path), "rules": count, "objectives": [o.metric for o in objectives]},
+    )
+
+
+def _fmt(value: Any) -> str:
+    return "-" if value is None else f"{value:.4g}"
+
+
+def describe(payload: dict[str, Any]) -> str:
+    lines = [
+        f"monitor {payload['model']} {payload['version']}: alert {payload['alert']} "
+        f"({payload['requests']} requests, {payload['window']['start']} .. "
+        f"{payload['window']['end']})"
+    ]
+    for item in payload["objectives"]:
+        if item["kind"] == "requests":
+            spent = item["budget_spent"]
+            burns = ", ".join(
+                f"{b['long']}/{b['short']} {_fmt(b['long_burn'])}/{_fmt(b['short_burn'])}"
+                f"{'!' if b['firing'] else ''}"
+                for b in item["burn"]
+            )
+            lines.append(
+                f"  {item['metric']:16} {item['alert']:6} value {_fmt(item['value'])} "
+                f"(max {_fmt(item['objective']['max'])}); budget spent "
+                f"{'-' if spent is None else f'{spent:.0%}'}; burn {burns}"
+            )
+        else:
+            lines.append(
+                f"  {item['metric']:16} {item['alert']:6} value {_fmt(item['value'])} "
+                f"(min {_fmt(item['objective']['min'])}, upper bound {_fmt(item['upper'])}); "
+                f"coverage {_fmt(item['coverage'])}; {item['state'].replace('_', ' ')}"
+            )
+    return "\n".join(lines)

@@ -1,0 +1,108 @@
+"""Sufficient statistics of serving logs, per version and time bucket.
+
+Every source (files today) reduces its rows to these, so everything downstream (canary looks,
+monitor windows) is sums over buckets, never a rescan. Latency is counted in FIXED bins shared by
+all sources (:data:`LATENCY_EDGES_MS`), so quantile bounds do not depend on where rows came from.
+Outcome statistics are bucketed by when the outcome ARRIVED (``label_time``), so a replay that
+sums buckets up to a look uses only outcomes known at that look.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+Array = npt.NDArray[np.float64]
+
+# Latency bins: [0, 0.1 ms), then geometric 2 % steps up to ~10 min, then [.., inf).
+# Bin j is [edges[j], edges[j+1]). A 2 % step bounds the discretisation of a quantile by 2 %.
+LATENCY_EDGES_MS: Array = np.concatenate(
+    [[0.0], 0.1 * 1.02 ** np.arange(0, 790, dtype=float), [np.inf]]  # _FIRST, _GROWTH
+)
+_GROWTH = 1.02
+_FIRST = 0.1
+
+
+def latency_bins(latency_ms: Array) -> npt.NDArray[np.int64]:
+    """Bin index ``j`` with ``edges[j] <= latency < edges[j+1]`` (same as
+    ``searchsorted(edges, x, "right") - 1``), by logarithm instead of a binary search, then
+    corrected by one where rounding put a value at an edge on the wrong side."""
+    edges = LATENCY_EDGES_MS
+    with np.errstate(divide="ignore"):
+        guess = np.floor(np.log(np.maximum(latency_ms, 1e-300) / _FIRST) / np.log(_GROWTH)) + 1
+    index = np.clip(guess, 0, len(edges) - 2).astype(np.int64)
+    index -= latency_ms < edges[index]
+    index += latency_ms >= edges[np.minimum(index + 1, len(edges) - 1)]
+    result: npt.NDArray[np.int64] = np.clip(index, 0, len(edges) - 2)
+    return result
+
+
+SCORE_BINS = 20  # score histogram over [0, 1] (reported drift of outputs)
+
+SCALARS = (
+    "requests",
+    "errors",
+    "labelled",
+    "correct",
+    "pred_pos",
+    "true_pos",
+    "actual_pos",
+    "brier_sum",
+)
+
+
+@dataclass
+class Stats:
+    """Statistics of one version: scalars with time as the LAST axis; ``latency`` and ``scores``
+    with time as the second-to-last axis and bins last. Per bucket, or cumulative (see
+    :meth:`cumulative`)."""
+
+    requests: Array
+    errors: Array
+    labelled: Array
+    correct: Array
+    pred_pos: Array
+    true_pos: Array
+    actual_pos: Array
+    brier_sum: Array
+    latency: Array
+    scores: Array = field(default_factory=lambda: np.zeros((0, SCORE_BINS)))
+
+    @classmethod
+    def zeros(cls, buckets: int) -> Stats:
+        scalars = {name: np.zeros(buckets) for name in SCALARS}
+        return cls(
+            **scalars,
+            latency=np.zeros((buckets, len(LATENCY_EDGES_MS) - 1)),
+            scores=np.zeros((buckets, SCORE_BINS)),
+        )
+
+    def cumulative(self) -> Stats:
+        """Running totals over time: entry ``k`` covers buckets ``0..k``."""
+        scalars = {name: np.cumsum(getattr(self, name), axis=-1) for name in SCALARS}
+        return Stats(
+            **scalars,
+            latency=np.cumsum(self.latency, axis=-2),
+            scores=np.cumsum(self.scores, axis=-2) if self.scores.size else self.scores,
+        )
+
+    def at(self, index: npt.NDArray[np.int64]) -> Stats:
+        """The entries at time positions ``index`` (e.g. look ends of cumulative statistics)."""
+        scalars = {name: getattr(self, name)[..., index] for name in SCALARS}
+        return Stats(
+            **scalars,
+            latency=self.latency[..., index, :],
+            scores=self.scores[..., index, :] if self.scores.size else self.scores,
+        )
+
+
+@dataclass
+class Buckets:
+    """Statistics per version over buckets ``[origin + k*width, origin + (k+1)*width)``."""
+
+    origin: int  # epoch seconds (UTC)
+    width: int  # seconds
+    count: int
+    versions: dict[str, Stats]

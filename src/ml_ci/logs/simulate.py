@@ -1,0 +1,116 @@
+"""A small seeded generator of serving logs (one row per request, the serving-log contract).
+
+Shared by the tests, the benchmark and the demo: two versions behind a router that sends a
+``traffic`` share to the canary, log-normal latency, Bernoulli errors, and outcomes that arrive
+``label_delay`` seconds after the request (``label_time``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How one version behaves."""
+
+    error_rate: float = 0.01
+    latency_median_ms: float = 100.0
+    latency_sigma: float = 0.4
+    accuracy: float = 0.9
+
+
+def simulate_logs(
+    path: Path,
+    *,
+    start: float,
+    duration: float,
+    requests: int,
+    canary: tuple[str, Profile],
+    production: tuple[str, Profile],
+    traffic: float = 0.1,
+    seed: int = 0,
+    label_delay: float = 600.0,
+    outcomes: bool = True,
+    request_ids: bool = True,
+    chunk: int = 1_000_000,
+) -> Path:
+    """Write ``requests`` rows over ``[start, start + duration)`` to ``path`` (``.parquet`` or
+    ``.csv``; timestamps as UTC timestamps), sorted by time, in chunks of ``chunk`` rows."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(seed)
+    times = np.sort(rng.uniform(start, start + duration, size=requests))
+    writer: pq.ParquetWriter | pacsv.CSVWriter | None = None
+    try:
+        for offset in range(0, requests, chunk):
+            t = times[offset : offset + chunk]
+            table = pa.table(
+                _columns(
+                    rng, t, offset, canary, production, traffic, label_delay, outcomes, request_ids
+                )
+            )
+            if writer is None:
+                if path.suffix == ".csv":
+                    writer = pacsv.CSVWriter(str(path), table.schema)
+                else:
+                    writer = pq.ParquetWriter(str(path), table.schema)
+            writer.write_table(table)
+    finally:
+        if writer is not None:
+            writer.close()
+    return path
+
+
+def _columns(
+    rng: np.random.Generator,
+    t: np.ndarray,
+    offset: int,
+    canary: tuple[str, Profile],
+    production: tuple[str, Profile],
+    traffic: float,
+    label_delay: float,
+    outcomes: bool,
+    request_ids: bool,
+) -> dict[str, object]:
+    import pyarrow as pa
+
+    n = t.size
+    is_canary = rng.random(n) < traffic
+    profiles = (production[1], canary[1])
+    pick = is_canary.astype(int)
+
+    def per(field: str) -> np.ndarray:
+        values: np.ndarray = np.array([getattr(p, field) for p in profiles])[pick]
+        return values
+
+    latency = per("latency_median_ms") * np.exp(per("latency_sigma") * rng.standard_normal(n))
+    columns: dict[str, object] = {
+        "timestamp": pa.array((t * 1e6).astype("int64"), pa.timestamp("us", tz="UTC")),
+        "model_version": pa.array(
+            np.where(is_canary, canary[0], production[0])
+        ).dictionary_encode(),
+        "latency_ms": latency.round(3),
+        "error": (rng.random(n) < per("error_rate")).astype("int8"),
+    }
+    if request_ids:
+        columns["request_id"] = np.arange(offset, offset + n, dtype=np.int64)
+    if outcomes:
+        y_true = (rng.random(n) < 0.5).astype("int8")
+        right = rng.random(n) < per("accuracy")
+        y_pred = np.where(right, y_true, 1 - y_true).astype("int8")
+        confidence = 0.5 + 0.5 * rng.random(n)
+        y_score = np.where(y_pred == 1, confidence, 1 - confidence).round(4)
+        arrival = t + rng.exponential(label_delay, size=n)
+        columns["y_true"] = y_true
+        columns["y_pred"] = y_pred
+        columns["y_score"] = y_score
+        columns["label_time"] = pa.array(
+            (arrival * 1e6).astype("int64"), pa.timestamp("us", tz="UTC")
+        )
+    return columns

@@ -1,0 +1,170 @@
+"""``ml-ci monitor --apply``: act on the alerts, idempotently, through the code that exists.
+
+Per objective, through :mod:`ml_ci.github.incidents` (one issue per model, version and
+``slo:<metric>``): ``page`` or ``ticket`` opens or updates the incident with the figures, the
+window and the matching runbook; ``none`` closes an open one ("recovered"). A ``page`` with
+``monitor.rollback: auto`` also gives production back to its previous version
+(:func:`ml_ci.release.promote.rollback`, the same tag writer as ``ml-ci rollback``), only while
+the paged version still holds production, so a rerun does not roll back twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ml_ci.github.incidents import IncidentKey, IncidentResult, close_on_recovery, open_or_update
+from ml_ci.monitor.engine import MonitorResult, ObjectiveResult
+
+if TYPE_CHECKING:
+    from ml_ci.config import Config
+    from ml_ci.github.client import GitHubClient
+
+RUNBOOKS = {
+    "accuracy": "degraded-accuracy.md",
+    "error_rate": "latency-regression.md",
+    "latency_p50_ms": "latency-regression.md",
+    "latency_p95_ms": "latency-regression.md",
+    "latency_p99_ms": "latency-regression.md",
+}
+
+
+@dataclass
+class ApplyResult:
+    incidents: dict[str, IncidentResult] = field(default_factory=dict)  # metric -> action
+    rolled_back: dict[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "incidents": {metric: r.to_json() for metric, r in self.incidents.items()},
+            "rolled_back": self.rolled_back,
+        }
+
+
+def runbook_url(server: str, repository: str, branch: str, folder: str, metric: str) -> str:
+    return f"{server}/{repository}/blob/{branch}/{folder.strip('/')}/{RUNBOOKS[metric]}"
+
+
+def incident_body(
+    result: MonitorResult, item: ObjectiveResult, runbook: str, run_url: str | None
+) -> str:
+    """The incident text: what is wrong, the figures, the window, the runbook (escaped)."""
+    from ml_ci.canary.engine import iso
+    from ml_ci.report.safe import md_code, md_link
+
+    p = item.payload
+    lines = [
+        f"**{item.alert}**: {md_code(item.objective.metric)} of {md_code(result.model)} "
+        f"{md_code(result.version)} (production) misses its objective.",
+        "",
+        f"Window {iso(result.window_start)} .. {iso(result.now)}, {result.requests} requests.",
+        "",
+        "| | value |",
+        "|---|---|",
+    ]
+
+    def row(name: str, value: Any) -> None:
+        shown = (
+            "-" if value is None else (f"{value:.4g}" if isinstance(value, float) else str(value))
+        )
+        lines.append(f"| {name} | {shown} |")
+
+    if p["kind"] == "requests":
+        row("objective (max)", p["objective"]["max"])
+        row("value", p["value"])
+        row(f"bad share ({p['bad_definition']})", p["bad_share"])
+        row("error budget", p["budget"])
+        row("budget spent", p["budget_spent"])
+        lines += [
+            "",
+            "| rule | long window burn | short window burn | threshold | firing |",
+            "|---|---|---|---|---|",
+        ]
+        for burn in p["burn"]:
+            lb, sb = burn["long_burn"], burn["short_burn"]
+            lines.append(
+                f"| {burn['alert']} {burn['long']} / {burn['short']} | "
+                f"{'-' if lb is None else f'{lb:.3g}'} | {'-' if sb is None else f'{sb:.3g}'} | "
+                f"{burn['threshold']:g} | {'yes' if burn['firing'] else 'no'} |"
+            )
+    else:
+        row("objective (min)", p["objective"]["min"])
+        for name, view in p["windows"].items():
+            row(f"{name}: value", view["value"])
+            row(f"{name}: upper bound", view["upper"])
+            row(f"{name}: coverage (outcomes arrived)", view["coverage"])
+            row(f"{name}: state", view["state"].replace("_", " "))
+    lines += ["", f"Runbook: {md_link('how to confirm, roll back and whom to tell', runbook)}"]
+    if run_url:
+        lines.append(f"Run: {md_link('the monitor run', run_url)}")
+    lines.append("")
+    lines.append(
+        "This issue is updated by every monitor run and closed when the objective recovers."
+    )
+    return "\n".join(lines)
+
+
+def apply(
+    result: MonitorResult,
+    config: Config,
+    *,
+    client: GitHubClient,
+    repository: str,
+    root: Path,
+    server: str = "https://github.com",
+    branch: str = "main",
+    run_url: str | None = None,
+    push: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> ApplyResult:
+    say = progress or (lambda _message: None)
+    monitor = config.monitor
+    done = ApplyResult()
+    for item in result.objectives:
+        metric = item.objective.metric
+        key = IncidentKey(result.model, result.version, f"slo:{metric}")
+        if item.alert == "none":
+            closed = close_on_recovery(
+                client,
+                repository,
+                key,
+                comment=f"Recovered: {metric} of {result.model} {result.version} meets its "
+                "objective again (ml-ci monitor).",
+            )
+            done.incidents[metric] = closed
+            continue
+        runbook = runbook_url(server, repository, branch, monitor.runbooks, metric)
+        title = f"ml-ci {item.alert}: {result.model} {result.version} {metric} misses its objective"
+        done.incidents[metric] = open_or_update(
+            client,
+            repository,
+            key,
+            title=title,
+            body=incident_body(result, item, runbook, run_url),
+            labels=tuple(monitor.labels),
+        )
+        say(f"incident {done.incidents[metric].action}: {title}")
+    paged = any(item.alert == "page" for item in result.objectives)
+    if paged and monitor.rollback == "auto":
+        done.rolled_back = _rollback(result, config, root, push, say)
+    return done
+
+
+def _rollback(
+    result: MonitorResult, config: Config, root: Path, push: bool, say: Callable[[str], None]
+) -> dict[str, Any] | None:
+    from ml_ci.release.promote import AssignSettings, rollback
+    from ml_ci.release.registry import load_registry
+
+    state = load_registry(root).get(result.model)
+    holder = state.stages.get("production") if state else None
+    if holder is None or holder.version != result.version:
+        say(f"production no longer holds {result.version}: nothing to roll back")
+        return None
+    settings = AssignSettings(
+        root=root, config=config, model=result.model, stage="production", push=push
+    )
+    done = rollback(settings, progress=say)
+    return done.to_json()

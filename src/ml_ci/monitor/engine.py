@@ -1,0 +1,309 @@
+"""``ml-ci monitor``: the production version against its objectives over a rolling window.
+
+The serving logs of the version are reduced once to ``monitor.bucket``-wide buckets covering
+``monitor.window`` up to ``now`` (:func:`ml_ci.logs.files.bucketize`, the canary's reader).
+Request objectives (errors, latency) are error budgets judged by the workbook's multiwindow
+burn-rate rules (:mod:`ml_ci.monitor.burn`); quality objectives by a one-sided test on the
+outcomes that have arrived, over the window and over the last ``monitor.recent``
+(:mod:`ml_ci.monitor.quality`). The overall alert is the worst objective's.
+
+Latency in the logs is counted in fixed bins (2 % wide); a request in the bin that straddles
+an objective's threshold counts as slow, so the bad share is at worst slightly overstated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ml_ci.config import Config
+from ml_ci.config.monitor import LATENCY_QUANTILES, Objective
+from ml_ci.errors import InputError
+from ml_ci.logs.buckets import LATENCY_EDGES_MS, Stats
+from ml_ci.monitor.burn import WORKBOOK_RULES, Alert, BudgetStatus, evaluate_budget, worst
+from ml_ci.monitor.quality import QualityCounts, QualityStatus, evaluate_quality
+
+Array = npt.NDArray[np.float64]
+
+
+@dataclass
+class MonitorSettings:
+    config: Config
+    base: Path  # folder that relative logs.path is resolved from
+    now: float  # epoch seconds, UTC
+    logs: str | None = None
+    version: str | None = None
+    root: Path = field(default_factory=Path.cwd)
+    promised: dict[str, float] = field(default_factory=dict)  # metric -> release estimate
+
+
+@dataclass
+class ObjectiveResult:
+    objective: Objective
+    alert: Alert
+    payload: dict[str, Any]
+
+
+@dataclass
+class MonitorResult:
+    model: str
+    version: str
+    window_start: float
+    now: float
+    requests: int
+    alert: Alert
+    objectives: list[ObjectiveResult]
+
+    def to_json(self) -> dict[str, Any]:
+        from ml_ci.canary.engine import iso
+
+        return {
+            "model": self.model,
+            "version": self.version,
+            "window": {"start": iso(self.window_start), "end": iso(self.now)},
+            "requests": self.requests,
+            "alert": self.alert,
+            "objectives": [
+                {"metric": r.objective.metric, "alert": r.alert, **r.payload}
+                for r in self.objectives
+            ],
+        }
+
+
+def slow_counts(latency: Array, threshold_ms: float) -> Array:
+    """Requests per bucket in latency bins that reach above ``threshold_ms`` (bins
+    ``[edges[j], edges[j+1])`` with ``edges[j+1] > threshold``: a straddling bin counts)."""
+    slow_bins = LATENCY_EDGES_MS[1:] > threshold_ms
+    counts: Array = latency[..., slow_bins].sum(axis=-1)
+    return counts
+
+
+def latency_quantile(latency: Array, q: float) -> float | None:
+    """The upper edge of the bin holding the ``q`` quantile of all requests (None if none)."""
+    totals = latency.sum(axis=0)
+    n = totals.sum()
+    if n == 0:
+        return None
+    index = int(np.searchsorted(np.cumsum(totals), q * n, side="left"))
+    edge = float(LATENCY_EDGES_MS[min(index + 1, len(LATENCY_EDGES_MS) - 1)])
+    return edge if np.isfinite(edge) else float(LATENCY_EDGES_MS[-2])
+
+
+def _rules_within(window: timedelta) -> tuple[Any, ...]:
+    return tuple(rule for rule in WORKBOOK_RULES if rule.long <= window)
+
+
+def _clopper_pearson(bad: int, total: int, alpha: float = 0.05) -> tuple[float, float]:
+    from scipy.stats import beta
+
+    low = 0.0 if bad == 0 else float(beta.ppf(alpha / 2, bad, total - bad + 1))
+    high = 1.0 if bad == total else float(beta.ppf(1 - alpha / 2, bad + 1, total - bad))
+    return low, high
+
+
+def request_objective(
+    objective: Objective, stats: Stats, *, bucket: timedelta, window: timedelta, min_requests: int
+) -> ObjectiveResult:
+    """Budget, burn rates and alert of an error or latency objective."""
+    if objective.metric == "error_rate":
+        bad = stats.errors
+    else:
+        assert objective.max is not None
+        bad = slow_counts(stats.latency, objective.max)
+    status: BudgetStatus = evaluate_budget(
+        np.rint(bad).astype(np.int64),
+        np.rint(stats.requests).astype(np.int64),
+        budget=objective.budget,
+        bucket=bucket,
+        window=window,
+        min_requests=min_requests,
+        rules=_rules_within(window),
+    )
+    ratio = status.bad_ratio
+    low, high = _clopper_pearson(status.bad, status.total) if status.total else (None, None)
+    payload: dict[str, Any] = {
+        "kind": "requests",
+        "objective": {"max": objective.max},
+        "bad_definition": "error"
+        if objective.metric == "error_rate"
+        else f"latency > {objective.max:g} ms",
+        "requests": status.total,
+        "bad": status.bad,
+        "bad_share": ratio,
+        "bad_share_interval": [low, high],
+        "budget": objective.budget,
+        "budget_spent": status.spent,
+        "burn": [
+            {
+                "alert": rule.rule.alert,
+                "long": _duration(rule.rule.long),
+                "short": _duration(rule.rule.short),
+                "threshold": round(rule.threshold, 6),
+                "long_burn": rule.long_burn,
+                "short_burn": rule.short_burn,
+                "long_requests": rule.long_requests,
+                "short_requests": rule.short_requests,
+                "firing": rule.firing,
+            }
+            for rule in status.rules
+        ],
+    }
+    if objective.metric in LATENCY_QUANTILES:
+        payload["value"] = latency_quantile(stats.latency, LATENCY_QUANTILES[objective.metric])
+    else:
+        payload["value"] = ratio
+    return ObjectiveResult(objective, status.alert, payload)
+
+
+def _duration(span: timedelta) -> str:
+    from ml_ci.monitor.rules import promql_duration
+
+    return promql_duration(span)
+
+
+def _quality_counts(stats: Stats, last: int) -> QualityCounts:
+    part = slice(-last, None)
+    return QualityCounts(
+        total=int(stats.requests[part].sum()),
+        labelled=int(stats.labelled[part].sum()),
+        correct=int(stats.correct[part].sum()),
+    )
+
+
+def quality_objective(
+    objective: Objective,
+    stats: Stats,
+    *,
+    recent_buckets: int,
+    alpha: float,
+    min_coverage: float,
+    min_requests: int,
+    promised: float | None,
+) -> ObjectiveResult:
+    """The one-sided test of ``accuracy >= minimum`` over the window and the recent part."""
+    minimum = objective.min
+    if minimum is None:
+        if promised is None:
+            raise InputError(
+                f"monitor.objectives {objective.metric}: margin needs the release record's "
+                "estimate; pass --record PATH (the version's evaluation record) or use min"
+            )
+        assert objective.margin is not None
+        minimum = promised - objective.margin
+    statuses: dict[str, QualityStatus] = {}
+    for name, last in (("window", len(stats.requests)), ("recent", recent_buckets)):
+        counts = _quality_counts(stats, last)
+        statuses[name] = evaluate_quality(
+            counts,
+            minimum=minimum,
+            alpha=alpha,
+            min_coverage=min_coverage,
+            page_below=objective.page_below,
+            min_labelled=min_requests,
+        )
+    alert = worst([s.alert for s in statuses.values()])
+
+    def view(status: QualityStatus) -> dict[str, Any]:
+        return {
+            "value": status.value,
+            "upper": status.upper,
+            "coverage": status.coverage,
+            "estimate": status.estimate,
+            "state": status.state,
+            "alert": status.alert,
+        }
+
+    window = statuses["window"]
+    payload = {
+        "kind": "quality",
+        "objective": {"min": minimum, "page_below": objective.page_below},
+        "value": window.value,
+        "upper": window.upper,
+        "coverage": window.coverage,
+        "state": window.state,
+        "windows": {name: view(status) for name, status in statuses.items()},
+    }
+    return ObjectiveResult(objective, alert, payload)
+
+
+def resolve_version(settings: MonitorSettings) -> str:
+    if settings.version is not None:
+        return settings.version
+    from ml_ci.gitutil import repo_root
+    from ml_ci.release.registry import version_at_stage
+
+    return version_at_stage(repo_root(settings.root), settings.config.model.name, "production")[0]
+
+
+def execute(
+    settings: MonitorSettings, progress: Callable[[str], None] | None = None
+) -> MonitorResult:
+    """Evaluate every objective of ``monitor`` (see the module doc)."""
+    from ml_ci.logs.files import FileSource, LogReader, Window, bucketize
+
+    config = settings.config.monitor
+    if not config.objectives:
+        raise InputError("monitor.objectives is empty: add an objective to ml-ci.yaml")
+    version = resolve_version(settings)
+    width = config.seconds("bucket")
+    count = config.seconds("window") // width
+    origin = settings.now - count * width
+    source = FileSource.from_config(settings.config.logs, settings.base, settings.logs)
+    reader = LogReader(source, settings.config.logs.columns)
+    if progress:
+        progress(f"reading serving logs from {source.path} for {version}")
+    quality = any(o.metric not in ("error_rate", *LATENCY_QUANTILES) for o in config.objectives)
+    window = Window([version], settings.now, origin)
+    buckets = bucketize(reader, window, origin, width, count, quality)
+    stats = buckets.versions[version]
+    requests = int(stats.requests.sum())
+    if requests == 0:
+        from ml_ci.canary.engine import iso
+
+        present = reader.versions_present()
+        if version not in present:
+            raise InputError(
+                f"logs {source.path}: version {version!r} is absent from column "
+                f"{reader.columns.model_version!r}; versions present: {', '.join(present) or 'none'}"
+            )
+        raise InputError(
+            f"logs {source.path}: version {version!r} served no request between "
+            f"{iso(origin)} and {iso(settings.now)}; check --now and the logs"
+        )
+    bucket = timedelta(seconds=width)
+    span = timedelta(seconds=count * width)
+    results = []
+    for objective in config.objectives:
+        if objective.metric in ("error_rate", *LATENCY_QUANTILES):
+            results.append(
+                request_objective(
+                    objective, stats, bucket=bucket, window=span, min_requests=config.min_requests
+                )
+            )
+        else:
+            results.append(
+                quality_objective(
+                    objective,
+                    stats,
+                    recent_buckets=config.seconds("recent") // width,
+                    alpha=config.alpha,
+                    min_coverage=config.min_coverage,
+                    min_requests=config.min_requests,
+                    promised=settings.promised.get(objective.metric),
+                )
+            )
+    return MonitorResult(
+        model=settings.config.model.name,
+        version=version,
+        window_start=origin,
+        now=settings.now,
+        requests=requests,
+        alert=worst([r.alert for r in results]),
+        objectives=results,
+    )

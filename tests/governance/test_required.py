@@ -1,0 +1,87 @@
+"""Whether approval is required, from the pull request's record (``--record``): the record
+may only ADD a requirement (fail closed). Missing, unverifiable or significant drift ->
+required; a record can never waive one the config sets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ml_ci.record import DriftSection, EvaluationRecord, RepoInfo, save_record
+from tests.fakegithub.server import FakeGitHub
+from tests.governance.helpers import HEAD, OLD, REPO, approve_status
+
+
+def config(tmp_path: Path, require: str) -> None:
+    (tmp_path / "ml-ci.yaml").write_text(
+        f"governance:\n  approvers: [alice]\n  require: {require}\n", encoding="utf-8"
+    )
+
+
+def record(tmp_path: Path, drift: str | None, head: str | None = HEAD) -> Path:
+    path = tmp_path / "pr-record.json"
+    section = DriftSection(share_drifted=0.5, verdict=drift) if drift else None  # type: ignore[arg-type]
+    save_record(path, EvaluationRecord(repo=RepoInfo(head_sha=head, pull_request=7), drift=section))
+    return path
+
+
+def governance(capsys: pytest.CaptureFixture[str], *args: str) -> dict:  # type: ignore[type-arg]
+    code, result, err = approve_status(capsys, "--pr", "7", *args)
+    assert code == 0, err  # an unusable record is not an error: it makes approval required
+    return result
+
+
+@pytest.mark.parametrize(
+    ("make", "why"),
+    [
+        (lambda tmp: None, "no record"),
+        (lambda tmp: tmp / "absent.json", "no such record"),
+        (lambda tmp: record(tmp, "pass", head=OLD), "not the head"),
+        (lambda tmp: record(tmp, "pass", head=None), "names no head"),
+        (lambda tmp: record(tmp, "significant"), "drift was significant"),
+    ],
+    ids=["not-given", "missing", "other-head", "no-head", "significant-drift"],
+)
+def test_flagged_requires_approval_unless_the_record_shows_no_flag(
+    gh: FakeGitHub, tmp_path: Path, capsys: pytest.CaptureFixture[str], make, why: str
+) -> None:  # type: ignore[no-untyped-def]
+    config(tmp_path, "flagged")
+    path = make(tmp_path)
+    result = governance(capsys, *(["--record", str(path)] if path else []))
+    assert result["governance"]["required"] is True
+    assert result["governance"]["satisfied"] is False
+    assert why in result["required_reason"]
+    assert [s["state"] for s in gh.statuses(REPO, HEAD)] == ["pending"]
+    gh.add_comment(REPO, 7, f"/ml-ci approve {HEAD}", "alice")
+    result = governance(capsys, *(["--record", str(path)] if path else []))
+    assert result["governance"]["satisfied"] is True
+    assert gh.statuses(REPO, HEAD)[0]["state"] == "success"
+
+
+def test_a_schema_invalid_record_requires_approval(
+    gh: FakeGitHub, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config(tmp_path, "flagged")
+    forged = tmp_path / "pr-record.json"
+    forged.write_text('{"schema_version": 1, "drift": "none at all"}', encoding="utf-8")
+    result = governance(capsys, "--record", str(forged))
+    assert result["governance"]["required"] is True
+    assert "unverifiable" in result["required_reason"]
+
+
+def test_flagged_without_a_flag_needs_no_approval(
+    gh: FakeGitHub, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config(tmp_path, "flagged")
+    result = governance(capsys, "--record", str(record(tmp_path, "pass")))
+    assert result["governance"]["required"] is False and result["governance"]["satisfied"]
+
+
+def test_a_record_never_waives_a_requirement(
+    gh: FakeGitHub, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config(tmp_path, "always")
+    result = governance(capsys, "--record", str(record(tmp_path, "pass")))
+    assert result["governance"]["required"] is True and not result["governance"]["satisfied"]
+    assert "always" in result["required_reason"]

@@ -1,0 +1,129 @@
+"""The SQL source against a real PostgreSQL server: the same buckets and the same verdict as
+the Parquet file holding the same rows, with the aggregation done by the database."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ml_ci.cli import main
+from ml_ci.config.logs import LogColumns, SqlLogsConfig
+from ml_ci.logs import FileLogs, Window
+from ml_ci.logs.files import FileSource, LogReader
+from ml_ci.logs.simulate import Profile, simulate_logs
+from ml_ci.logs.sql import SqlLogs
+from tests.logs.postgres import running_postgres
+
+START = 1_780_000_000.0
+HOURS = 4
+
+
+@pytest.fixture(scope="module")
+def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    from sqlalchemy import create_engine
+
+    folder = tmp_path_factory.mktemp("sql")
+    path = simulate_logs(
+        folder / "logs.parquet",
+        start=START,
+        duration=HOURS * 3600,
+        requests=40_000,
+        canary=("v2", Profile(latency_median_ms=115.0)),
+        production=("v1", Profile()),
+        seed=9,
+    )
+    with running_postgres() as url:
+        frame = pd.read_parquet(path)
+        frame["model_version"] = frame["model_version"].astype(str)
+        engine = create_engine(url)
+        frame.to_sql("serving_logs", engine, index=False, chunksize=10_000)
+        engine.dispose()
+        yield url, path
+
+
+def test_postgres_buckets_equal_the_file_buckets(
+    database: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, path = database
+    monkeypatch.setenv("ML_CI_LOGS_URL", url)
+    sql = SqlLogs(SqlLogsConfig(table="serving_logs"), LogColumns())
+    files = FileLogs(LogReader(FileSource(str(path), Path("/")), LogColumns()))
+    window = Window(["v2", "v1"], START + HOURS * 3600)
+    origin = files.first_request("v2", window)
+    assert sql.first_request("v2", window) == pytest.approx(origin, abs=1e-6)
+    a = files.bucketize(window, origin, 600, 23, outcomes=True)
+    b = sql.bucketize(window, origin, 600, 23, outcomes=True)
+    for version in ("v1", "v2"):
+        x, y = a.versions[version], b.versions[version]
+        for name in ("requests", "errors", "labelled", "correct", "pred_pos", "true_pos"):
+            np.testing.assert_array_equal(getattr(x, name), getattr(y, name), err_msg=name)
+        np.testing.assert_array_equal(x.latency, y.latency)
+        np.testing.assert_allclose(x.brier_sum, y.brier_sum, rtol=1e-9)
+        np.testing.assert_array_equal(x.scores, y.scores)
+
+
+def _canary(capsys: pytest.CaptureFixture[str], config: Path, *extra: str) -> tuple[int, str, str]:
+    code = main(
+        [
+            "canary",
+            "--config",
+            str(config),
+            "--canary",
+            "v2",
+            "--production",
+            "v1",
+            "--now",
+            str(START + HOURS * 3600),
+            "--replay",
+            "--json",
+            *extra,
+        ]
+    )
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_same_verdict_from_postgres_and_parquet(
+    database: tuple[str, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url, path = database
+    monkeypatch.setenv("ML_CI_LOGS_URL", url)
+    gates = "  gates: [{metric: latency_p95_ms, margin: 0.05, relative: true}, {metric: accuracy, margin: 0.05}]\n"
+    config = tmp_path / "ml-ci.yaml"
+    config.write_text("logs: {sql: {table: serving_logs}}\ncanary:\n  traffic: 0.1\n" + gates)
+    code_sql, out_sql, _ = _canary(capsys, config)
+    code_file, out_file, _ = _canary(capsys, config, "--logs", str(path))
+    assert code_sql == code_file == 1  # +15 % median latency: rolled back
+    assert json.loads(out_sql) == json.loads(out_file)
+
+
+def test_database_errors_are_one_line_without_the_url(
+    database: tuple[str, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url, _ = database
+    config = tmp_path / "ml-ci.yaml"
+    config.write_text("logs: {sql: {table: serving_logs}}\n")
+    secret_url = url.replace("postgres@", "postgres:s3cret@").replace(
+        url.rsplit(":", 1)[1].split("/")[0], "1"
+    )
+    monkeypatch.setenv("ML_CI_LOGS_URL", secret_url)  # port 1: unreachable
+    code, out, err = _canary(capsys, config)
+    assert code == 2 and "cannot query the database" in err and "s3cret" not in err + out
+    monkeypatch.setenv("ML_CI_LOGS_URL", url)
+    config.write_text("logs: {sql: {table: serving_logs}, columns: {latency_ms: took_ms}}\n")
+    code, _, err = _canary(capsys, config)
+    assert code == 2 and "column 'took_ms' (logs.columns.latency_ms) is missing" in err
+    monkeypatch.delenv("ML_CI_LOGS_URL")
+    code, _, err = _canary(capsys, config)
+    assert code == 2 and "ML_CI_LOGS_URL is not set" in err
