@@ -241,7 +241,7 @@ def test_apply_pages_rolls_back_once_and_closes_on_recovery(
     assert first.returncode == 1, first.stderr  # a page
     applied = json.loads(first.stdout)["applied"]
     assert applied["incidents"]["latency_p95_ms"]["action"] == "opened"
-    assert applied["rolled_back"]["version"] == "v0.1.0"
+    assert applied["rolled_back"]["version"] == "v0.1.0" and applied["stored"] is True
     assert gto_stages(root, "churn")["production"] == "v0.1.0"
     issues = [i for i in gh.issues("acme/churn") if i["state"] == "open"]
     assert len(issues) == 1 and "latency-regression.md" in issues[0]["body"]
@@ -251,7 +251,7 @@ def test_apply_pages_rolls_back_once_and_closes_on_recovery(
     again = run(bad, "--version", "v0.2.0")
     applied = json.loads(again.stdout)["applied"]
     assert applied["incidents"]["latency_p95_ms"]["action"] == "updated"
-    assert applied["rolled_back"] is None
+    assert applied["rolled_back"] is None and applied["stored"] is False  # same state
     assert gto_stages(root, "churn")["production"] == "v0.1.0"
     assert len([i for i in gh.issues("acme/churn") if i["state"] == "open"]) == 1
 
@@ -263,3 +263,8 @@ def test_apply_pages_rolls_back_once_and_closes_on_recovery(
         "closed"
     )
     assert [i["state"] for i in gh.issues("acme/churn")] == ["closed"]
+    from ml_ci.release.registry import load_registry
+    from ml_ci.release.results import read_results
+
+    commit_of = load_registry(root)["churn"].versions["v0.2.0"].commit
+    assert [e["alert"] for e in read_results(root, commit_of, "monitor")] == ["page", "none"]

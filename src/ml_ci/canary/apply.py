@@ -8,7 +8,7 @@
   incident issue (kind ``canary``) with the evidence and the rollback runbook; a deployment to
   the ``canary`` environment with status ``failure``.
 * ``hold`` (the traffic split is not what the router was told): the incident, nothing else.
-* ``continue``: nothing.
+* ``continue`` (and ``idle``: no canary in progress): nothing.
 
 Final verdicts are stored, once, beside the version's record (:mod:`ml_ci.release.results`).
 Deployments are created with ``auto_merge: false`` and ``required_contexts: []``: a model tag
@@ -141,6 +141,7 @@ def apply(
     branch: str = "main",
     run_url: str | None = None,
     push: bool = True,
+    now: float | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> CanaryApplied:
     from ml_ci.release.promote import AssignSettings, promote
@@ -152,7 +153,7 @@ def apply(
     say = progress or (lambda _message: None)
     model = config.model.name
     done = CanaryApplied(result.verdict)
-    if result.verdict == "continue":
+    if result.verdict not in ("promote", "rollback", "hold"):  # continue, idle: nothing to do
         return done
     key = IncidentKey(model, result.canary, "canary")
     runbook = (
@@ -200,6 +201,6 @@ def apply(
             for e in stored
         ):
             summary = result.to_json(replay=True)
-            append_result(root, info.commit, "canary", summary, push=push)
+            append_result(root, info.commit, "canary", summary, now=now, push=push)
             done.stored = True
     return done

@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +19,13 @@ import numpy as np
 
 from ml_ci.canary.gates import GateSeries, gate_series, sample_ratio_cs
 from ml_ci.canary.verdict import CONTINUE, FINAL, first_final, look_verdicts
+from ml_ci.clock import iso, parse_time
 from ml_ci.config import Config
 from ml_ci.config.canary import CANARY_METRICS
 from ml_ci.errors import InputError
 from ml_ci.logs import Window, open_source
+
+IDLE = "idle"  # no canary in progress
 
 
 @dataclass
@@ -72,27 +74,6 @@ class CanaryResult:
         return payload
 
 
-def iso(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_time(text: str, option: str) -> float:
-    """Epoch seconds of ``text``: epoch seconds, or ISO-8601 (naive times are UTC)."""
-    try:
-        return float(text)
-    except ValueError:
-        pass
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise InputError(
-            f"{option} {text!r}: not a time; write ISO-8601 (2026-01-01T10:00:00Z) or epoch seconds"
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.timestamp()
-
-
 def resolve_versions(settings: CanarySettings) -> tuple[str, str]:
     """The versions given, else the registry's ``canary`` and ``production`` stages."""
     if settings.canary is not None and settings.production is not None:
@@ -113,6 +94,10 @@ def execute(
     config = settings.config.canary
     canary, production = resolve_versions(settings)
     if canary == production:
+        if settings.canary is None:
+            # the registry's canary is production's version (promoted, or the stage fell back
+            # to it after a rollback): no canary is in progress, nothing to judge
+            return CanaryResult(IDLE, canary, production, None, [], [], None, None, 0, 0, None)
         raise InputError(f"canary and production are the same version {canary!r}")
     source = open_source(settings.config.logs, settings.base, settings.logs)
     window = Window([canary, production], settings.now, settings.since, settings.clock)

@@ -32,6 +32,15 @@ from ml_ci.console import Console, json_option
 )
 @click.option("--now", default=None, help="Evaluate as of this time (default: the clock; UTC).")
 @click.option("--replay", is_flag=True, help="Show every look up to the first final verdict.")
+@click.option(
+    "--apply",
+    "apply_",
+    is_flag=True,
+    help="Act on the verdict: promote, or take the canary stage away and open the incident; "
+    "record deployments and the result (GitHub: GITHUB_TOKEN and --repo).",
+)
+@click.option("--repo", envvar="GITHUB_REPOSITORY", default=None, help="OWNER/NAME (for --apply).")
+@click.option("--push/--no-push", default=True, show_default=True, help="Push tags and notes.")
 @config_option
 @json_option
 def command(
@@ -41,6 +50,9 @@ def command(
     since: str | None,
     now: str | None,
     replay: bool,
+    apply_: bool,
+    repo: str | None,
+    push: bool,
     config_path: Path | None,
     json_mode: bool,
 ) -> None:
@@ -53,7 +65,8 @@ def command(
     """
     import time
 
-    from ml_ci.canary.engine import CanarySettings, execute, parse_time
+    from ml_ci.canary.engine import CanarySettings, execute
+    from ml_ci.clock import parse_time
     from ml_ci.commands.compare import _config, _find
     from ml_ci.config import CONFIG_FILE
     from ml_ci.errors import GateFailed
@@ -73,9 +86,47 @@ def command(
         clock=time.time(),
     )
     result = execute(settings, progress=console.progress)
-    console.result(describe(result.to_json(replay), replay), result.to_json(replay))
+    payload = result.to_json(replay)
+    if apply_:
+        payload["applied"] = _apply(result, config, repo, found, push, settings.now, console)
+    console.result(describe(payload, replay), payload)
     if result.verdict == "rollback":
         raise GateFailed(f"canary: rollback {result.canary} (decided at {result.decided_at})")
+
+
+def _apply(
+    result: Any,
+    config: Any,
+    repo: str | None,
+    found: Path | None,
+    push: bool,
+    now: float,
+    console: Console,
+) -> dict[str, Any]:
+    from ml_ci.canary.apply import apply
+    from ml_ci.github.context import from_env
+    from ml_ci.gitutil import repo_root
+
+    client = None
+    if repo:
+        from ml_ci.github.client import cli_client
+
+        client = cli_client()
+    context = from_env()
+    done = apply(
+        result,
+        config,
+        root=repo_root(found.parent if found is not None else Path.cwd()),
+        client=client,
+        repository=repo,
+        server=context.server_url,
+        branch=config.baseline.default_branch,
+        run_url=context.run_url,
+        push=push,
+        now=now,
+        progress=console.progress,
+    )
+    return done.to_json()
 
 
 def _fmt(value: Any) -> str:

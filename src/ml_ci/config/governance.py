@@ -4,9 +4,26 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from ml_ci.config.base import Section
+from ml_ci.config.durations import parse_duration
+
+
+class RetireAfter(Section):
+    """When ``ml-ci registry show`` reports a version as due for retirement."""
+
+    age: str | None = Field(None, description="Registered longer ago than this (e.g. 180d).")
+    superseded: str | None = Field(
+        None, description="Another version has held production for this long (e.g. 30d)."
+    )
+
+    @field_validator("age", "superseded")
+    @classmethod
+    def _duration(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_duration(value)
+        return value
 
 
 class GovernanceConfig(Section):
@@ -25,6 +42,10 @@ class GovernanceConfig(Section):
         "always",
         description="always: every release needs approval; flagged: only when drift is "
         "significant or an inconclusive gate was let pass; never.",
+    )
+    retire_after: RetireAfter = Field(default_factory=RetireAfter)
+    model_card: str | None = Field(
+        None, description="Markdown file with the model card's intended use and limitations."
     )
     catalog: str | None = Field(
         None,

@@ -35,11 +35,13 @@ RUNBOOKS = {
 class ApplyResult:
     incidents: dict[str, IncidentResult] = field(default_factory=dict)  # metric -> action
     rolled_back: dict[str, Any] | None = None
+    stored: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
             "incidents": {metric: r.to_json() for metric, r in self.incidents.items()},
             "rolled_back": self.rolled_back,
+            "stored": self.stored,
         }
 
 
@@ -51,7 +53,7 @@ def incident_body(
     result: MonitorResult, item: ObjectiveResult, runbook: str, run_url: str | None
 ) -> str:
     """The incident text: what is wrong, the figures, the window, the runbook (escaped)."""
-    from ml_ci.canary.engine import iso
+    from ml_ci.clock import iso
     from ml_ci.report.safe import md_code, md_link
 
     p = item.payload
@@ -149,7 +151,36 @@ def apply(
     paged = any(item.alert == "page" for item in result.objectives)
     if paged and monitor.rollback == "auto":
         done.rolled_back = _rollback(result, config, root, push, say)
+    done.stored = _store(result, root, push)
     return done
+
+
+def _store(result: MonitorResult, root: Path, push: bool) -> bool:
+    """Keep the result beside the version when its alerts changed since the last one stored:
+    an hourly run that finds the same state adds nothing (a note is rewritten whole on every
+    append, so one line an hour would grow the repository by its square)."""
+    from ml_ci.release.registry import load_registry
+    from ml_ci.release.results import append_result, read_results
+
+    state = load_registry(root).get(result.model)
+    info = state.versions.get(result.version) if state else None
+    if info is None:
+        return False
+    alerts = {item.objective.metric: item.alert for item in result.objectives}
+    stored = read_results(root, info.commit, "monitor")
+    if stored and stored[-1].get("alerts") == alerts:
+        return False
+    summary = result.to_json()
+    append_result(
+        root,
+        info.commit,
+        "monitor",
+        {"alerts": alerts, "alert": summary["alert"], "window": summary["window"],
+         "objectives": summary["objectives"]},
+        now=result.now,
+        push=push,
+    )  # fmt: skip
+    return True
 
 
 def _rollback(

@@ -61,7 +61,7 @@ class MonitorResult:
     objectives: list[ObjectiveResult]
 
     def to_json(self) -> dict[str, Any]:
-        from ml_ci.canary.engine import iso
+        from ml_ci.clock import iso
 
         return {
             "model": self.model,
@@ -245,7 +245,7 @@ def execute(
     settings: MonitorSettings, progress: Callable[[str], None] | None = None
 ) -> MonitorResult:
     """Evaluate every objective of ``monitor`` (see the module doc)."""
-    from ml_ci.logs.files import FileSource, LogReader, Window, bucketize
+    from ml_ci.logs import Window, open_source
 
     config = settings.config.monitor
     if not config.objectives:
@@ -254,26 +254,20 @@ def execute(
     width = config.seconds("bucket")
     count = config.seconds("window") // width
     origin = settings.now - count * width
-    source = FileSource.from_config(settings.config.logs, settings.base, settings.logs)
-    reader = LogReader(source, settings.config.logs.columns)
+    source = open_source(settings.config.logs, settings.base, settings.logs)
     if progress:
-        progress(f"reading serving logs from {source.path} for {version}")
+        progress(f"reading serving logs from {source.name} for {version}")
     quality = any(o.metric not in ("error_rate", *LATENCY_QUANTILES) for o in config.objectives)
     window = Window([version], settings.now, origin)
-    buckets = bucketize(reader, window, origin, width, count, quality)
+    buckets = source.bucketize(window, origin, width, count, quality)
     stats = buckets.versions[version]
     requests = int(stats.requests.sum())
     if requests == 0:
-        from ml_ci.canary.engine import iso
+        from ml_ci.clock import iso
 
-        present = reader.versions_present()
-        if version not in present:
-            raise InputError(
-                f"logs {source.path}: version {version!r} is absent from column "
-                f"{reader.columns.model_version!r}; versions present: {', '.join(present) or 'none'}"
-            )
+        source.first_request(version, Window([version], settings.now, None))  # names the cause
         raise InputError(
-            f"logs {source.path}: version {version!r} served no request between "
+            f"logs {source.name}: version {version!r} served no request between "
             f"{iso(origin)} and {iso(settings.now)}; check --now and the logs"
         )
     bucket = timedelta(seconds=width)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ml_ci.console import escape_control
 from ml_ci.errors import EXIT_GATE_FAILED, EXIT_PASS, MlCiError
 
 Inputs = Mapping[str, str]
@@ -307,7 +308,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             result = run_plan(args[0], inputs, run_ml_ci)
     except (ActionInputError, MlCiError) as error:
-        print(f"::error::ml-ci: {error}", file=sys.stderr)
+        # escaped: the message may quote input, whose newline would start a new command
+        print(f"::error::ml-ci: {escape_control(str(error))}", file=sys.stderr)
         return 2
     write_outputs(os.environ.get("GITHUB_OUTPUT"), result.outputs)
     return result.exit_code
