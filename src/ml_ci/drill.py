@@ -2,7 +2,7 @@
 
 1. The demo repository is built up to its release (v0.1.0 in production, v0.2.0 in canary),
    or reused from ``--dir`` when a drill built it there before; the runbooks are written into
-   it as ``ml-ci init`` writes them (``docs/runbooks/``).
+   it as ``ml-ci init`` writes them (``docs/runbooks/``; a page already there is kept).
 2. The scenario is injected into simulated serving logs (the example's log generator,
    :func:`ml_ci.logs.simulate.simulate_logs`), or into the data (``drift``), or the logs are
    taken away (``data-source-outage``).
@@ -136,7 +136,9 @@ def prepare(workdir: Path, progress: Callable[[str], None]) -> Path:
     runbooks = checkout / "docs" / "runbooks"
     runbooks.mkdir(parents=True, exist_ok=True)
     for page in (templates_dir() / "runbooks").glob("*.md"):
-        (runbooks / page.name).write_text(page.read_text(encoding="utf-8"), encoding="utf-8")
+        target = runbooks / page.name
+        if not target.exists():  # as ml-ci init: a page someone edited is kept
+            target.write_text(page.read_text(encoding="utf-8"), encoding="utf-8")
     return checkout
 
 
@@ -190,6 +192,7 @@ def _detect(scenario: str, checkout: Path, logs: Path, now: float) -> tuple[str,
             ]
         return result["verdict"], would, result["canary"]
     if scenario == "drift":
+        _shift_snapshot(checkout)
         code, out, err = _ml_ci(["drift", "--json", "--output", "drill-drift.json"], checkout)
         if code not in (0, 1):
             raise InputError(f"drill: ml-ci drift failed: {err.strip().splitlines()[-1]}")
@@ -227,6 +230,25 @@ def _detect(scenario: str, checkout: Path, logs: Path, now: float) -> tuple[str,
         {f"{o['alert']}:{o['metric']}" for o in result["objectives"] if o["alert"] != "none"}
     )
     return ",".join(alerting) or "none", would, result["version"]
+
+
+def _shift_snapshot(checkout: Path) -> None:
+    """The production snapshot (drift.current) with one feature shifted by 1.5 sd."""
+    import pandas as pd
+
+    from ml_ci.config import load_config
+
+    drift = load_config(checkout / "ml-ci.yaml").drift
+    if drift.current is None:
+        raise InputError("drill drift: drift.current is not set in the demo's ml-ci.yaml")
+    current = checkout / drift.current
+    pristine = current.with_name(current.name + ".drill-orig")
+    if not pristine.is_file():
+        pristine.write_bytes(current.read_bytes())
+    table = pd.read_csv(pristine)
+    column = "mean_radius"
+    table[column] = table[column] + 1.5 * table[column].std()
+    table.to_csv(current, index=False)
 
 
 EXPECTED = {
