@@ -18,7 +18,14 @@ from ml_ci.errors import InputError
 from ml_ci.logs import FileLogs, Window, open_source
 from ml_ci.logs.buckets import LATENCY_EDGES_MS, Stats, latency_bins
 from ml_ci.logs.files import FileSource, LogReader
-from ml_ci.logs.prometheus import PrometheusLogs, Samples, bucket_sums, le_bins, series_increments
+from ml_ci.logs.prometheus import (
+    PrometheusLogs,
+    Samples,
+    bucket_sums,
+    first_increase,
+    le_bins,
+    series_increments,
+)
 from tests.logs.promdata import LE_MS, SCRAPE, Fleet, generate, openmetrics, write_parquet
 from tests.prometheus import Prometheus, start_prometheus
 
@@ -269,3 +276,17 @@ def test_latency_mapping_is_conservative() -> None:
     # an le on a fixed edge goes to the bin starting there; between edges, to the bin around it
     np.testing.assert_array_equal(le_bins(LATENCY_EDGES_MS[[5, 6]]), [5, 6])
     assert le_bins(np.array([100.0]))[0] == np.searchsorted(LATENCY_EDGES_MS, 100.0, "right") - 1
+
+
+def test_the_canary_starts_at_the_last_sample_that_had_served_nothing() -> None:
+    ms = np.array([0, 30_000, 60_000, 90_000], dtype=np.int64)
+    zero_first = {(("pod", "a"),): (ms, np.array([0, 0, 4, 9.0]))}
+    assert first_increase(zero_first, start_ms=0) == 30_000
+    # a series that appears already counting: one (median) scrape interval before it
+    late = {(("pod", "b"),): (ms[1:], np.array([2, 5, 5.0]))}
+    assert first_increase({**zero_first, **late}, start_ms=0) == 0
+    lone = {(("pod", "c"),): (ms[2:3], np.array([3.0]))}
+    start = first_increase(lone, start_ms=0)
+    assert start is not None and start < 60_000
+    assert bucket_sums(ms[2:3], np.array([3.0]), start, 600, 1)[0] == 3  # counted in look 1
+    assert first_increase({(("pod", "d"),): (ms, np.zeros(4))}, start_ms=0) is None

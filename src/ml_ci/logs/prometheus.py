@@ -249,7 +249,7 @@ class PrometheusLogs:
             high = min(low + CHUNK_MS, now_ms)
             self._chunk(selector, low, high, collected)
             low = high
-            found = _first_increase(_arrays(collected), start_ms)
+            found = first_increase(_arrays(collected), start_ms)
             if found is not None:
                 return max(found, start_ms) / 1000
         raise InputError(
@@ -350,7 +350,7 @@ def _arrays(collected: dict[tuple[tuple[str, str], ...], dict[int, float]]) -> S
     return out
 
 
-def _first_increase(samples: Samples, start_ms: int) -> int | None:
+def first_increase(samples: Samples, start_ms: int) -> int | None:
     """Earliest 'served nothing yet' time over the series (see :meth:`first_request`)."""
     best: int | None = None
     for times, values in samples.values():
@@ -365,10 +365,18 @@ def _first_increase(samples: Samples, start_ms: int) -> int | None:
         if i > 0:
             candidate = int(times[i - 1])
         else:  # a series that appeared already counting: one scrape interval before it
-            gap = int(np.median(np.diff(times))) if times.size > 1 else 0
-            candidate = int(times[0]) - gap
+            # (1 ms for a lone sample: its increment must still fall after the start)
+            gap = int(np.median(np.diff(times))) if times.size > 1 else 1
+            candidate = int(times[0]) - max(gap, 1)
         best = candidate if best is None else min(best, candidate)
     return best
 
 
-__all__ = ["PrometheusLogs", "Samples", "bucket_sums", "le_bins", "series_increments"]
+__all__ = [
+    "PrometheusLogs",
+    "Samples",
+    "bucket_sums",
+    "first_increase",
+    "le_bins",
+    "series_increments",
+]
