@@ -308,3 +308,17 @@ def test_offline_notes(tmp_path: Path) -> None:
     assert len(payload["objectives"]) == 3
     html = (root / "out" / "index.html").read_text(encoding="utf-8")
     assert "incidents: not fetched (offline)" in html
+
+
+def test_a_bucket_that_does_not_divide_is_a_one_line_error(tmp_path: Path) -> None:
+    root = registry(tmp_path)
+    write_logs(root / "logs.parquet", "v0.1.0")
+    done = subprocess.run(
+        [sys.executable, "-m", "ml_ci", "dashboard", "--now", str(NOW), "--bucket", "7m"],
+        cwd=root, capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 2
+    [error] = [line for line in done.stderr.splitlines() if line.startswith("ml-ci:")]
+    assert "Traceback" not in done.stderr and "reading" not in done.stderr  # checked first
+    assert "--bucket 7m" in error and "monitor.bucket (5m)" in error
+    assert not (root / "site").exists()

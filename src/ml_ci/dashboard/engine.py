@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from ml_ci.config import Config
 from ml_ci.dashboard.charts import Chart, Event, Held, series_chart, timeline_chart
-from ml_ci.errors import ConfigError, InputError
+from ml_ci.errors import InputError
 
 if TYPE_CHECKING:
     from ml_ci.github.client import GitHubClient
@@ -294,13 +294,29 @@ def _drift(view: ModelView, version: str, entries: list[dict[str, Any]]) -> None
 
 
 # ---------------------------------------------------------------------- objectives
+def step_buckets(settings: DashboardSettings) -> int:
+    """How many ``monitor.bucket`` buckets make one ``--bucket`` step."""
+    from ml_ci.config.durations import parse_duration
+
+    width = settings.config.monitor.seconds("bucket")
+    try:
+        step = parse_duration(settings.bucket)
+    except ValueError as error:
+        raise InputError(f"--bucket: {error}") from None
+    if step < width or step % width:
+        raise InputError(
+            f"--bucket {settings.bucket}: must be a whole multiple of monitor.bucket "
+            f"({settings.config.monitor.bucket})"
+        )
+    return step // width
+
+
 def objectives(settings: DashboardSettings, dashboard: Dashboard) -> None:
     """The production version's objectives over the window, per ``settings.bucket``."""
     from datetime import timedelta
 
     import numpy as np
 
-    from ml_ci.config.durations import parse_duration
     from ml_ci.config.monitor import LATENCY_QUANTILES, REQUEST_METRICS
     from ml_ci.logs import Window, open_source
     from ml_ci.monitor.burn import burn_rates, window_sums
@@ -334,16 +350,7 @@ def objectives(settings: DashboardSettings, dashboard: Dashboard) -> None:
         return
     width = monitor.seconds("bucket")
     count = monitor.seconds("window") // width
-    try:
-        step = parse_duration(settings.bucket)
-    except ValueError as error:
-        raise ConfigError(f"--bucket: {error}") from None
-    if step < width or step % width:
-        raise ConfigError(
-            f"--bucket {settings.bucket}: must be a whole multiple of monitor.bucket "
-            f"({monitor.bucket})"
-        )
-    per = step // width
+    per = step_buckets(settings)
     origin = settings.now - count * width
     source = open_source(logs, settings.base, settings.logs)
     quality = any(o.metric not in REQUEST_METRICS for o in monitor.objectives)
@@ -472,6 +479,7 @@ def build(settings: DashboardSettings, progress: Callable[[str], None] | None = 
     from ml_ci.release.registry import load_registry
 
     say = progress or (lambda _message: None)
+    step_buckets(settings)  # a bad --bucket is an error before anything is read
     registry = load_registry(settings.root)
     dashboard = Dashboard(
         generated=_iso(settings.now),
