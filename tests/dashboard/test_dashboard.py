@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from ml_ci.dashboard.charts import LEFT, RIGHT, WIDTH
 from ml_ci.logs.simulate import Profile, simulate_logs
 from ml_ci.release.registry import load_registry
 from ml_ci.release.results import append_result
@@ -136,7 +138,7 @@ class Figures(HTMLParser):
             self.scripts += 1
         if tag == "figure":
             self.figure = str(a["id"])
-            self.charts[self.figure] = {"circles": {}, "polyline": {}, "bands": 0}
+            self.charts[self.figure] = {"circles": {}, "polyline": {}, "bands": 0, "xs": []}
         elif self.figure is None:
             return
         chart = self.charts[self.figure]
@@ -145,6 +147,7 @@ class Figures(HTMLParser):
             chart["circles"][self.series] = 0
         elif tag == "circle" and self.series is not None:
             chart["circles"][self.series] += 1
+            chart["xs"].append(float(str(a["cx"])))
         elif tag == "polyline" and self.series is not None:
             chart["polyline"][self.series] = len(str(a["points"]).split())
         elif tag == "rect" and a.get("class") == "band":
@@ -270,10 +273,14 @@ def test_drawn_points_match_the_data(site: dict[str, Any]) -> None:
     timeline = charts["timeline-1"]
     assert sum(timeline["circles"].values()) == len(gto_history(site["root"], "churn"))
     assert timeline["polyline"] == {}
+    # the tags were written after --now (a look back): still inside the plot, not past it
+    assert all(LEFT <= x <= WIDTH - RIGHT for chart in charts.values() for x in chart["xs"])
     stages = gto_stages(site["root"], "churn")
     assert timeline["bands"] >= len(stages) + 1  # canary moved from v0.1.0 to v0.2.0
-    for stage, version in stages.items():
-        assert any(t.startswith(f"{version} {stage} ") and t.endswith("01-01 00:00")
+    history = load_registry(site["root"])["churn"].history
+    axis_end = datetime.fromtimestamp(max(NOW, *(t.time for t in history)), UTC)
+    for stage, version in stages.items():  # each holder's band reaches the end of the axis
+        assert any(t.startswith(f"{version} {stage} ") and t.endswith(f"{axis_end:%m-%d %H:%M}")
                    for t in titles)  # fmt: skip
     # canary: one point per look for each version
     looks = len(site["canary"]["looks"])

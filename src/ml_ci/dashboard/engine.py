@@ -181,6 +181,8 @@ def model_view(root: Path, state: ModelState, end: float) -> ModelView:
         if row not in rows:
             rows.append(row)
         events.append(Event(tag.time, row, tag.parsed.action, f"{tag.name} ({_iso(tag.time)})"))
+    # tags newer than --now (a look back at an earlier window) still show: the axis reaches them
+    end = max([end, *(float(t.time) for t in state.history)])
     spans = stage_spans(state, end)
     for span in spans:
         if span.row not in rows:
