@@ -329,3 +329,17 @@ def test_a_bucket_that_does_not_divide_is_a_one_line_error(tmp_path: Path) -> No
     assert "Traceback" not in done.stderr and "reading" not in done.stderr  # checked first
     assert "--bucket 7m" in error and "monitor.bucket (5m)" in error
     assert not (root / "site").exists()
+
+
+def test_a_hostile_version_is_escaped(tmp_path: Path) -> None:
+    root = registry(tmp_path)
+    write_logs(root / "logs.parquet", "v0.1.0")
+    hostile = '"><svg onload=alert(1)>v9'
+    summary = tmp_path / "summary.md"
+    payload = ml_ci(root, "dashboard", "--now", str(NOW), "--version", hostile, "--json",
+                    env={"GITHUB_STEP_SUMMARY": str(summary)})  # fmt: skip
+    assert f"objectives: {hostile} served no request in the window" in payload["notes"]
+    html = (root / "site" / "index.html").read_text(encoding="utf-8")
+    assert "<svg onload" not in html and "&lt;svg onload=alert(1)&gt;v9" in html
+    text = summary.read_text(encoding="utf-8")
+    assert "<svg" not in text and "&lt;svg onload=alert\\(1\\)&gt;v9" in text
