@@ -65,6 +65,7 @@ class Chart:
     rules: list[tuple[float, str, str]] = field(default_factory=list)  # y, colour, label
     x_ticks: list[Tick] = field(default_factory=list)
     y_ticks: list[Tick] = field(default_factory=list)
+    legend: list[tuple[str, str]] = field(default_factory=list)  # colour, label (bands)
 
     @property
     def plot(self) -> tuple[int, int, int, int]:
@@ -183,13 +184,17 @@ def timeline_chart(
     end = max(end, start + 1)
     scale = width / (end - start)
     index = {row: i for i, row in enumerate(rows)}
+    # one lane per stage inside each row, so a version holding two stages shows both
+    lanes = {stage: k for k, stage in enumerate(sorted({item.stage for item in held}))}
+    lane_h = (row_h - 8) / max(len(lanes), 1)
+    chart.legend = [(STAGE_COLOURS.get(stage, "#8250df"), stage) for stage in lanes]
     for item in held:
         chart.bands.append(
             Band(
                 left + (item.start - start) * scale,
-                top + row_h * index[item.row] + 6,
+                top + row_h * index[item.row] + 4 + lanes[item.stage] * lane_h,
                 max((item.end - item.start) * scale, 1.0),
-                row_h - 12,
+                lane_h,
                 STAGE_COLOURS.get(item.stage, "#8250df"),
                 f"{item.row} {item.stage} {_time_label(item.start, 0)} .. "
                 f"{_time_label(item.end, 0)}",
