@@ -22,6 +22,7 @@ CHAPTERS = [
     "report.md",
     "governance-release.md",
     "canary.md",
+    "monitor.md",
     "dashboard.md",
     "pack.md",
     "actions.md",

@@ -177,7 +177,7 @@ def test_low_prevalence_ap_agrees_with_the_row_level_bootstrap() -> None:
     """50 positives in 50,000 rows (the large-table path): the engine's AP replicates agree
     with an exact row-level Poisson bootstrap within Monte-Carlo error. Two independent
     2000-replicate quantiles differ by ~0.085 replicate SD; the bound is 0.25 (3 of those),
-    which the linearised shortcut (about 0.3 SD off here) does not meet."""
+    which the linearised shortcut (0.5 SD off on the candidate's AP here) does not meet."""
     n, positives, resamples = 50_000, 50, 2000
     y, sb, sc = _low_prevalence(n, positives, 6)
     ranked = [_ranked(y, sb), _ranked(y, sc)]

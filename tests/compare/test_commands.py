@@ -282,3 +282,19 @@ def test_every_metric_is_reported_and_an_ungated_regression_warns(
     out = capsys.readouterr().out
     assert "p (difference)" in out.splitlines()[0]
     assert "gate p" in out and "legend" in out
+
+
+def test_the_summary_says_which_gates_were_not_counted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import pandas as pd
+
+    base, cand = write_binary(tmp_path, n=800, shift=0.6)
+    for path in (base, cand):
+        frame = pd.read_csv(path)
+        frame.loc[:11, "segment"] = "tiny"
+        frame.to_csv(path, index=False)
+    config = "task: binary\ngates:\n  - {metric: roc_auc, margin: 0.02}\nslices: {columns: [segment], min_size: 50}\n"
+    assert _run(tmp_path, config, base=base, cand=cand) == 0
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert last.startswith("verdict pass (3 pass; 1 not counted: slice below min_size")

@@ -6,6 +6,7 @@ approval, then success. A short-SHA approval does not count (it could be replaye
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,12 @@ PR = 9
 RUN_ID = "2001"
 
 
+def _git(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=repo, check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
 def _governance(gh: FakeGitHub, sha: str) -> list[str]:
     return [s["state"] for s in gh.statuses(REPO, sha) if s["context"] == "ml-ci/governance"]
 
@@ -32,12 +39,16 @@ def test_significant_drift_keeps_governance_pending_until_approved(
     example_repo: ExampleRepo, fake_github: FakeGitHub, tmp_path: Path
 ) -> None:
     repo = example_repo.root
+    # the approvals workflow reads ml-ci.yaml from the DEFAULT branch: adopt ml-ci on main
+    _git(repo, "checkout", "-q", "main")
     ml_ci_init(repo)
     config = yaml.safe_load((repo / "ml-ci.yaml").read_text(encoding="utf-8"))
     config["governance"] = {"approvers": ["alice"], "require": "flagged"}
     (repo / "ml-ci.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    head = commit_all(repo, "Add ml-ci, approvals only when flagged")
-    base = example_repo.main_sha
+    base = commit_all(repo, "Add ml-ci, approvals only when flagged")
+    _git(repo, "checkout", "-q", "candidate")
+    _git(repo, "merge", "-q", "--no-edit", "main")
+    head = _git(repo, "rev-parse", "HEAD")
     gh = fake_github
     act = act_for_example(example_repo, gh, tmp_path, REPO)
     gh.add_collaborator(REPO, "alice", "maintain")
@@ -72,8 +83,8 @@ def test_significant_drift_keeps_governance_pending_until_approved(
     assert _governance(gh, head) == ["pending"], log[-6000:]
     assert "drift was significant" in log
     assert (act.artifacts / "ml-ci-results.run-id").read_text().strip() == RUN_ID
-    (comment,) = gh.comments(REPO, PR)
-    assert f"/ml-ci approve {head}" in comment["body"] or "waiting" in comment["body"]
+    (sticky,) = [c for c in gh.comments(REPO, PR) if c["body"].startswith("<!-- ml-ci:")]
+    assert f"/ml-ci approve {head}" in sticky["body"]  # the exact line to copy
 
     gh.add_comment(REPO, PR, f"/ml-ci approve {head}", "alice")
     log = approvals()

@@ -85,3 +85,41 @@ def test_a_record_never_waives_a_requirement(
     result = governance(capsys, "--record", str(record(tmp_path, "pass")))
     assert result["governance"]["required"] is True and not result["governance"]["satisfied"]
     assert "always" in result["required_reason"]
+
+
+def test_no_check_run_is_looked_up_for_a_plain_issue_comment(
+    gh: FakeGitHub, tmp_path: Path
+) -> None:
+    """The approvals workflow's lookup: an issue (not a pull request) has no record to find;
+    the empty run id skips the download, and approve-status skips the event."""
+    from ml_ci.pack.action import find_record_run
+    from tests.governance.helpers import TOKEN
+
+    event = tmp_path / "event.json"
+    event.write_text('{"issue": {"number": 3, "title": "a question"}}', encoding="utf-8")
+    environ = {
+        "GITHUB_REPOSITORY": REPO,
+        "GITHUB_EVENT_NAME": "issue_comment",
+        "GITHUB_EVENT_PATH": str(event),
+        "GITHUB_API_URL": gh.url,
+        "GITHUB_TOKEN": TOKEN,
+    }
+    result = find_record_run({"pull-request": "event"}, environ)
+    assert result.outputs["run-id"] == "" and gh.requests == []
+
+
+@pytest.mark.parametrize("changed", ["ml-ci.yaml", "governance/catalog.yaml"])
+def test_a_pull_request_changing_the_rules_or_the_catalog_needs_approval(
+    gh: FakeGitHub, tmp_path: Path, capsys: pytest.CaptureFixture[str], changed: str
+) -> None:
+    (tmp_path / "ml-ci.yaml").write_text(
+        "governance:\n  approvers: [alice]\n  require: flagged\n"
+        "  catalog: governance/catalog.yaml\n",
+        encoding="utf-8",
+    )
+    clean = record(tmp_path, "pass")
+    assert governance(capsys, "--record", str(clean))["governance"]["required"] is False
+    gh.add_pull(REPO, 7, head_sha=HEAD, user="bob", files=["src/train.py", changed])
+    result = governance(capsys, "--record", str(clean))
+    assert result["governance"]["required"] is True
+    assert f"changes {changed}" in result["required_reason"]

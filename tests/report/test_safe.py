@@ -26,6 +26,7 @@ from ml_ci.github.publish import plan_publish
 from ml_ci.governance.report import render_markdown
 from ml_ci.record import EvaluationRecord
 from ml_ci.release.release import release_notes
+from ml_ci.report.model_card import model_card
 from ml_ci.report.render import render
 from ml_ci.report.safe import JOINER, md_code, md_link, md_text, safe_url
 from tests.report.records import demo_record, with_governance
@@ -50,7 +51,7 @@ HOSTILE_VALUES = [
 SERVER = "https://github.com"
 # what our own templates may produce
 MD_TAGS = {
-    "html", "head", "body", "h2", "h3", "p", "strong", "em", "code", "pre", "table", "thead",
+    "html", "head", "body", "h1", "h2", "h3", "p", "strong", "em", "code", "pre", "table", "thead",
     "tbody", "tr", "th", "td", "ul", "li", "a", "details", "summary", "sub", "br", "hr",
 }  # fmt: skip
 SVG_TAGS = {"svg", "line", "text", "circle", "title", "rect", "polyline"}
@@ -162,6 +163,10 @@ def check_html(tree: Any, allowed: set[str], headings: set[str], *, github: bool
         assert not MENTION.search(text), f"live mention in {text!r}"
 
 
+def text_of_heading(node: Any) -> str:
+    return " ".join("".join(node.itertext()).replace(JOINER, "").split())
+
+
 def check_markdown(text: str, headings: set[str]) -> Any:
     tree = elements(gfm().render(text))
     # our own raw HTML (<details>, <summary>, <sub>, the marker comment) is allowed
@@ -202,6 +207,11 @@ def test_every_string_field_is_rendered_as_text(
         release_notes(record, value, manifest), SECTIONS | {title, waiting, f"{text} {text}"}
     )
     check_html(elements(render(record, "html")), HTML_TAGS, SECTIONS | {title})
+    # the model card (front matter stripped: YAML, not markdown) has the benign card's headings
+    benign = elements(gfm().render(model_card(demo_record(), task="binary").split("---\n", 2)[2]))
+    ours = {text_of_heading(h) for h in benign.iter() if local(str(h.tag)) in ("h1", "h2", "h3")}
+    card = model_card(record, task="binary").split("---\n", 2)[2]
+    check_markdown(card, (ours - {"churn"}) | {text})
     # the commit status never links off the server
     assert (
         "target_url"

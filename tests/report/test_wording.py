@@ -192,3 +192,16 @@ def test_nice_ticks() -> None:
     assert nice_ticks(-0.05, 0.12) == [-0.05, 0.0, 0.05, 0.1]
     assert nice_ticks(-1.2, 30) == [0.0, 10.0, 20.0, 30.0]
     assert nice_ticks(-0.0292, 0.0182) == [-0.02, -0.01, 0.0, 0.01]
+
+
+def test_an_undefined_slice_metric_is_said_and_does_not_count() -> None:
+    record = below_min_record()
+    assert record.compare is not None
+    gate = record.compare.gates[-1]
+    gate.reason, gate.undefined = "ROC AUC is undefined: the slice holds one class", True
+    verdict = overall_verdict(record)
+    assert verdict.reason == "all 3 gates passed; 1 undefined on its slice (not gated)"
+    table = next(t for t in section(tree(record), "Slices") if t.tag == "table")
+    assert [text_of(tr.find("td")) for tr in table.iter("tr") if tr.find("td") is not None] == [
+        "⚠️ inconclusive (undefined here, not gated)"
+    ]

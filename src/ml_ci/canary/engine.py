@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ import numpy as np
 
 from ml_ci.canary.gates import GateSeries, gate_series, sample_ratio_cs
 from ml_ci.canary.verdict import CONTINUE, FINAL, first_final, look_verdicts
+from ml_ci.clock import iso, parse_time
 from ml_ci.config import Config
 from ml_ci.config.canary import CANARY_METRICS
 from ml_ci.errors import InputError
@@ -72,27 +72,6 @@ class CanaryResult:
         if replay:
             payload["looks"] = self.looks
         return payload
-
-
-def iso(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_time(text: str, option: str) -> float:
-    """Epoch seconds of ``text``: epoch seconds, or ISO-8601 (naive times are UTC)."""
-    try:
-        return float(text)
-    except ValueError:
-        pass
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise InputError(
-            f"{option} {text!r}: not a time; write ISO-8601 (2026-01-01T10:00:00Z) or epoch seconds"
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.timestamp()
 
 
 def resolve_versions(settings: CanarySettings) -> tuple[str, str]:

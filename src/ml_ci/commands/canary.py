@@ -65,7 +65,8 @@ def command(
     """
     import time
 
-    from ml_ci.canary.engine import CanarySettings, execute, parse_time
+    from ml_ci.canary.engine import CanarySettings, execute
+    from ml_ci.clock import parse_time
     from ml_ci.commands.compare import _config, _find
     from ml_ci.config import CONFIG_FILE
     from ml_ci.errors import GateFailed

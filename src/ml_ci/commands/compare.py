@@ -115,10 +115,19 @@ def _find(start: Path, name: str) -> Path | None:
 
 
 def summary(section: CompareSection) -> str:
+    """'verdict pass (3 pass; 2 not counted: slice below min_size or metric undefined)'."""
     counts: dict[str, int] = {}
+    skipped = 0
     for gate in section.gates:
+        if gate.undefined or "below min_size" in (gate.reason or ""):
+            skipped += 1  # reported, but they never decide the verdict
+            continue
         counts[gate.verdict] = counts.get(gate.verdict, 0) + 1
     parts = ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
+    if skipped:
+        parts += f"; {skipped} not counted: slice below min_size or metric undefined"
+    if section.unchanged:
+        parts += "; predictions unchanged"
     return f"verdict {section.verdict} ({parts or 'no gates'})"
 
 
@@ -175,5 +184,5 @@ def describe(section: CompareSection, console: Console) -> str:
         )
     lines.append(LEGEND)
     ok = {"pass": True, "fail": False}.get(section.verdict)
-    lines.append(f"verdict: {console.verdict(section.verdict, ok)}")
+    lines.append(f"{console.verdict(summary(section), ok)}")
     return "\n".join(lines)

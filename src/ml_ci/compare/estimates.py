@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 import numpy.typing as npt
@@ -23,16 +24,19 @@ import numpy.typing as npt
 POWER = 0.8  # power used for the minimum detectable effect
 
 
-def _z(a: float) -> float:
-    from scipy.special import ndtri
+# The standard library's normal distribution, not scipy.special: importing scipy costs about
+# 0.3 s of CPU per ml-ci compare run, more than the statistics of a 100,000-row table.
+_NORMAL = NormalDist()
 
-    return float(ndtri(1 - a))
+
+def _z(a: float) -> float:
+    """z_{1-a} = -Phi^-1(a) (accurate for small a, where 1 - a would round to 1)."""
+    return -_NORMAL.inv_cdf(a)
 
 
 def _sf(x: float) -> float:
-    from scipy.special import ndtr
-
-    return float(ndtr(-x))
+    """1 - Phi(x) = erfc(x / sqrt 2) / 2, accurate in the upper tail."""
+    return 0.5 * math.erfc(x / math.sqrt(2))
 
 
 class Estimate:

@@ -42,16 +42,22 @@ class PairedCounts:
 def mcnemar_exact_p(counts: PairedCounts) -> float:
     """Exact McNemar: two-sided binomial test of cand_only ~ Bin(cand_only + base_only, 1/2).
 
-    Bin(d, 1/2) is symmetric, so the two-sided p is min(1, 2 P(X <= min(b, c))) -- what
-    scipy.stats.binomtest gives (checked in the tests), without importing scipy.stats.
+    Bin(d, 1/2) is symmetric, so the two-sided p is min(1, 2 P(X <= k)), k = min(b, c) --
+    what scipy.stats.binomtest gives (checked in the tests: 1e-10, 1e-8 relative above 10,000
+    discordant pairs, where lgamma carries ~1e-10 in the log). P(X = k) from lgamma;
+    the terms below it follow by the ratio P(X = i - 1) / P(X = i) = i / (d - i + 1), summed
+    over 40 sqrt(d) + 50 of them (80 SD of Bin(d, 1/2): the rest is negligible in double
+    precision). numpy and math only: scipy costs ~0.3 s of CPU to import.
     """
-    from scipy.special import bdtr
-
-    discordant = counts.cand_only + counts.base_only
-    if discordant == 0:
+    d = counts.cand_only + counts.base_only
+    if d == 0:
         return 1.0
-    smaller = min(counts.cand_only, counts.base_only)
-    return float(min(1.0, 2 * bdtr(smaller, discordant, 0.5)))
+    k = min(counts.cand_only, counts.base_only)
+    log_pk = math.lgamma(d + 1) - math.lgamma(k + 1) - math.lgamma(d - k + 1) - d * math.log(2)
+    window = min(k, int(40 * math.sqrt(d)) + 50)
+    i = np.arange(k, k - window, -1, dtype=np.float64)
+    relative = 1.0 + float(np.cumprod(i / (d - i + 1)).sum()) if window else 1.0
+    return float(min(1.0, 2 * math.exp(log_pk + math.log(relative))))
 
 
 def wilson(successes: int, n: int, z: float) -> tuple[float, float]:

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ml_ci.clock import iso
 from ml_ci.config.logs import LogColumns, LogsConfig
 from ml_ci.errors import InputError
 from ml_ci.logs.buckets import LATENCY_EDGES_MS, SCALARS, SCORE_BINS, Buckets, Stats, latency_bins
@@ -197,7 +198,7 @@ class LogReader:
             first = float(out["timestamp"][late].min())
             raise InputError(
                 f"{self.where('timestamp')}: {int(late.sum())} rows are in the future (after "
-                f"{_iso(window.future)}; first {_iso(first)}); fix the serving clock"
+                f"{iso(window.future)}; first {iso(first)}); fix the serving clock"
             )
 
     def _numbers(self, array: Any, key: str) -> Any:
@@ -275,12 +276,6 @@ def _take(value: Any, keep: Any) -> Any:
     return value.filter(pa.array(keep))
 
 
-def _iso(seconds: float) -> str:
-    from datetime import UTC, datetime
-
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 OUTCOME_KEYS = ("y_true", "y_pred", "y_score", "label_time")
 
 
@@ -303,7 +298,7 @@ def _absent(reader: LogReader, version: str, window: Window) -> None:
     if version in present:
         raise InputError(
             f"logs {reader.source.path}: version {version!r} has no request in the window "
-            f"(until {_iso(window.now)}); widen --since/--now"
+            f"(until {iso(window.now)}); widen --since/--now"
         )
     raise InputError(
         f"logs {reader.source.path}: version {version!r} is absent from column "

@@ -13,10 +13,11 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from ml_ci.clock import iso
 from ml_ci.config.logs import LogColumns, SqlLogsConfig
 from ml_ci.errors import InputError
 from ml_ci.logs.buckets import LATENCY_EDGES_MS, SCORE_BINS, Buckets, Stats
-from ml_ci.logs.files import Window, _iso
+from ml_ci.logs.files import Window
 
 
 class SqlLogs:
@@ -111,7 +112,7 @@ class SqlLogs:
         if late[0]:
             raise InputError(
                 f"{self._where('timestamp')}: {late[0]} rows are in the future (after "
-                f"{_iso(window.future)}; first {_iso(float(late[1]))}); fix the serving clock"
+                f"{iso(window.future)}; first {iso(float(late[1]))}); fix the serving clock"
             )
         params["version"] = version
         first = self._query(
@@ -131,7 +132,7 @@ class SqlLogs:
             if version in present:
                 raise InputError(
                     f"logs {self.name}: version {version!r} has no request in the window "
-                    f"(until {_iso(window.now)}); widen --since/--now"
+                    f"(until {iso(window.now)}); widen --since/--now"
                 )
             raise InputError(
                 f"logs {self.name}: version {version!r} is absent from column "

@@ -53,7 +53,7 @@ def incident_body(
     result: MonitorResult, item: ObjectiveResult, runbook: str, run_url: str | None
 ) -> str:
     """The incident text: what is wrong, the figures, the window, the runbook (escaped)."""
-    from ml_ci.canary.engine import iso
+    from ml_ci.clock import iso
     from ml_ci.report.safe import md_code, md_link
 
     p = item.payload

@@ -61,7 +61,7 @@ class MonitorResult:
     objectives: list[ObjectiveResult]
 
     def to_json(self) -> dict[str, Any]:
-        from ml_ci.canary.engine import iso
+        from ml_ci.clock import iso
 
         return {
             "model": self.model,
@@ -263,7 +263,7 @@ def execute(
     stats = buckets.versions[version]
     requests = int(stats.requests.sum())
     if requests == 0:
-        from ml_ci.canary.engine import iso
+        from ml_ci.clock import iso
 
         source.first_request(version, Window([version], settings.now, None))  # names the cause
         raise InputError(

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ml_ci.console import escape_control
 from ml_ci.errors import EXIT_GATE_FAILED, EXIT_PASS, MlCiError
 
 Inputs = Mapping[str, str]
@@ -117,6 +118,8 @@ def plan_evaluate(inputs: Inputs) -> Plan:
     ]  # fmt: skip
     if flag(inputs, "drift"):
         steps.append((["drift", *common(inputs), "--output", record, "--fail-on", "never"], True))
+    # approved sources (governance.catalog, read from the base branch): nothing when unset
+    steps.append((["catalog", *common(inputs), "--record", record], True))
     return steps
 
 
@@ -214,7 +217,16 @@ def run_plan(step: str, inputs: Inputs, run: Callable[[list[str]], tuple[int, st
     return result
 
 
-JSON_COMMANDS = ("pull", "repro", "publish", "approve-status", "release", "promote", "rollback")
+JSON_COMMANDS = (
+    "pull",
+    "repro",
+    "publish",
+    "approve-status",
+    "release",
+    "promote",
+    "rollback",
+    "catalog",
+)
 
 
 def run_ml_ci(argv: list[str]) -> tuple[int, str]:
@@ -307,7 +319,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             result = run_plan(args[0], inputs, run_ml_ci)
     except (ActionInputError, MlCiError) as error:
-        print(f"::error::ml-ci: {error}", file=sys.stderr)
+        # escaped: the message may quote input, whose newline would start a new command
+        print(f"::error::ml-ci: {escape_control(str(error))}", file=sys.stderr)
         return 2
     write_outputs(os.environ.get("GITHUB_OUTPUT"), result.outputs)
     return result.exit_code

@@ -64,18 +64,24 @@ def below_min_size(gate: GateResult) -> bool:
     return gate.slice is not None and "below min_size" in (gate.reason or "")
 
 
+def deciding(gate: GateResult) -> bool:
+    """Whether a gate takes part in the verdict (not below min_size, not undefined)."""
+    return not (below_min_size(gate) or gate.undefined)
+
+
 def gate_summary(compare: CompareSection) -> str:
     """What the gates did, in words: "3 gates passed; 2 slices below min_size reported only"."""
-    deciding = [g for g in compare.gates if not below_min_size(g)]
-    reported = len(compare.gates) - len(deciding)
-    counts = {v: sum(g.verdict == v for g in deciding) for v in ("pass", "fail", "inconclusive")}
-    if counts["pass"] == len(deciding):
-        text = f"all {len(deciding)} gates passed" if deciding else "no gate decided"
+    decide = [g for g in compare.gates if deciding(g)]
+    reported = sum(below_min_size(g) for g in compare.gates)
+    undefined = sum(g.undefined for g in compare.gates)
+    counts = {v: sum(g.verdict == v for g in decide) for v in ("pass", "fail", "inconclusive")}
+    if counts["pass"] == len(decide):
+        text = f"all {len(decide)} gates passed" if decide else "no gate decided"
     else:
         parts = [f"{counts['fail']} failed"] if counts["fail"] else []
         parts += [f"{counts['inconclusive']} inconclusive"] if counts["inconclusive"] else []
         parts.append(f"{counts['pass']} passed")
-        text = f"{len(deciding)} gates: " + ", ".join(parts)
+        text = f"{len(decide)} gates: " + ", ".join(parts)
     if compare.unchanged:
         text += " (unchanged: the predictions equal the baseline's on every row)"
     if reported:
@@ -83,6 +89,8 @@ def gate_summary(compare: CompareSection) -> str:
             f"; {reported} slice gate{'s' if reported != 1 else ''} below slices.min_size "
             "reported only (cannot fail)"
         )
+    if undefined:
+        text += f"; {undefined} undefined on its slice (not gated)"
     return text
 
 
@@ -108,10 +116,10 @@ def overall_verdict(record: EvaluationRecord) -> Verdict:
         return Verdict("fail", f"reproduction {repro.verdict}{where}", "failure")
     compare = record.compare
     if compare is not None:
-        deciding = [g for g in compare.gates if not below_min_size(g)]
-        failed = [g for g in deciding if g.verdict == "fail"]
-        unsure = [g for g in deciding if g.verdict == "inconclusive"]
-        total = len(deciding)
+        decide = [g for g in compare.gates if deciding(g)]
+        failed = [g for g in decide if g.verdict == "fail"]
+        unsure = [g for g in decide if g.verdict == "inconclusive"]
+        total = len(decide)
         if compare.verdict == "fail":
             reason = (
                 f"{len(failed)} of {total} gates failed: {_names(failed)}"
@@ -173,6 +181,7 @@ class GateRow:
     max: float | None = None
     below_min: bool = False
     underpowered: bool | None = None
+    undefined: bool = False
 
     @property
     def label(self) -> str:
@@ -243,6 +252,7 @@ def gate_rows(record: EvaluationRecord) -> list[GateRow]:
                 max=gate.max,
                 below_min=below_min_size(gate),
                 underpowered=gate.underpowered,
+                undefined=gate.undefined,
             )
         )
     # stable: within a verdict, the compare stage's order is kept
@@ -286,7 +296,8 @@ def ungated_rows(record: EvaluationRecord) -> list[MetricRow]:
             p_value=m.p_value,
             adjusted_p_value=m.adjusted_p_value,
             n=m.n,
-            worse=m.worse,
+            # a record without ``gated`` predates the check: whether it is worse is unknown
+            worse=m.worse if m.gated is not None else None,
         )
         for m in record.compare.metrics
         if m.slice is None
@@ -332,7 +343,7 @@ class ReportView:
 
     @property
     def slices_deciding(self) -> list[GateRow]:
-        return [r for r in self.slices_flagged if not r.below_min]
+        return [r for r in self.slices_flagged if not (r.below_min or r.undefined)]
 
 
 def build_view(record: EvaluationRecord, title: str | None = None) -> ReportView:
