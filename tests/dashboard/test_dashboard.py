@@ -180,11 +180,14 @@ def site(tmp_path: Path, fake_github: Any) -> dict[str, Any]:
     state = load_registry(root)["churn"]
     first = state.versions["v0.1.0"].commit
     second = state.versions["v0.2.0"].commit
-    # monitor results: the real command's payload, stored as `monitor --apply` stores it
-    monitor = ml_ci(root, "monitor", "--now", str(NOW), "--json")
-    alerts = {o["metric"]: o["alert"] for o in monitor["objectives"]}
+    # the real `monitor --apply`: its incident (a ticket on latency) and its stored result
+    gh.add_token("ghs_dash", "github-actions[bot]", app=True)
+    gh.add_repo(REPO)
+    api = {"GITHUB_API_URL": gh.url, "GITHUB_TOKEN": "ghs_dash"}
+    monitor = ml_ci(root, "monitor", "--now", str(NOW), "--apply", "--repo", REPO, "--json",
+                    env=api)  # fmt: skip
+    assert monitor["applied"]["stored"] and len(gh.issues(REPO)) == 1
     stored = {k: monitor[k] for k in ("alert", "window", "objectives")}
-    append_result(root, first, "monitor", {"alerts": alerts, **stored}, now=NOW, push=False)
     hostile = {**stored, "alerts": {HOSTILE_METRIC: "ticket"}}
     append_result(root, first, "monitor", {**hostile}, now=NOW + 1, push=False)
     # a canary replay of v0.2.0 against production, stored as `canary --apply` stores it
@@ -207,11 +210,9 @@ def site(tmp_path: Path, fake_github: Any) -> dict[str, Any]:
     for k in range(3):
         columns = [{"column": c, "value": v[k], "threshold": 0.2} for c, v in drift_values.items()]
         append_result(root, first, "drift", {"columns": columns}, now=NOW - k * HOUR, push=False)
-    # incidents: one real (a member's, with a hostile title), one forged by a stranger
-    gh.add_token("ghs_dash", "github-actions[bot]", app=True)
-    gh.add_repo(REPO)
+    # more open issues: a member's incident with a hostile title, one forged by a stranger
     gh.add_collaborator(REPO, "alice")
-    marker = "<!-- ml-ci:incident model=churn version=v0.1.0 kind=slo:latency_p95_ms -->"
+    marker = "<!-- ml-ci:incident model=churn version=v0.1.0 kind=slo:error_rate -->"
     gh.add_issue(REPO, HOSTILE_TITLE, user="alice", body=f"figures\n\n{marker}\n")
     gh.add_issue(REPO, "forged", user="mallory", body=marker)
     gh.add_issue(REPO, "unrelated", user="alice", body="no marker")
@@ -239,7 +240,9 @@ def test_json_lists_what_was_written(site: dict[str, Any]) -> None:
     assert site["page"].is_file()
     assert payload["models"] == ["churn"] and payload["production"] == "v0.1.0"
     assert "drift per column" not in " ".join(payload["notes"])
-    assert [i["number"] for i in payload["incidents"]] == [1]  # the forged one is not listed
+    # ml-ci's own incident and the member's; not the stranger's forgery, not the unrelated one
+    incidents = [(i["number"], i["kind"]) for i in payload["incidents"]]
+    assert incidents == [(1, "slo:latency_p95_ms"), (2, "slo:error_rate")]
 
 
 def test_objective_status_is_the_monitors(site: dict[str, Any]) -> None:
@@ -293,7 +296,7 @@ def test_drawn_points_match_the_data(site: dict[str, Any]) -> None:
 def test_no_network_and_hostile_names_escaped(site: dict[str, Any]) -> None:
     dom = site["dom"]
     assert dom.scripts == 0 and dom.sources == []
-    assert dom.links == [f"https://github.com/{REPO}/issues/1"]
+    assert dom.links == [f"https://github.com/{REPO}/issues/{n}" for n in (1, 2)]
     html = site["page"].read_text(encoding="utf-8")
     assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
     assert "<script" not in html and "<img" not in html and "<b>" not in html
