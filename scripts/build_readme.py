@@ -23,6 +23,7 @@ CHAPTERS = [
     "governance-release.md",
     "canary.md",
     "monitor.md",
+    "dashboard.md",
     "pack.md",
     "actions.md",
     "readme/development.md",

@@ -45,6 +45,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "canary": ("ml_ci.commands.canary", "Judge the canary on live traffic; exit 1 on rollback."),
     "monitor": ("ml_ci.commands.monitor", "Hold production to its SLOs; exit 1 on a page."),
     "drill": ("ml_ci.commands.drill", "Rehearse an incident on the demo: detect, act, runbook."),
+    "dashboard": ("ml_ci.commands.dashboard", "Write the static HTML dashboard of the models."),
     "registry": ("ml_ci.commands.registry", "Show models, versions and stages from git tags."),
     "init": ("ml_ci.commands.init", "Add ml-ci to an existing git + DVC repository."),
     "hook": (
