@@ -224,11 +224,27 @@ def test_write_permissions_only_where_needed() -> None:
     assert granted["ml-ci-promote.yml"] == {"contents": "write", "pull-requests": "read"}
     assert granted["drift-watch.yml"]["actions"] == "write"
     assert granted["drift-watch.yml"]["issues"] == "write"
+    # the production loop writes tags (promote, rollback), notes, incidents and deployments
+    assert granted["ml-ci-canary.yml"] == {
+        "contents": "write", "issues": "write", "deployments": "write"
+    }  # fmt: skip
+    assert granted["ml-ci-monitor.yml"] == {"contents": "write", "issues": "write"}
+    registry_writers = (
+        "ml-ci-release.yml",
+        "ml-ci-promote.yml",
+        "ml-ci-canary.yml",
+        "ml-ci-monitor.yml",
+    )
+    incident_writers = ("drift-watch.yml", "ml-ci-canary.yml", "ml-ci-monitor.yml")
     for name, scopes in granted.items():
-        if name not in ("ml-ci-release.yml", "ml-ci-promote.yml"):
+        if name not in registry_writers:
             assert scopes.get("contents") != "write", name
+        if name not in incident_writers:
+            assert "issues" not in scopes, name
         if name != "drift-watch.yml":
-            assert scopes.get("actions") != "write" and "issues" not in scopes, name
+            assert scopes.get("actions") != "write", name
+        if name != "ml-ci-canary.yml":
+            assert "deployments" not in scopes, name
 
 
 def test_fork_safe_commenter_never_checks_out_code() -> None:
