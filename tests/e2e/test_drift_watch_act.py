@@ -18,6 +18,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from ml_ci.drift.watch import MARKER
 from ml_ci.dvcrepo import run_dvc
@@ -71,11 +72,9 @@ def test_drift_watch_under_act(
 
     # --- 3. a laxer "needs a person" level: the same drift only asks for retraining
     config = repo / "ml-ci.yaml"
-    config.write_text(
-        config.read_text(encoding="utf-8")
-        + "  method_thresholds:\n    wasserstein: {retrain: 0.1, significant: 5.0}\n",
-        encoding="utf-8",
-    )
+    settings = yaml.safe_load(config.read_text(encoding="utf-8"))
+    settings["drift"]["method_thresholds"] = {"wasserstein": {"retrain": 0.1, "significant": 5.0}}
+    config.write_text(yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
     commit_all(repo, "Only retrain on this drift")
     act.push("main")
     third = act.run("schedule", "drift-watch.yml", payload)

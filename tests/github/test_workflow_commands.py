@@ -48,6 +48,9 @@ def test_summary_never_exceeds_one_mebibyte(tmp_path: Path) -> None:
 
 
 def test_status_description_fits_140_characters() -> None:
-    payload = status_payload("failure", "x" * 500, target_url="https://run")
+    run = "https://github.com/acme/models/actions/runs/1"
+    payload = status_payload("failure", "x" * 500, target_url=run)
     assert len(payload["description"]) == 140 and payload["context"] == "ml-ci/gates"
-    assert payload["target_url"] == "https://run"
+    assert payload["target_url"] == run
+    # a link off the GitHub server's host is dropped, never sent as the status's link
+    assert "target_url" not in status_payload("failure", "x", target_url="https://evil.example/")
