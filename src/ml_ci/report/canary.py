@@ -232,8 +232,9 @@ def svg_gate(track: GateTrack, *, width: int = 520, height: int = 180) -> str | 
             f"{_tick_label(value, ticks)}</text>"
         )
     for index in sorted({0, len(track.lower) - 1}):
+        anchor = "start" if index == 0 else "end"
         parts.append(
-            f'<text x="{x(index):.1f}" y="{height - 10}" text-anchor="middle" fill="#57606a">'
+            f'<text x="{x(index):.1f}" y="{height - 10}" text-anchor="{anchor}" fill="#57606a">'
             f"look {index + 1}</text>"
         )
     parts.append("</svg>")

@@ -172,8 +172,8 @@ def mermaid_lineage(graph: LineageGraph) -> str:
 
 # ---------------------------------------------------------------------- layout + SVG
 def layers(graph: LineageGraph) -> list[list[str]]:
-    """Node ids by layer: a node sits one layer below its deepest predecessor (sources on
-    top); within a layer, ordered by the mean position of its predecessors (fewer crossings),
+    """Node ids by layer: a node sits one layer below its deepest predecessor, a source one
+    layer above its first successor; within a layer, ordered by the mean position of its predecessors (fewer crossings),
     then by id order. Cycles cannot occur in a DVC pipeline; an edge closing one is ignored."""
     order = {n.id: i for i, n in enumerate(graph.nodes)}
     preds: dict[str, list[str]] = {n.id: [] for n in graph.nodes}
@@ -189,6 +189,14 @@ def layers(graph: LineageGraph) -> list[list[str]]:
 
     for each in graph.nodes:
         level(each.id)
+    # a source (a file no stage makes, a stage's params) sits just above its first user,
+    # not on the top row: short edges, fewer crossings
+    succs: dict[str, list[str]] = {n.id: [] for n in graph.nodes}
+    for source, target in graph.edges:
+        succs[source].append(target)
+    for each in graph.nodes:
+        if not preds[each.id] and succs[each.id]:
+            depth[each.id] = max(0, min(depth[s] for s in succs[each.id]) - 1)
     rows: list[list[str]] = [[] for _ in range(max(depth.values(), default=-1) + 1)]
     position: dict[str, float] = {}
     for index in range(len(rows)):
