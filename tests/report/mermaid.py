@@ -31,7 +31,12 @@ mermaid.initialize({{startOnLoad: false, securityLevel: "strict"}});
   for (const text of texts) {{
     try {{
       const parsed = await mermaid.parse(text);
-      results.push({{ok: true, type: parsed.diagramType}});
+      const result = {{ok: true, type: parsed.diagramType}};
+      if ({render}) {{
+        const drawn = await mermaid.render("d" + results.length, text);
+        result.svg = drawn.svg;
+      }}
+      results.push(result);
     }} catch (error) {{
       results.push({{ok: false, error: String(error && error.message || error)}});
     }}
@@ -42,8 +47,9 @@ mermaid.initialize({{startOnLoad: false, securityLevel: "strict"}});
 """
 
 
-def parse(texts: list[str], work: Path) -> list[dict[str, object]]:
-    """mermaid.parse() of each text: ``{"ok": True, "type": ...}`` or ``{"ok": False, ...}``."""
+def parse(texts: list[str], work: Path, *, render: bool = False) -> list[dict[str, object]]:
+    """mermaid.parse() of each text: ``{"ok": True, "type": ...}`` or ``{"ok": False, ...}``;
+    with ``render`` also ``"svg"``: what mermaid.render() draws (strict security level)."""
     if chromium.chromium() is None:
         pytest.fail("Debian's chromium is missing (scripts/test installs it)")
     if not BUNDLE.is_file():
@@ -52,7 +58,12 @@ def parse(texts: list[str], work: Path) -> list[dict[str, object]]:
     page = work / "mermaid-parse.html"
     # </script> cannot appear inside the JSON literal: escape "<" for the HTML parser
     literal = json.dumps(texts).replace("<", "\\u003c")
-    page.write_text(PAGE.format(bundle=BUNDLE.resolve().as_uri(), texts=literal), "utf-8")
+    page.write_text(
+        PAGE.format(
+            bundle=BUNDLE.resolve().as_uri(), texts=literal, render="true" if render else "false"
+        ),
+        "utf-8",
+    )
     dom = chromium.run(
         page, work, "--allow-file-access-from-files", "--virtual-time-budget=20000", "--dump-dom"
     ).stdout

@@ -133,8 +133,15 @@ def test_untrusted_labels_stay_labels(tmp_path: Path) -> None:
     labels, edges, changed = parse_flowchart(text)  # every line is one of ours
     assert len(labels) == len(graph.nodes) and len(edges) == len(HOSTILE)
     assert changed == {n.id for n in graph.changed} and len(changed) == 3
-    results = mermaid.parse([text], tmp_path)
-    assert results[0] == {"ok": True, "type": "flowchart-v2"}, results
+    (result,) = mermaid.parse([text], tmp_path, render=True)
+    assert (result["ok"], result["type"]) == (True, "flowchart-v2"), result
+    # as mermaid draws it: each label is text, nothing active
+    drawn = html5lib.parse(str(result["svg"]), namespaceHTMLElements=False)
+    tags = {e.tag.rsplit("}", 1)[-1] for e in drawn.iter()}
+    assert not tags & {"img", "script", "a", "iframe"}, tags
+    assert not [e for e in drawn.iter() if any(k.startswith("on") for k in e.attrib)]
+    shown = " ".join(" ".join(e.itertext()) for e in drawn.iter() if e.tag.endswith("span"))
+    assert "x<img src=x onerror=alert(1)>" in shown and 'evil"]' in shown
 
     record = EvaluationRecord(model="m", lineage=lineage)
     doc = html5lib.parse(render(record, "html"), namespaceHTMLElements=False)
