@@ -9,7 +9,7 @@ Two drawings of one :class:`LineageGraph`:
 
 * :func:`mermaid_lineage`: a ``flowchart TD`` in the shape ``dvc dag --mermaid`` prints, for
   the markdown report (GitHub renders it). Labels are untrusted: every character outside
-  ``[A-Za-z0-9 _./-]`` becomes a mermaid entity code (``#34;``), so a label cannot end its
+  ``[A-Za-z0-9 _./-(),+]`` becomes a mermaid entity code (``#34;``), so a label cannot end its
   quotes, open a line of its own (``click``, ``style``, ``classDef``) or carry HTML; ids,
   shapes and classes are ours.
 * :func:`svg_lineage`: inline SVG for the HTML report, a layered layout (each node one layer
@@ -19,6 +19,7 @@ Two drawings of one :class:`LineageGraph`:
 from __future__ import annotations
 
 import math
+import string
 from dataclasses import dataclass, field
 from html import escape
 
@@ -27,7 +28,7 @@ from ml_ci.report.safe import plain
 
 MAX_NODES = 150  # beyond this a picture stops helping (and mermaid's text limit nears)
 MAX_KEYS = 6
-SAFE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 _./-")
+SAFE_CHARS = frozenset(string.ascii_letters + string.digits + " _./-(),+")
 ARROW = "\u2192"
 
 
@@ -132,7 +133,7 @@ def lineage_graph(lineage: Lineage) -> LineageGraph | None:
 
 # ---------------------------------------------------------------------- mermaid
 def mermaid_escape(value: object) -> str:
-    """Text for inside a quoted mermaid label: letters, digits and `` _./-`` as they are,
+    """Text for inside a quoted mermaid label: letters, digits and `` _./-(),+`` as they are,
     every other character as its entity code ``#<decimal>;`` (mermaid renders it as text)."""
     return "".join(c if c in SAFE_CHARS else f"#{ord(c)};" for c in plain(value))
 
