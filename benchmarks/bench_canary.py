@@ -26,6 +26,7 @@ Targets: <= 10 s wall, <= 1.5 GiB peak RSS on a 2-core machine.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -33,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -102,8 +104,9 @@ def run_ml_ci(
     return wall, cpu, peak, json.loads(done.stdout)
 
 
-def run_postgres(path: Path, folder: Path) -> tuple[float, float, float, dict[str, object]]:
-    """Load the rows into a fresh PostgreSQL (not timed), then time the SQL replay."""
+@contextlib.contextmanager
+def load_into_postgres(path: Path) -> Iterator[str]:
+    """A fresh PostgreSQL on 127.0.0.1 holding the rows of ``path`` (COPY); yields its URL."""
     import pyarrow.parquet as pq
     from sqlalchemy import create_engine, text
 
@@ -126,7 +129,10 @@ def run_postgres(path: Path, folder: Path) -> tuple[float, float, float, dict[st
             with cursor.copy(  # type: ignore[attr-defined]
                 "COPY serving_logs FROM STDIN (FORMAT csv)"
             ) as copy:
-                for batch in parquet.iter_batches(batch_size=500_000):
+                for batch in parquet.iter_batches(
+                    batch_size=500_000,
+                    columns=["timestamp", "model_version", "latency_ms", "error"],
+                ):
                     frame = batch.to_pandas()
                     frame["model_version"] = frame["model_version"].astype(str)
                     copy.write(frame.to_csv(index=False, header=False))
@@ -136,6 +142,12 @@ def run_postgres(path: Path, folder: Path) -> tuple[float, float, float, dict[st
         finally:
             raw.close()
             engine.dispose()
+        yield url
+
+
+def run_postgres(path: Path, folder: Path) -> tuple[float, float, float, dict[str, object]]:
+    """Load the rows into a fresh PostgreSQL (not timed), then time the SQL replay."""
+    with load_into_postgres(path) as url:
         return run_ml_ci(None, folder, {"ML_CI_LOGS_URL": url})
 
 

@@ -22,6 +22,8 @@ CHAPTERS = [
     "report.md",
     "governance-release.md",
     "canary.md",
+    "monitor.md",
+    "dashboard.md",
     "pack.md",
     "actions.md",
     "readme/development.md",

@@ -14,7 +14,7 @@ def _tags(bare: str) -> set[str]:
     return set(done.stdout.split())
 
 
-def test_full_demo_reaches_release_promote_and_rollback(example_repo: ExampleRepo) -> None:
+def test_full_demo_reaches_release_canary_and_rollback(example_repo: ExampleRepo) -> None:
     steps = [step for step in FULL_DEMO_STEPS if step[0] != "build"]  # the fixture built it
     context = run_demo(example_repo.workdir, steps=steps, example=example_repo)
     verdicts = context.verdicts
@@ -25,7 +25,11 @@ def test_full_demo_reaches_release_promote_and_rollback(example_repo: ExampleRep
     assert verdicts["drift"] == "significant (drifted: mean_texture)"
     assert "v0.1.0 released and promoted" in verdicts["register"]
     assert "breast-cancer@v0.2.0" in verdicts["release"]
-    assert verdicts["promote"].startswith("v0.2.0 to production (was v0.1.0)")
+    # the canary: rolled back on slow traffic (production untouched), then promoted on good
+    assert verdicts["canary-rollback"].startswith("rollback at ")
+    assert "'production': 'v0.1.0'" in verdicts["canary-rollback"]
+    assert verdicts["canary-promote"].startswith("promote at ")
+    assert "'production': 'v0.2.0'" in verdicts["canary-promote"]
     assert verdicts["rollback"].startswith("production back to v0.1.0")
 
     checkout = example_repo.workdir / "ci-checkout"

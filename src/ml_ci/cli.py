@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "repro": ("ml_ci.commands.repro", "Reproduce the pipeline and verify it against dvc.lock."),
     "baseline": ("ml_ci.commands.baseline", "Score the baseline model on the candidate's data."),
     "compare": ("ml_ci.commands.compare", "Compare candidate with baseline through gates."),
+    "catalog": ("ml_ci.commands.catalog", "Check sources, features and model type are approved."),
     "drift": ("ml_ci.commands.drift", "Check data drift and data quality."),
     "watch": ("ml_ci.commands.watch", "Act on a drift result: retrain, ask a human, or nothing."),
     "report": ("ml_ci.commands.report", "Render the evaluation report (markdown, html, summary)."),
@@ -43,6 +44,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "retire": ("ml_ci.commands.retire", "Retire (deregister) a model version, with a reason."),
     "canary": ("ml_ci.commands.canary", "Judge the canary on live traffic; exit 1 on rollback."),
     "monitor": ("ml_ci.commands.monitor", "Hold production to its SLOs; exit 1 on a page."),
+    "drill": ("ml_ci.commands.drill", "Rehearse an incident on the demo: detect, act, runbook."),
+    "dashboard": ("ml_ci.commands.dashboard", "Write the static HTML dashboard of the models."),
     "registry": ("ml_ci.commands.registry", "Show models, versions and stages from git tags."),
     "init": ("ml_ci.commands.init", "Add ml-ci to an existing git + DVC repository."),
     "hook": (

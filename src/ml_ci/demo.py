@@ -10,7 +10,12 @@ would, and keeps its verdict:
 * ``register``: main's model becomes the first release (v0.1.0) and goes to production. It is
   evaluated against itself: there is no earlier model to compare with.
 * ``release``: alice approves, the candidate merges, ``ml-ci release`` tags it for canary.
-* ``promote`` / ``rollback``: the candidate goes to production, then production rolls back.
+* ``canary-rollback``: simulated serving logs where v0.2.0 (the canary) is slower than
+  production: ``ml-ci canary --apply`` rolls it back on its own (the canary stage is taken
+  away; production untouched).
+* ``canary-promote``: v0.2.0 back in canary after the fix; on healthy traffic ``ml-ci canary
+  --apply`` promotes it to production.
+* ``rollback``: production rolls back to v0.1.0 by hand.
 
 After each registry change, ``ml-ci registry show`` is checked against ``gto show`` (when
 the ``gto`` package is installed) so the two always agree on who holds which stage.
@@ -33,6 +38,8 @@ APPROVER = "alice"
 BASELINE_PREDICTIONS = ".ml-ci/baseline-predictions.csv"
 REPORT_MARKDOWN = "ml-ci-report.md"
 REPORT_HTML = "ml-ci-report.html"
+SERVING_LOGS = "serving-logs/requests.parquet"  # logs.path in the example's ml-ci.yaml
+CANARY_HOURS = 4
 
 
 def ml_ci(args: list[str], cwd: Path, *, allow: tuple[int, ...] = (0,)) -> tuple[int, str]:
@@ -155,10 +162,58 @@ def _step_release(context: DemoContext) -> str:
     return f"approved by {APPROVER}, merged, tagged {', '.join(result['tags'])}: {stages}"
 
 
-def _step_promote(context: DemoContext) -> str:
+def _serving_logs(root: Path, start: float, slow_canary: bool) -> Path:
+    """Four hours of simulated traffic, 10 % to the canary (the example's log generator)."""
+    from ml_ci.logs.simulate import Profile, simulate_logs
+
+    path = root / SERVING_LOGS
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # a slow serving node: the canary's median latency +40 % (p95 too), errors as production's
+    healthy = Profile(error_rate=0.002)
+    canary = Profile(error_rate=0.002, latency_median_ms=140.0) if slow_canary else healthy
+    return simulate_logs(
+        path,
+        start=start,
+        duration=CANARY_HOURS * 3600,
+        requests=200_000,  # ~14 requests a second, 10 % of them to the canary
+        canary=("v0.2.0", canary),
+        production=("v0.1.0", healthy),
+        traffic=0.1,
+        outcomes=False,
+        seed=11 if slow_canary else 12,
+    )
+
+
+def _canary(root: Path, start: float, slow: bool) -> tuple[int, Any]:
+    logs = _serving_logs(root, start, slow)
+    now = str(start + CANARY_HOURS * 3600)
+    return _json(["canary", "--logs", str(logs), "--now", now, "--apply"], root, allow=(0, 1))
+
+
+def _step_canary_rollback(context: DemoContext) -> str:
+    """v0.2.0's first canary meets a slow serving node: rolled back on its own."""
+    import time
+
     root = context.require_checkout()
-    _, result = _json(["promote", "--to", "production"], root)
-    return f"{result['version']} to production (was {result['previous']}): {registry_agrees(root)}"
+    start = time.time() - 2 * (CANARY_HOURS + 1) * 3600
+    _, result = _canary(root, start, slow=True)
+    latency = next(g for g in result["gates"] if g["metric"] == "latency_p95_ms")
+    return (
+        f"{result['verdict']} at {result['decided_at']} (p95 latency "
+        f"{latency['canary']:.0f} vs {latency['production']:.0f} ms; canary stage taken away): "
+        f"{registry_agrees(root)}"
+    )
+
+
+def _step_canary_promote(context: DemoContext) -> str:
+    """After the fix, v0.2.0 goes back to canary and, on healthy traffic, to production."""
+    import time
+
+    root = context.require_checkout()
+    ml_ci(["promote", "--to", "canary", "--version", "v0.2.0"], root)
+    start = time.time() - (CANARY_HOURS + 1) * 3600
+    _, result = _canary(root, start, slow=False)
+    return f"{result['verdict']} at {result['decided_at']}: {registry_agrees(root)}"
 
 
 def _step_rollback(context: DemoContext) -> str:
@@ -176,6 +231,7 @@ FULL_DEMO_STEPS: list[DemoStep] = [
     ("report", _step_report),
     ("register", _step_register),
     ("release", _step_release),
-    ("promote", _step_promote),
+    ("canary-rollback", _step_canary_rollback),
+    ("canary-promote", _step_canary_promote),
     ("rollback", _step_rollback),
 ]

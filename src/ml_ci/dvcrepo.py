@@ -314,26 +314,31 @@ def cache_object(root: Path, value: str) -> Path:
 # --- reading a tracked file at a revision --------------------------------------------------
 
 
-def read_tracked(root: Path, path: str, rev: str | None = None) -> bytes:
+def read_tracked(root: Path, path: str, rev: str | None = None, *, key: str | None = None) -> bytes:
     """The bytes of a DVC-tracked (or git-tracked) file as it is at ``rev``.
 
     Uses the local cache, else the default remote (``dvc.api.read``). One-line InputError
-    when the file is not tracked at ``rev`` or its data is in neither place.
+    when the file is not tracked at ``rev`` (naming ``key``, the config key that gave the
+    path, e.g. ``model.path``) or its data is in neither place.
     """
     import dvc.api
-    from dvc.exceptions import DvcException
+    from dvc.exceptions import DvcException, PathMissingError
 
     sha = None if rev is None else gitutil.resolve_ref(root, rev)
+    where = "in the working tree" if sha is None else f"at {sha[:12]}"
     try:
         data: bytes = dvc.api.read(path, repo=str(root), rev=sha, mode="rb")
-    except FileNotFoundError:
+    except (FileNotFoundError, IsADirectoryError, PathMissingError):
+        named = f"{key} {path!r}" if key else repr(path)
+        fix = f"; fix {key} in ml-ci.yaml" if key else "; check the path"
         raise InputError(
-            f"{path}: not tracked by git or DVC at {rev or 'the working tree'} in {root}"
+            f"{named} is not a DVC output or a git file {where} "
+            f"(not in dvc.lock, a .dvc file or git){fix}"
         ) from None
     except DvcException as error:
         first = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise InputError(
-            f"{path}@{rev or 'workspace'}: cannot read the DVC-tracked data: {first}; "
+            f"{path} {where}: cannot read the DVC-tracked data: {first}; "
             "run `ml-ci pull` or check the remote"
         ) from None
     return data

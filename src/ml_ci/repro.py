@@ -392,18 +392,51 @@ def flatten_metrics(data: bytes, source: str) -> dict[str, float]:
     return flat
 
 
+#: The GateFailed line stays short; the details are in the text output and the record.
+SUMMARY_LIMIT = 299
+
+
 def summary_line(result: ReproResult) -> str:
-    """One line naming what failed (used as the GateFailed message)."""
+    """One line (at most :data:`SUMMARY_LIMIT` characters) naming what failed: how many
+    outputs, the first with its two hashes (8 characters each, once), more names while they
+    fit, and the restore command (or where to find it)."""
     section = result.section
     failed = result.failures
-    names = ", ".join(f"{check.path} ({check.detail})" for check in failed[:3])
-    more = f" and {len(failed) - 3} more" if len(failed) > 3 else ""
+    if not failed:
+        return f"reproduction: {section.verdict}"
+    first = failed[0]
+    count = f"{len(failed)} output{'s' if len(failed) != 1 else ''}"
     if section.verdict == "nondeterministic":
-        return f"reproduction is not deterministic: {names}{more}"
-    return (
-        f"reproduction does not match the committed dvc.lock: {names}{more}; "
-        f"restore the committed outputs with: {section.restore}"
-    )
+        head = f"reproduction is not deterministic: {count} differ between runs: "
+        tail = "; see the runs in the record (repro.outputs)"
+        detail = f"{first.path} ({_short(first.expected)} vs {_short(first.actual)})"
+    else:
+        head = f"reproduction does not match the committed dvc.lock in {count}: "
+        tail = f"; restore: {section.restore}" if section.restore else ""
+        detail = f"{first.path} (got {_short(first.actual)}, dvc.lock {_short(first.expected)})"
+        if first.detail and "before the run" in first.detail:
+            detail = detail[:-1] + ", changed before the run: backed up)"
+    names = [detail]
+    for check in failed[1:]:
+        names.append(check.path)
+        if len(head + ", ".join(names) + " and 99 more" + tail) > SUMMARY_LIMIT:
+            names.pop()
+            break
+    rest = len(failed) - len(names)
+    line = head + ", ".join(names) + (f" and {rest} more" if rest else "") + tail
+    if len(line) > SUMMARY_LIMIT:  # a long restore command: it is in the record
+        line = line[: len(line) - len(tail)] + "; restore: see repro.restore in the record"
+    return line[:SUMMARY_LIMIT]
+
+
+def _short(value: str | None) -> str:
+    """A hash as its first 8 characters; other values (metrics) as they are."""
+    if value is None:
+        return "nothing"
+    text = value.removesuffix(".dir")
+    if len(text) >= 32 and all(c in "0123456789abcdef" for c in text):
+        return value[:8]
+    return value[:24]
 
 
 def describe(section: ReproSection) -> str:

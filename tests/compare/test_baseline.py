@@ -221,3 +221,19 @@ def test_score_model_uses_the_code_at_code_rev_and_sees_other_dvc_outputs(
     assert list(scored["id"]) == list(cand["id"])
     assert not scored["y_score"].equals(cand["y_score"])  # main's model, not the candidate's
     assert _md5(root / "predictions.csv") == before
+    assert (root / "data" / "train.csv").is_file()  # removing the sandbox kept the link target
+    assert gitutil.git(["worktree", "list"], root).count("\n") == 0
+
+
+def test_a_wrong_model_path_says_it_is_not_a_dvc_output_or_git_file(
+    example_repo: ExampleRepo, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = example_repo.root
+    monkeypatch.chdir(root)
+    _edit_config(root, model={"name": "breast-cancer", "path": "models/modle.pkl"})
+    assert main(["baseline"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    line = err[-1]
+    assert "model.path 'models/modle.pkl' is not a DVC output or a git file at" in line, err
+    assert example_repo.main_sha[:12] in line
+    assert "pull" not in line and "Traceback" not in "\n".join(err)

@@ -129,3 +129,14 @@ def test_true_false_labels_and_na_as_a_slice_value_are_accepted(
     config = "task: binary\nslices:\n  columns: [segment]\n  min_size: 10\n"
     config += "gates:\n  - metric: accuracy\n    rule: non_inferior\n    margin: 0.5\n"
     assert run_compare(tmp_path, base, cand, config) == 0, capsys.readouterr().err
+
+
+def test_a_missing_slice_column_names_slices_columns(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base, cand = write_binary(tmp_path, n=50)
+    config = "task: binary\nslices:\n  columns: [region, segment]\n"
+    assert run_compare(tmp_path, base, cand, config) == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "column 'region' is missing (slices.columns in ml-ci.yaml)" in last, last
+    assert "predictions.slices" not in last

@@ -15,8 +15,10 @@ to it, as a developer would, and a run only ever sees what was pushed there.
   file are that commit's), never from the test's working tree; ``--no-skip-checkout`` makes
   every ``actions/checkout`` call the stand-in (tests/e2e/stand-ins/checkout), which clones
   from the bare repository exactly as actions/checkout fetches from GitHub: ``origin`` is
-  ``https://github.com/<owner>/<repo>``, rewritten to the bare repository by git's
-  ``insteadOf``; refspecs, detached/branch checkout and ``fetch-depth`` follow actions/checkout.
+  ``https://github.com/<owner>/<repo>``, which git's ``insteadOf`` sends to the bare repository
+  through a transport that, like GitHub, lets a push through only with the Authorization
+  header (``persist-credentials: true``, or given to the one command); refspecs,
+  detached/branch checkout and ``fetch-depth`` follow actions/checkout.
   The working tree of the test is never copied, so a test cannot check out the head directly.
 * ``-P ubuntu-latest=-self-hosted``: steps run on this machine, no container;
   ``--action-offline-mode --pull=false``: act never fetches an action or an image; remote

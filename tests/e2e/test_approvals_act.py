@@ -51,6 +51,7 @@ def test_significant_drift_keeps_governance_pending_until_approved(
     head = _git(repo, "rev-parse", "HEAD")
     gh = fake_github
     act = act_for_example(example_repo, gh, tmp_path, REPO)
+    act.push("main", "candidate")  # GitHub only knows what was pushed
     gh.add_collaborator(REPO, "alice", "maintain")
     gh.add_pull(REPO, PR, head, "bob", head_ref="candidate", base_sha=base)
     # what the pull request's check uploaded: its record says drift was significant

@@ -159,3 +159,8 @@ def test_forged_record_of_a_worse_model_is_not_released(
     assert gh.releases(REPO) == [], "a GitHub release was created for a forged record"
     assert release.returncode != 0, tail(release)
     assert "Failure - Main Release the model" in release.stdout, tail(release)
+    # refused for what the merged commit's recomputed gates say, not for the record's claims
+    refusals = [line for line in release.stdout.splitlines() if "release refused" in line]
+    assert any(f"recomputed at {merge[:7]}" in line and "accuracy" in line for line in refusals), (
+        refusals or tail(release)
+    )

@@ -187,3 +187,23 @@ def test_repo_info_reads_github_variables(
     assert (info.head_ref, info.base_ref) == ("feature", "main")
     assert info.base_sha == example_repo.main_sha
     assert find_base(example_repo.root, ref=None, default_branch="trunk") is None
+
+
+def test_a_mismatch_line_is_short_and_names_each_hash_once(example_repo: ExampleRepo) -> None:
+    import re
+
+    root = example_repo.root
+    model = root / "models" / "model.pkl"
+    model.write_bytes(model.read_bytes() + b"tampered")  # a pre-run and a post-run problem
+    params = root / "params.yaml"
+    params.write_text(params.read_text(encoding="utf-8").replace("seed: 42", "seed: 7"))
+    done = run_ml_ci("repro", cwd=root)
+    assert done.returncode == 1, done.stderr
+    line = done.stderr.strip().splitlines()[-1]
+    assert len(line) < 300, (len(line), line)
+    assert "models/model.pkl" in line and "5 outputs" in line, line
+    hashes = re.findall(r"[0-9a-f]{8,}", line)
+    assert hashes and len(hashes) == len(set(hashes)), line  # no hash pair repeated
+    record = load_record(root / "ml-ci-record.json")
+    assert record.repro is not None and record.repro.restore  # the full details stay there
+    assert all(c.detail for c in record.repro.outputs if not c.match)

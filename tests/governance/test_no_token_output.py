@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from ml_ci.cli import main
 from tests.fakegithub.server import FakeGitHub
@@ -34,9 +35,10 @@ def test_no_command_writes_the_token_anywhere(
     example = light_repo(tmp_path / "light")
     root = example.root
     run(["git", "checkout", "-q", "main"], root)
-    with (root / "ml-ci.yaml").open("a", encoding="utf-8") as config:
-        # promote and rollback ask GitHub for approvals only with this
-        config.write("release: {promote_requires_approval: true}\n")
+    config = yaml.safe_load((root / "ml-ci.yaml").read_text(encoding="utf-8"))
+    # promote and rollback ask GitHub for approvals only with this
+    config.setdefault("release", {})["promote_requires_approval"] = True
+    (root / "ml-ci.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
     run(["git", "commit", "-qam", "promotion needs approval"], root)
     run(["git", "merge", "-q", "--no-ff", "-m", "Merge #3", "candidate"], root)
     merge = run(["git", "rev-parse", "HEAD"], root)

@@ -106,3 +106,20 @@ def test_no_check_run_is_looked_up_for_a_plain_issue_comment(
     }
     result = find_record_run({"pull-request": "event"}, environ)
     assert result.outputs["run-id"] == "" and gh.requests == []
+
+
+@pytest.mark.parametrize("changed", ["ml-ci.yaml", "governance/catalog.yaml"])
+def test_a_pull_request_changing_the_rules_or_the_catalog_needs_approval(
+    gh: FakeGitHub, tmp_path: Path, capsys: pytest.CaptureFixture[str], changed: str
+) -> None:
+    (tmp_path / "ml-ci.yaml").write_text(
+        "governance:\n  approvers: [alice]\n  require: flagged\n"
+        "  catalog: governance/catalog.yaml\n",
+        encoding="utf-8",
+    )
+    clean = record(tmp_path, "pass")
+    assert governance(capsys, "--record", str(clean))["governance"]["required"] is False
+    gh.add_pull(REPO, 7, head_sha=HEAD, user="bob", files=["src/train.py", changed])
+    result = governance(capsys, "--record", str(clean))
+    assert result["governance"]["required"] is True
+    assert f"changes {changed}" in result["required_reason"]

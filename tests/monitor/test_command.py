@@ -268,3 +268,14 @@ def test_apply_pages_rolls_back_once_and_closes_on_recovery(
 
     commit_of = load_registry(root)["churn"].versions["v0.2.0"].commit
     assert [e["alert"] for e in read_results(root, commit_of, "monitor")] == ["page", "none"]
+
+
+def test_a_bucket_that_does_not_divide_the_rules_windows_is_a_config_error(tmp_path: Path) -> None:
+    (tmp_path / "ml-ci.yaml").write_text(
+        "model: {name: churn}\n"
+        "monitor: {bucket: 10m, objectives: [{metric: error_rate, max: 0.01}]}\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "ml_ci", "validate"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert done.returncode == 2 and "monitor: bucket 10m must divide 5m" in done.stderr

@@ -22,7 +22,8 @@ def test_inputs_come_from_json_and_never_a_shell() -> None:
     plan = action.plan_evaluate(inputs)
     assert plan[1][0] == ["compare", "--config", "a b;rm -rf /", "--baseline",
                           "baseline-predictions.csv", "--output", "ml-ci-record.json"]  # fmt: skip
-    assert plan[-1][0][0] == "drift"  # drift: true adds the drift step
+    assert plan[-2][0][0] == "drift"  # drift: true adds the drift step
+    assert plan[-1][0][:3] == ["catalog", "--config", "a b;rm -rf /"]  # always: none -> no-op
     with pytest.raises(action.ActionInputError, match="ML_CI_INPUTS"):
         action.read_inputs({"ML_CI_INPUTS": "not json"})
     with pytest.raises(action.ActionInputError, match="'publish'"):
@@ -38,7 +39,7 @@ def test_a_failed_gate_is_a_verdict_and_fails_only_when_asked() -> None:
 
     result = action.run_plan("evaluate", {"fail-on-gate": "false"}, runner)
     assert result.outputs["verdict"] == "fail" and result.exit_code == 0
-    assert [c[0] for c in calls] == ["baseline", "compare"]
+    assert [c[0] for c in calls] == ["baseline", "compare", "catalog"]
     assert action.run_plan("evaluate", {"fail-on-gate": "true"}, runner).exit_code == 1
     # exit 2 (a usage error) is never a verdict: it stops the step
     assert action.run_plan("pull", {}, lambda argv: (2, "")).exit_code == 2

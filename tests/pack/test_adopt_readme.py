@@ -73,6 +73,13 @@ def test_adopt_with_the_readme_commands(
 
     task = TASKS[kind]
     assert f"task    {task}: " in outputs["ml-ci init"]
+    # the output the chapter shows is what init printed (the inferred task, the MDE warning)
+    shown = [
+        line for block in blocks(section(SECTIONS[kind]), "text") for line in block.splitlines()
+    ]
+    for line in shown:
+        if line.strip() != "...":
+            assert line in outputs["ml-ci init"].splitlines(), line
     assert f"valid ({task}" in outputs["ml-ci validate"]
     assert yaml.safe_load((root / "ml-ci.yaml").read_text())["task"] == task
     # the pre-commit hooks ran on the commit, and the commit went in

@@ -48,6 +48,28 @@ def test_remote_secrets() -> None:
     assert init.remote_secrets("['remote \"l\"']\n    url = ../store\n") == []
 
 
+RUNBOOK_PAGES = (
+    "README.md",
+    "data-source-outage.md",
+    "degraded-accuracy.md",
+    "drift.md",
+    "feature-pipeline-failure.md",
+    "latency-regression.md",
+    "rollback.md",
+)
+
+
+def test_live_adds_the_canary_and_monitor_workflows(example_repo: ExampleRepo) -> None:
+    root = example_repo.root
+    (root / "ml-ci.yaml").unlink()
+    done = _init(root, "--live", "--json")
+    assert done.returncode == 0, done.stderr
+    written = json.loads(done.stdout)["written"]
+    assert {".github/workflows/ml-ci-canary.yml", ".github/workflows/ml-ci-monitor.yml"} <= set(
+        written
+    )
+
+
 def _init(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "ml_ci", "init", *args], cwd=root, capture_output=True, text=True
@@ -65,7 +87,12 @@ def test_init_in_the_example(example_repo: ExampleRepo) -> None:
         ".pre-commit-config.yaml",
         ".gitignore",
         *(f".github/workflows/{name}" for name in init.WORKFLOWS),
+        *(f"docs/runbooks/{page}" for page in RUNBOOK_PAGES),
     }
+    # every runbook an incident can link is there
+    from ml_ci.monitor.apply import RUNBOOKS
+
+    assert set(RUNBOOKS.values()) | {"rollback.md"} <= set(RUNBOOK_PAGES)
     config = load_config(root / "ml-ci.yaml")  # what init wrote validates
     assert config.model.path == "models/model.pkl"
     assert config.predictions.path == "predictions.csv"

@@ -123,12 +123,13 @@ def test_honest_merge_is_released_with_the_recomputed_record(
     result = json.loads(out)
     assert result["recomputed"] is True and result["claimed"]["drift"] is None
     assert result["tags"] and set(result["tags"]) <= remote_tag_names(repo.git_remote)
-    carried = load_record(record)  # the release writes the record it carries there
+    carried = load_record(record.with_name("ml-ci-record.release.json"))  # what it carries
     assert carried.compare is not None and carried.compare.n == 171  # scored, not claimed
     assert carried.drift is not None  # recomputed: the claim had none
     assert carried.repo.evaluated_sha == merged and carried.repo.head_sha == head
-    claimed = load_record(record.with_name("ml-ci-record.claimed.json"))
+    claimed = load_record(record)  # the claim, with the release section added
     assert claimed.drift is None and claimed.compare and not claimed.compare.metrics
+    assert claimed.release == carried.release
     message = run(["git", "tag", "-l", "--format=%(contents)", result["tags"][0]], repo.root)
     from ml_ci.record import record_digest
 

@@ -103,3 +103,39 @@ def test_the_command_refuses_then_forces(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     payload = json.loads(done.stdout)
     assert payload["retired"] is True and payload["unassigned"] == ["production"]
+
+
+def test_registry_show_lists_results_and_versions_due_for_retirement(tmp_path: Path) -> None:
+    from ml_ci.release.results import append_result
+
+    root, _ = _two_versions(tmp_path)
+    from ml_ci.release.promote import AssignSettings, promote
+
+    promote(AssignSettings(root=root, config=config(), model=MODEL, stage="production"))
+    state = load_registry(root)[MODEL]
+    first, second = state.versions["v0.1.0"], state.versions["v0.2.0"]
+    append_result(root, second.commit, "canary", {"verdict": "promote", "decided_at": "x"}, now=5)
+    (root / "ml-ci.yaml").write_text(
+        "model: {name: churn, path: models/model.pkl}\n"
+        "governance: {retire_after: {superseded: 30d}}\n"
+    )
+    production_since = state.stages["production"].assigned_at
+    show = [sys.executable, "-m", "ml_ci", "registry", "show", "--json", "--now"]
+
+    def versions(now: float) -> dict[str, dict[str, object]]:
+        done = subprocess.run([*show, str(now)], cwd=root, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        rows = json.loads(done.stdout)["models"][MODEL]["versions"]
+        return {row["version"]: row for row in rows}
+
+    soon = versions(production_since + 86_400)
+    assert soon["v0.1.0"]["retire_due"] is None  # superseded for one day only
+    assert soon["v0.2.0"]["results"] == {
+        "count": 1,
+        "canary": {"verdict": "promote", "decided_at": "x"},
+        "monitor": None,
+    }
+    later = versions(production_since + 31 * 86_400)
+    assert "superseded in production 31 days ago" in str(later["v0.1.0"]["retire_due"])
+    assert later["v0.2.0"]["retire_due"] is None  # it holds production
+    assert first.commit != second.commit

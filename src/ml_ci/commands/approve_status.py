@@ -59,7 +59,8 @@ def command(
         raise UsageError(
             "pass --repo OWNER/NAME and --pr NUMBER (inside Actions the event gives them)"
         )
-    config = load_config(config_path or find_config(Path.cwd()))
+    found = (config_path or find_config(Path.cwd())).resolve()
+    config = load_config(found)
     settings = ApproveStatusSettings(
         config=config,
         repo=repo,
@@ -67,6 +68,7 @@ def command(
         record_path=record_path,
         write=not dry_run,
         target_url=context.run_url,
+        governed=_governed(found, config),
     )
     result = execute(settings, cli_client(), console.progress)
     section = result.section
@@ -87,3 +89,19 @@ def command(
     console.result("\n".join(lines), result.to_json())
     if strict and not section.satisfied:
         raise GateFailed("governance not satisfied")
+
+
+def _governed(config_file: Path, config: object) -> tuple[str, ...]:
+    """Repository paths whose change needs an approval: ml-ci.yaml and the catalog."""
+    from ml_ci.errors import MlCiError
+    from ml_ci.gitutil import repo_root
+
+    try:
+        root = repo_root(config_file.parent)
+    except MlCiError:  # not in a git checkout: paths are relative to the config's folder
+        root = config_file.parent
+    paths = [config_file.relative_to(root).as_posix()]
+    catalog = getattr(getattr(config, "governance", None), "catalog", None)
+    if catalog:
+        paths.append(Path(catalog).as_posix())
+    return tuple(paths)

@@ -37,7 +37,8 @@ def command(workdir: Path | None, show: bool, json_mode: bool) -> None:
         raise InputError(f"--dir {workdir}: the folder is not empty; give a new or empty one")
     context = run_demo(workdir, steps=FULL_DEMO_STEPS, progress=console.progress)
     lines = [f"demo in {context.workdir}"]
-    lines += [f"  {name:<9} {verdict}" for name, verdict in context.verdicts.items()]
+    width = max((len(name) for name in context.verdicts), default=9)
+    lines += [f"  {name:<{width}} {verdict}" for name, verdict in context.verdicts.items()]
     lines.append(f"record: {context.record_path}")
     lines.append(f"report: {context.report_path}")
     payload = {

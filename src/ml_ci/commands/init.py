@@ -20,6 +20,12 @@ from ml_ci.console import Console, json_option
 )
 @click.option("--drift", is_flag=True, help="Also write the scheduled drift-watch workflow.")
 @click.option(
+    "--live",
+    is_flag=True,
+    help="Also write the canary and monitor workflows (they read the serving logs: set logs: "
+    "in ml-ci.yaml).",
+)
+@click.option(
     "--root",
     type=click.Path(path_type=Path, file_okay=False, exists=True),
     default=Path("."),
@@ -27,11 +33,12 @@ from ml_ci.console import Console, json_option
     help="A folder inside the repository.",
 )
 @json_option
-def command(force: bool, action: str, drift: bool, root: Path, json_mode: bool) -> None:
-    """Write ml-ci.yaml, .github/workflows/ and a pre-commit entry (never overwrites without --force)."""
+def command(force: bool, action: str, drift: bool, live: bool, root: Path, json_mode: bool) -> None:
+    """Write ml-ci.yaml, .github/workflows/, docs/runbooks/ and a pre-commit entry (never
+    overwrites without --force)."""
     from ml_ci.pack.init import InitSettings, execute
 
-    result = execute(InitSettings(root=root, force=force, action=action, drift=drift))
+    result = execute(InitSettings(root=root, force=force, action=action, drift=drift, live=live))
     lines = [f"ml-ci init in {result.root}", f"  task    {result.task}: {result.task_reason}"]
     lines += [f"  wrote   {name}" for name in result.written]
     lines += [f"  kept    {name}" for name in result.skipped]

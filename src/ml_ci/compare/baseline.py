@@ -12,7 +12,7 @@
   are symlinked into the worktree so predict code can read them, except ``model.path``,
   ``predictions.path`` and the outputs of the stage that writes the predictions;
 * nothing in the workspace may change: the workspace's DVC outputs, ``predictions.path`` and the
-  files beside ``output`` are fingerprinted before and after (:func:`fingerprint`) and any
+  files beside ``output`` are fingerprinted before and after (:func:`_file_state`) and any
   change is an error, as is a command that did not write ``{output}``.
 """
 
@@ -147,7 +147,7 @@ def _run(command: str, cwd: Path, env: dict[str, str]) -> float:
 Fingerprint = tuple[object, ...]
 
 
-def fingerprint(path: Path) -> Fingerprint | None:
+def _file_state(path: Path) -> Fingerprint | None:
     """What identifies a file's or folder's content: md5 per file (size, mtime and inode for
     files over :data:`HASH_LIMIT`, so a large data set is not read twice); None if absent."""
     from ml_ci.dvcrepo import file_md5
@@ -161,7 +161,7 @@ def fingerprint(path: Path) -> Fingerprint | None:
         return ("md5", file_md5(path))
     if path.is_dir():
         return tuple(
-            (item.relative_to(path).as_posix(), fingerprint(item))
+            (item.relative_to(path).as_posix(), _file_state(item))
             for item in sorted(path.rglob("*"))
             if not item.is_dir()
         )
@@ -191,7 +191,7 @@ def _workspace_outputs(root: Path) -> list[TrackedEntry]:
 
 
 def _changes(before: dict[Path, Fingerprint | None], root: Path) -> list[str]:
-    changed = [path for path, seen in before.items() if fingerprint(path) != seen]
+    changed = [path for path, seen in before.items() if _file_state(path) != seen]
     return [_shown(path, root) for path in changed]
 
 
@@ -256,7 +256,7 @@ class _Sandbox:
         scratch.parent.mkdir()
         command = render_command(self.config.predict.command, model_file, data_copy, scratch)
         guarded = _guarded(self.root, self.config, output)
-        before = {path: fingerprint(path) for path in guarded}
+        before = {path: _file_state(path) for path in guarded}
         elapsed = []
         for _ in range(repeats):
             scratch.unlink(missing_ok=True)
@@ -319,7 +319,7 @@ def score_model(
     with sandbox(root, config, code_rev) as box:
         sha = gitutil.resolve_ref(root, model_rev)
         say(f"reading {model_path} at {sha[:12]}")
-        blob = read_tracked(root, model_path, rev=sha)
+        blob = read_tracked(root, model_path, rev=sha, key="model.path")
         env = dvc_env(pinned_env(root, dict(config.repro.env)))
         say(f"scoring {model_path}@{sha[:12]} on {data_file.name} ({repeats} run(s))")
         return box.score(blob, data_file.resolve(), output.resolve(), env, repeats)
@@ -366,7 +366,7 @@ def produce_baseline(
     with sandbox(root, config, "HEAD") as box:
         env = dvc_env(pinned_env(root, dict(config.repro.env)))
         say(f"baseline: {model_path} at {sha[:12]} ({described})")
-        blob = read_tracked(root, model_path, rev=sha)
+        blob = read_tracked(root, model_path, rev=sha, key="model.path")
         say(f"scoring the baseline on {data} in a worktree at HEAD ({repeats} run(s))")
         baseline_ms = box.score(blob, data_file, output, env, repeats)
         candidate_ms: list[float] = []

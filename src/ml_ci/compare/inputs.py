@@ -84,11 +84,12 @@ def _read(path: Path, columns: list[str]) -> dict[str, Array]:
     return {c: to_numpy(table.column(c)) for c in columns}
 
 
-def _require(path: Path, present: list[str], wanted: dict[str, str]) -> None:
-    for key, column in wanted.items():
+def _require(path: Path, present: list[str], wanted: list[tuple[str, str]]) -> None:
+    """Every column of ``wanted`` (config key, column) is in ``present``."""
+    for key, column in wanted:
         if column not in present:
             raise InputError(
-                f"{path}: column {column!r} is missing (predictions.{key} in ml-ci.yaml); "
+                f"{path}: column {column!r} is missing ({key} in ml-ci.yaml); "
                 f"columns present: {', '.join(present[:20])}"
             )
 
@@ -213,31 +214,30 @@ def _load_side(
     classes: list[str] | None,
 ) -> tuple[_Table, list[str]]:
     present = table_columns(path)
-    wanted = {"id": cols.id, "y_true": cols.y_true, "y_pred": cols.y_pred}
+    wanted = {f"predictions.{key}": getattr(cols, key) for key in ("id", "y_true", "y_pred")}
     score_columns: list[str] = []
     if task == "binary":
-        wanted["y_score"] = cols.y_score
+        wanted["predictions.y_score"] = cols.y_score
         score_columns = [cols.y_score]
     elif task == "multiclass":
         prefix = cols.y_score + "_"
         score_columns = [c for c in present if c.startswith(prefix)]
         if classes is not None:
             score_columns = [prefix + c for c in classes]
-            _require(path, present, {f"y_score ({c})": c for c in score_columns})
+            _require(path, present, [("predictions.y_score", c) for c in score_columns])
         if len(score_columns) < 2:
             raise InputError(
                 f"{path}: multiclass needs one score column per class named {prefix}<class> "
                 f"(predictions.y_score in ml-ci.yaml); found {len(score_columns)}"
             )
         classes = [c[len(prefix) :] for c in score_columns]
-    _require(path, present, wanted)
-    extra = {}
+    _require(path, present, list(wanted.items()))
+    extra = [("slices.columns", column) for column in slices]
     if latency:
-        extra["latency"] = latency
-    for column in slices:
-        extra[f"slices ({column})"] = column
+        extra.insert(0, ("predictions.latency or latency.column", latency))
     _require(path, present, extra)
-    frame = _read(path, list(dict.fromkeys([*wanted.values(), *score_columns, *extra.values()])))
+    needed = [*wanted.values(), *score_columns, *(column for _, column in extra)]
+    frame = _read(path, list(dict.fromkeys(needed)))
     ids = _ids(path, cols.id, frame[cols.id])
     score: Floats | None = None
     if task == "binary":

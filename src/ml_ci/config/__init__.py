@@ -219,3 +219,23 @@ __all__ = [
     "load_config",
     "validate_config",
 ]
+
+
+def load_config_at(root: Path, commit: str, relative: str) -> Config | None:
+    """The config file ``relative`` as committed at ``commit``, through :func:`load_config`
+    (None when the file does not exist there); errors name ``<commit>:<relative>``."""
+    import tempfile
+
+    from ml_ci.gitutil import show_file
+
+    blob = show_file(root, commit, relative)
+    if blob is None:
+        return None
+    with tempfile.TemporaryDirectory(prefix="ml-ci-config-") as temp:
+        path = Path(temp) / Path(relative).name
+        path.write_bytes(blob)
+        try:
+            return load_config(path)
+        except ConfigError as error:
+            shown = str(error).replace(str(path), f"{commit[:12]}:{relative}")
+            raise ConfigError(shown) from None

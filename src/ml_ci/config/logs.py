@@ -7,6 +7,13 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from ml_ci.config.base import Section
+from ml_ci.config.durations import parse_duration
+
+_METRIC = r"^[a-zA-Z_:][a-zA-Z0-9_:]*$"
+_LABEL = r"^[a-zA-Z_][a-zA-Z0-9_]*$"
+# label matchers: name op "value" (double-quoted, escapes allowed), comma-separated
+_MATCHER = r'[a-zA-Z_][a-zA-Z0-9_]*\s*(=~|!~|!=|=)\s*"(?:[^"\\]|\\.)*"'
+_SELECTOR = rf"^\s*(?:{_MATCHER}(?:\s*,\s*{_MATCHER})*\s*,?\s*)?$"
 
 
 class LogColumns(Section):
@@ -41,6 +48,51 @@ class SqlLogsConfig(Section):
     )
 
 
+class PrometheusLogsConfig(Section):
+    """Operational signals (requests, errors, a latency histogram) from a Prometheus server,
+    read as raw counter samples (no ``rate``/``increase``/``histogram_quantile``)."""
+
+    url: str | None = Field(
+        None, pattern=r"^https?://", description="Base URL, e.g. http://prometheus:9090."
+    )
+    url_env: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="Or: environment variable holding the base URL.",
+    )
+    requests: str = Field(
+        "ml_requests_total", pattern=_METRIC, description="Counter of requests served."
+    )
+    errors: str = Field(
+        "ml_request_errors_total", pattern=_METRIC, description="Counter of failed requests."
+    )
+    latency: str = Field(
+        "ml_request_latency_ms",
+        pattern=_METRIC,
+        description="Histogram base name (<name>_bucket with le).",
+    )
+    latency_unit: Literal["ms", "s"] = Field("ms", description="Unit of the histogram's le.")
+    version_label: str = Field(
+        "model_version", pattern=_LABEL, description="Label holding the registry version."
+    )
+    selector: str = Field(
+        "",
+        pattern=_SELECTOR,
+        description='Extra label matchers, e.g. model="churn",env="prod".',
+    )
+    lookback: str = Field(
+        "7d", description="How far back the canary's first request is searched (no --since)."
+    )
+    timeout: float = Field(30.0, gt=0, le=600, description="Seconds per HTTP request.")
+
+    @model_validator(mode="after")
+    def _one_url(self) -> PrometheusLogsConfig:
+        if (self.url is None) == (self.url_env is None):
+            raise ValueError("give either url or url_env")
+        parse_duration(self.lookback)
+        return self
+
+
 class LogsConfig(Section):
     """Where the serving logs are. ``path``: a file, a glob, or a (hive-partitioned) folder of
     CSV or Parquet files, relative to the folder of ``ml-ci.yaml``."""
@@ -50,10 +102,14 @@ class LogsConfig(Section):
         None, description="File format (default: from the file extension)."
     )
     sql: SqlLogsConfig | None = Field(None, description="Logs in a SQL database instead.")
+    prometheus: PrometheusLogsConfig | None = Field(
+        None, description="Operational signals from Prometheus instead (no quality metrics)."
+    )
     columns: LogColumns = Field(default_factory=LogColumns)
 
     @model_validator(mode="after")
     def _one_source(self) -> LogsConfig:
-        if self.path is not None and self.sql is not None:
-            raise ValueError("give either logs.path or logs.sql, not both")
+        given = [key for key in ("path", "sql", "prometheus") if getattr(self, key) is not None]
+        if len(given) > 1:
+            raise ValueError(f"give one of logs.path, logs.sql, logs.prometheus, not {given}")
         return self

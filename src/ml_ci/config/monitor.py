@@ -97,6 +97,11 @@ class MonitorConfig(Section):
     @model_validator(mode="after")
     def _fit(self) -> MonitorConfig:
         bucket = parse_duration(self.bucket)
+        if 300 % bucket:
+            raise ValueError(
+                f"bucket {self.bucket} must divide 5m, the burn-rate rules' shortest window "
+                "(e.g. 1m or 5m)"
+            )
         for key in ("window", "recent"):
             span = parse_duration(getattr(self, key))
             if span % bucket or span < bucket:

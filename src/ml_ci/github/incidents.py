@@ -127,3 +127,33 @@ def close_on_recovery(
         json={"state": "closed", "state_reason": "completed"},
     ).json()
     return IncidentResult("closed", number, closed.get("html_url"))
+
+
+_MARKER_FOUND = re.compile(
+    r"<!-- ml-ci:incident model=(\S{1,100}) version=(\S{1,100}) kind=(\S{1,100}) -->"
+)
+
+
+def list_incidents(client: GitHubClient, repository: str) -> list[dict[str, Any]]:
+    """Every open incident of the repository (one item per issue carrying a valid marker, from
+    a trusted author, as :func:`find_incident` accepts them), by issue number."""
+    found = []
+    for issue in client.paginate(f"/repos/{repository}/issues", {"state": "open"}):
+        if "pull_request" in issue or not _trusted_author(issue):
+            continue
+        match = _MARKER_FOUND.search(issue.get("body") or "")
+        if match is None or not all(_PART.match(part) for part in match.groups()):
+            continue
+        model, version, kind = match.groups()
+        found.append(
+            {
+                "number": int(issue["number"]),
+                "title": str(issue.get("title") or ""),
+                "url": issue.get("html_url"),
+                "model": model,
+                "version": version,
+                "kind": kind,
+                "updated_at": issue.get("updated_at"),
+            }
+        )
+    return sorted(found, key=lambda item: item["number"])

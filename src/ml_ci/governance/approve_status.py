@@ -53,6 +53,7 @@ class ApproveStatusSettings:
     record_path: Path | None = None
     write: bool = True  # False: evaluate only (--dry-run)
     target_url: str | None = None
+    governed: tuple[str, ...] = ()  # paths whose change needs an approval (config, catalog)
 
 
 @dataclass
@@ -145,6 +146,18 @@ def execute(
     say(f"{settings.repo}#{pull.number}: head {pull.head_sha[:7]} by {pull.author}")
     record, problem = read_claim(settings.record_path)
     required, why = requirement(config, record, problem, pull.head_sha)
+    if not required and config.governance.require != "never" and settings.governed:
+        from ml_ci.governance.github import changed_files
+
+        touched = sorted(
+            set(settings.governed) & set(changed_files(client, settings.repo, pull.number))
+        )
+        if touched:
+            required = True
+            why = (
+                f"the pull request changes {', '.join(touched)}: approval required (the new "
+                "rules apply from the next pull request)"
+            )
     say(f"approval {'required' if required else 'not required'}: {why}")
     outcome = evaluate_pull(client, pull, config.governance, required=required)
     section = to_section(outcome, config.governance, pull.head_sha)

@@ -247,3 +247,71 @@ def check_features(catalog: Catalog, columns: Iterable[str], data_file: str) -> 
         for column in columns
         if column not in catalog.features
     ]
+
+
+# ---------------------------------------------------------------- the pull-request check
+@dataclass
+class CatalogCheck:
+    """What ``ml-ci catalog`` found (``catalog`` None: none is configured on the base)."""
+
+    catalog: Catalog | None
+    violations: list[Violation]
+    changed: bool
+    base: str | None
+
+    @property
+    def verdict(self) -> str:
+        if self.catalog is None:
+            return "none"
+        return "fail" if self.violations else "pass"
+
+    def lines(self) -> list[str]:
+        assert self.catalog is not None or not self.violations
+        return [v.line(self.catalog) for v in self.violations] if self.catalog else []
+
+
+def feature_columns(columns: Iterable[str], excluded: Iterable[str]) -> list[str]:
+    """The evaluation data's columns that are features: all but the excluded (ids, labels)."""
+    skip = set(excluded)
+    return [column for column in columns if column not in skip]
+
+
+def check_pull_request(
+    root: Any, config: Any, config_relative: str, *, columns: list[str] | None, data_file: str
+) -> CatalogCheck:
+    """The catalog named by the BASE branch's config, read from the base branch, against the
+    working tree: sources, model type and (when ``columns`` are given) feature columns."""
+    from ml_ci import gitutil
+    from ml_ci.config import load_config_at
+    from ml_ci.lineage import find_base
+
+    base = find_base(root, ref=None, default_branch=config.baseline.default_branch)
+    if base is None:
+        raise CatalogError(
+            f"governance.catalog: no base branch {config.baseline.default_branch!r} to read the "
+            "catalog from (a pull request cannot approve its own sources); fetch it"
+        )
+    base_config = load_config_at(root, base.sha, config_relative) or config
+    named = base_config.governance.catalog
+    if named is None:
+        return CatalogCheck(None, [], False, base.sha)
+    text = gitutil.show_file(root, base.sha, named)
+    if text is None:
+        raise CatalogError(
+            f"governance.catalog: {named} does not exist on {base.ref} ({base.sha[:12]}); "
+            "commit the catalog to the base branch first"
+        )
+    catalog = parse_catalog(text.decode("utf-8", "replace"), f"{base.ref}:{named}")
+    head_file = root / named
+    changed = not head_file.is_file() or head_file.read_bytes() != text
+
+    def read(path: str) -> bytes | None:
+        file = root / path
+        return file.read_bytes() if file.is_file() else None
+
+    listed = gitutil.git(["ls-files", "-co", "--exclude-standard", "--", "*.dvc"], root)
+    violations = check_sources(catalog, read, [n for n in listed.splitlines() if n])
+    violations += check_model_type(catalog, read)
+    if columns is not None:
+        violations += check_features(catalog, columns, data_file)
+    return CatalogCheck(catalog, violations, changed, base.sha)

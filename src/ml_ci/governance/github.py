@@ -78,6 +78,14 @@ def get_pull(client: GitHubClient, repo: str, number: int) -> PullInfo:
     return pull_info(client.get_json(f"/repos/{repo}/pulls/{number}"), repo)
 
 
+def changed_files(client: GitHubClient, repo: str, number: int) -> list[str]:
+    """Paths the pull request changes (GitHub lists up to 3,000)."""
+    return [
+        str(entry["filename"])
+        for entry in client.paginate(f"/repos/{repo}/pulls/{number}/files", {"per_page": 100})
+    ]
+
+
 def merged_pull_for_commit(client: GitHubClient, repo: str, sha: str) -> PullInfo | None:
     """The merged pull request whose merge produced ``sha`` (``GET …/commits/{sha}/pulls``)."""
     candidates = list(client.paginate(f"/repos/{repo}/commits/{sha}/pulls"))

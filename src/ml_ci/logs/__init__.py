@@ -1,7 +1,7 @@
 """Serving logs: the contract's columns from a source, reduced to bucket statistics.
 
 One entry point, :func:`open_source`: ``--logs PATH`` (files) overrides ``logs:`` in
-``ml-ci.yaml``, which names files (``path``) or a SQL database (``sql``). Every source gives
+``ml-ci.yaml``, which names files (``path``), a SQL database (``sql``) or Prometheus (``prometheus``). Every source gives
 the same :class:`~ml_ci.logs.buckets.Buckets` for the same rows (the latency bins are fixed).
 """
 
@@ -53,9 +53,13 @@ def open_source(logs: LogsConfig, base: Path, override: str | None) -> LogSource
         from ml_ci.logs.sql import SqlLogs
 
         return SqlLogs(logs.sql, logs.columns)
+    if override is None and logs.path is None and logs.prometheus is not None:
+        from ml_ci.logs.prometheus import PrometheusLogs
+
+        return PrometheusLogs(logs.prometheus)
     if override is None and logs.path is None:
         raise InputError(
-            "logs: no serving logs configured; set logs.path or logs.sql in ml-ci.yaml "
+            "logs: no serving logs configured; set logs.path, logs.sql or logs.prometheus in ml-ci.yaml "
             "or pass --logs PATH"
         )
     source = FileSource.from_config(logs, base, override)

@@ -37,9 +37,12 @@ def simulate_logs(
     outcomes: bool = True,
     request_ids: bool = True,
     chunk: int = 1_000_000,
+    incident: tuple[float, Profile] | None = None,
 ) -> Path:
     """Write ``requests`` rows over ``[start, start + duration)`` to ``path`` (``.parquet`` or
-    ``.csv``; timestamps as UTC timestamps), sorted by time, in chunks of ``chunk`` rows."""
+    ``.csv``; timestamps as UTC timestamps), sorted by time, in chunks of ``chunk`` rows.
+    ``incident=(since, profile)``: from ``since`` on, production behaves like ``profile`` (a
+    drill's injected problem). ``traffic=0`` sends everything to production."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
@@ -52,7 +55,16 @@ def simulate_logs(
             t = times[offset : offset + chunk]
             table = pa.table(
                 _columns(
-                    rng, t, offset, canary, production, traffic, label_delay, outcomes, request_ids
+                    rng,
+                    t,
+                    offset,
+                    canary,
+                    production,
+                    traffic,
+                    label_delay,
+                    outcomes,
+                    request_ids,
+                    incident,
                 )
             )
             if writer is None:
@@ -77,13 +89,16 @@ def _columns(
     label_delay: float,
     outcomes: bool,
     request_ids: bool,
+    incident: tuple[float, Profile] | None = None,
 ) -> dict[str, object]:
     import pyarrow as pa
 
     n = t.size
     is_canary = rng.random(n) < traffic
-    profiles = (production[1], canary[1])
+    profiles = (production[1], canary[1], incident[1] if incident else production[1])
     pick = is_canary.astype(int)
+    if incident is not None:
+        pick = np.where(~is_canary & (t >= incident[0]), 2, pick)
 
     def per(field: str) -> np.ndarray:
         values: np.ndarray = np.array([getattr(p, field) for p in profiles])[pick]

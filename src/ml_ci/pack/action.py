@@ -118,6 +118,8 @@ def plan_evaluate(inputs: Inputs) -> Plan:
     ]  # fmt: skip
     if flag(inputs, "drift"):
         steps.append((["drift", *common(inputs), "--output", record, "--fail-on", "never"], True))
+    # approved sources (governance.catalog, read from the base branch): nothing when unset
+    steps.append((["catalog", *common(inputs), "--record", record], True))
     return steps
 
 
@@ -215,7 +217,16 @@ def run_plan(step: str, inputs: Inputs, run: Callable[[list[str]], tuple[int, st
     return result
 
 
-JSON_COMMANDS = ("pull", "repro", "publish", "approve-status", "release", "promote", "rollback")
+JSON_COMMANDS = (
+    "pull",
+    "repro",
+    "publish",
+    "approve-status",
+    "release",
+    "promote",
+    "rollback",
+    "catalog",
+)
 
 
 def run_ml_ci(argv: list[str]) -> tuple[int, str]:

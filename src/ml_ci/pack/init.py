@@ -42,6 +42,9 @@ WORKFLOWS = (
     "ml-ci-promote.yml",
 )
 DRIFT_WORKFLOW = "drift-watch.yml"
+#: the production loop: they read the serving logs (logs: in ml-ci.yaml), so only with --live
+LIVE_WORKFLOWS = ("ml-ci-canary.yml", "ml-ci-monitor.yml")
+RUNBOOKS = "docs/runbooks"
 DEFAULT_ACTION = "ml-ci/ml-ci@v1"
 REQUIRED_CHECKS = ("ml-ci/gates", "ml-ci/governance")
 #: DVC remote URL scheme -> the secrets its credentials usually come from.
@@ -61,6 +64,7 @@ class InitSettings:
     force: bool = False
     action: str = DEFAULT_ACTION
     drift: bool = False
+    live: bool = False
 
 
 @dataclass
@@ -391,10 +395,17 @@ def execute(settings: InitSettings) -> InitResult:
         "ml-ci.yaml": "# ml-ci configuration, written by `ml-ci init` (check task and gates).\n"
         + yaml.safe_dump(config, sort_keys=False),
     }
-    names = [*WORKFLOWS, *([DRIFT_WORKFLOW] if settings.drift else [])]
+    names = [
+        *WORKFLOWS,
+        *([DRIFT_WORKFLOW] if settings.drift else []),
+        *(LIVE_WORKFLOWS if settings.live else ()),
+    ]
     for name in names:
         template = (templates_dir() / "workflows" / name).read_text(encoding="utf-8")
         files[f".github/workflows/{name}"] = render_workflow(template, settings.action, branch)
+    # the runbooks incidents link to (docs/runbooks/<page>.md; monitor.runbooks moves them)
+    for page in sorted((templates_dir() / "runbooks").glob("*.md")):
+        files[f"{RUNBOOKS}/{page.name}"] = page.read_text(encoding="utf-8")
 
     for relative, text in files.items():
         target = root / relative

@@ -125,12 +125,12 @@ def infer_task(
     )
 
 
-def distinct_labels(path: Path, column: str, limit: int = 1000) -> list[object]:
-    """Up to ``limit`` distinct values of ``column`` (missing cells left out)."""
+def distinct_labels(path: Path, column: str) -> list[object]:
+    """The distinct values of ``column`` (missing cells left out), as Python scalars."""
     from ml_ci.tables import read_table
 
     values = read_table(path, columns=[column])[column].dropna().unique()
-    return [v.item() if hasattr(v, "item") else v for v in values[:limit]]
+    return [v.item() if hasattr(v, "item") else v for v in values]
 
 
 def table_guess(path: Path, cols: PredictionsConfig) -> TaskGuess:

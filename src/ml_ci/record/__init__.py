@@ -20,6 +20,7 @@ from ml_ci import __version__
 from ml_ci.errors import InputError
 from ml_ci.jsonfile import read_json
 from ml_ci.record.base import RecordModel
+from ml_ci.record.catalog import CatalogSection
 from ml_ci.record.compare import CompareSection, GateResult, MetricResult
 from ml_ci.record.drift import ColumnDrift, DriftSection, QualityFinding
 from ml_ci.record.governance import Decision, GovernanceSection
@@ -62,6 +63,7 @@ class EvaluationRecord(RecordModel):
     drift: DriftSection | None = None
     governance: GovernanceSection | None = None
     release: ReleaseSection | None = None
+    catalog: CatalogSection | None = None
     links: dict[str, str] = Field(default_factory=dict, description="run, report artifact, ...")
 
     @computed_field(  # type: ignore[prop-decorator]

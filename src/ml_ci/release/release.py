@@ -67,7 +67,8 @@ if TYPE_CHECKING:
 MANIFEST_FILE = "ml-ci-canary.json"
 RECORD_ASSET = "ml-ci-record.json"
 MANIFEST_ASSET = "canary-manifest.json"
-CLAIMED_FILE = "ml-ci-record.claimed.json"  # the pull request's record, shown beside ours
+CLAIMED_FILE = "ml-ci-record.claimed.json"  # asset: the pull request's record, beside ours
+CARRIED_FILE = "ml-ci-record.release.json"  # local: the recomputed record the release carries
 MAX_DATA_HASHES = 20
 
 
@@ -221,7 +222,7 @@ def execute(
 ) -> ReleaseResult:
     """Check, tag, push and publish (see the module doc). Refusals raise :class:`GateFailed`."""
     from ml_ci.lineage import model_artifact
-    from ml_ci.record import load_record, save_record
+    from ml_ci.record import load_record
     from ml_ci.release.registry import load_registry
 
     say = progress or (lambda _message: None)
@@ -269,8 +270,10 @@ def execute(
         kind: Bump = settings.bump or bump_from_labels(labels) or config.release.bump
     else:
         say(f"{model} {done.version} is already registered at {commit[:7]}")
+        carried = settings.record_path.with_name(CARRIED_FILE)
         if claimed.release is not None and claimed.release.commit == commit:
-            record = claimed  # this release's own record, saved by the interrupted run
+            # an interrupted run of this release: resume with the record it carried
+            record = load_record(carried) if carried.is_file() else claimed
         approved = [a.strip() for a in done.fields.get("approvers", "").split(",") if a.strip()]
         approved = [a for a in approved if a != "-"]
         kind = config.release.bump
@@ -288,8 +291,6 @@ def execute(
         _push_missing(root, settings.remote, [t.name for t in state.history if t.commit == commit])
 
     manifest = canary_manifest(state, info.version, commit, record, config.release.canary_traffic)
-    if again is not None and claimed is not record:
-        save_record(settings.record_path.with_name(CLAIMED_FILE), claimed)
     record.release = ReleaseSection(
         model=model,
         version=info.version,
@@ -300,7 +301,7 @@ def execute(
     )
     release_url = None
     # saved before publishing: a rerun after a failed upload resumes with this very record
-    save_record(settings.record_path, record)
+    _save(settings.record_path, record, claimed)
     if not settings.offline and client is not None and settings.repo:
         release_url = publish_github_release(
             client,
@@ -313,7 +314,7 @@ def execute(
             claimed if again is not None and claimed is not record else None,
         )
         record.release.release_url = release_url
-    save_record(settings.record_path, record)
+    _save(settings.record_path, record, claimed)
     manifest_path = settings.manifest_path or settings.record_path.with_name(MANIFEST_FILE)
     manifest_path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return ReleaseResult(
@@ -330,6 +331,19 @@ def execute(
         recomputed=again is not None,
         claimed=claimed_verdicts(claimed),
     )
+
+
+def _save(path: Path, record: EvaluationRecord, claimed: EvaluationRecord) -> None:
+    """``path`` (the record given) gets the release's own governance and release sections;
+    when the release recomputed, the record it carries goes next to it
+    (``ml-ci-record.release.json``)."""
+    from ml_ci.record import save_record
+
+    if record is not claimed:
+        save_record(path.with_name(CARRIED_FILE), record)
+        claimed.governance = record.governance or claimed.governance
+        claimed.release = record.release
+    save_record(path, claimed)
 
 
 def claimed_verdicts(record: EvaluationRecord) -> dict[str, Any]:

@@ -32,7 +32,13 @@ ATTEMPTS = 5
 
 
 def _git(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
+    from ml_ci.release.gitops import remote_env
+
+    # fetch/push get the job's token as a header for this one command (never on disk)
+    env = remote_env() if args[0] in ("fetch", "push") else None
+    done = subprocess.run(
+        ["git", *args], cwd=root, capture_output=True, text=True, check=False, env=env
+    )
     if check and done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
         raise InputError(f"git {' '.join(args[:2])} failed in {root}: {last}")

@@ -1,0 +1,2 @@
+"""The static dashboard: registry timeline, objectives over the window, stored results,
+incidents (:mod:`.engine` gathers, :mod:`.charts` lays out, :mod:`.render` writes)."""

@@ -1,0 +1,1 @@
+from tests.fakegithub.plugin import fake_github  # noqa: F401
