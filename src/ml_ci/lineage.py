@@ -91,6 +91,11 @@ def build_lineage(root: Path, lock: DvcLock, head: str, base: BaseCommit | None)
         deps=[_as_record(entry) for entry in deps],
         outs=[_as_record(entry) for entry in outs],
         params=params,
+        stage_params={
+            name: {file: sorted(values) for file, values in stage.params.items()}
+            for name, stage in lock.stages.items()
+            if stage.params
+        },
     )
     if base is None:
         return lineage
@@ -164,6 +169,11 @@ def lineage_changes(lineage: Lineage) -> list[LineageChange]:
 
 
 def _role(path: str, kinds: set[str]) -> str:
+    return path_role(path, kinds)
+
+
+def path_role(path: str, kinds: set[str]) -> str:
+    """``output`` for a path some stage makes, else ``code`` by suffix, else ``data``."""
     if "out" in kinds:
         return "output"
     return "code" if Path(path).suffix.lower() in CODE_SUFFIXES else "data"

@@ -54,13 +54,13 @@ MD_TAGS = {
     "html", "head", "body", "h1", "h2", "h3", "p", "strong", "em", "code", "pre", "table", "thead",
     "tbody", "tr", "th", "td", "ul", "li", "a", "details", "summary", "sub", "br", "hr",
 }  # fmt: skip
-SVG_TAGS = {"svg", "line", "text", "circle", "title", "rect", "polyline"}
+SVG_TAGS = {"svg", "line", "text", "circle", "title", "rect", "polyline", "polygon", "g"}
 HTML_TAGS = {"meta", "style", "div", "h1", "span"} | MD_TAGS | SVG_TAGS
 SECTIONS = {
     "Gates", "Other metrics (not gated)", "Slices", "Latency SLO", "Data drift and quality",
     "Data quality", "Reproduction", "Data lineage", "Links", "Governance",
     "Data drift needs human validation", "Candidate \u2212 baseline",
-    "ROC and precision-recall curves", "What changed",
+    "ROC and precision-recall curves", "What changed", "Pipeline graph",
 }  # fmt: skip
 MENTION = re.compile(r"(?<![\w`/])@[A-Za-z0-9][A-Za-z0-9-]*")
 

@@ -64,6 +64,11 @@ class Lineage(RecordModel):
         default_factory=list, description="Tracked at the base commit, gone at head."
     )
     base_sha: str | None = Field(None, description="The commit the hashes were compared with.")
+    stage_params: dict[str, dict[str, list[str]]] = Field(
+        default_factory=dict,
+        description="stage -> params file -> the keys the stage depends on (from dvc.lock); "
+        "the lineage graph links changed parameters to their stages.",
+    )
 
 
 class OutputCheck(RecordModel):

@@ -27,13 +27,24 @@ def _quote(label: str) -> str:
     return f'"{kept}"'
 
 
+def mermaid_number(value: float, digits: int = 6) -> str:
+    """``value`` to ``digits`` significant digits in positional notation: mermaid's xychart
+    grammar has no exponents (``3.9e-06`` is a parse error)."""
+    if value == 0 or not math.isfinite(value):
+        return "0"
+    decimals = max(0, digits - 1 - math.floor(math.log10(abs(value))))
+    text = f"{value:.{decimals}f}"
+    text = text.rstrip("0").rstrip(".") if "." in text else text
+    return "0" if text in ("-0", "") else text
+
+
 def mermaid_deltas(rows: Sequence[GateRow]) -> str | None:
     """A mermaid ``xychart-beta`` bar chart of deltas (``None`` without any delta)."""
     points = [r for r in rows if r.delta is not None][:MAX_BARS]
     if not points:
         return None
     labels = ", ".join(_quote(r.label) for r in points)
-    values = ", ".join(f"{r.delta:.6g}" for r in points)
+    values = ", ".join(mermaid_number(r.delta) for r in points if r.delta is not None)
     low = min(0.0, *(r.delta for r in points if r.delta is not None))
     high = max(0.0, *(r.delta for r in points if r.delta is not None))
     pad = (high - low) * 0.1 or 0.01
@@ -41,7 +52,7 @@ def mermaid_deltas(rows: Sequence[GateRow]) -> str | None:
         "xychart-beta\n"
         '    title "candidate - baseline"\n'
         f"    x-axis [{labels}]\n"
-        f'    y-axis "delta" {low - pad:.6g} --> {high + pad:.6g}\n'
+        f'    y-axis "delta" {mermaid_number(low - pad)} --> {mermaid_number(high + pad)}\n'
         f"    bar [{values}]"
     )
 

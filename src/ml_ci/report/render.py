@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ml_ci.errors import ConfigError
 from ml_ci.record import EvaluationRecord
+from ml_ci.report.canary import CanaryView, mermaid_gate, svg_gate
 from ml_ci.report.charts import mermaid_deltas, svg_curves, svg_intervals
+from ml_ci.report.graph import lineage_graph, mermaid_lineage, svg_lineage
 from ml_ci.report.safe import md_code, md_link, md_text, safe_url
 from ml_ci.report.view import build_view
 
@@ -173,9 +175,11 @@ def render(
     title: str | None = None,
     template_dir: Path | None = None,
     limit: int | None = None,
+    canary: CanaryView | None = None,
 ) -> str:
     """The report as text. ``limit`` (characters) defaults to what GitHub accepts:
-    the comment size for markdown, 1 MiB for the summary, none for HTML."""
+    the comment size for markdown, 1 MiB for the summary, none for HTML. ``canary``: a
+    version's canary result (:func:`ml_ci.report.canary.canary_view`) adds its section."""
     import jinja2
 
     if limit is None:
@@ -186,6 +190,7 @@ def render(
     except jinja2.TemplateError as error:
         raise ConfigError(f"report template {TEMPLATE_NAMES[fmt]}: {error}") from None
     view = build_view(record, title)
+    graph = lineage_graph(record.lineage) if record.lineage is not None else None
     context: dict[str, Any] = {
         "view": view,
         "record": record,
@@ -196,6 +201,14 @@ def render(
         else None,
         "show_governance": record.governance is not None or record.compare is not None,
         "ci_level": _ci_level(record),
+        "lineage_graph": graph,
+        "lineage_mermaid": mermaid_lineage(graph) if graph is not None else None,
+        "lineage_svg": svg_lineage(graph) if graph is not None and fmt == "html" else None,
+        "canary": canary,
+        "canary_charts": [
+            (track, svg_gate(track) if fmt == "html" else mermaid_gate(track))
+            for track in (canary.gates if canary is not None else [])
+        ],
     }
     text = ""
     for budget in LADDER if limit else LADDER[:1]:
