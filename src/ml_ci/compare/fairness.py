@@ -39,14 +39,12 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from ml_ci.compare.bootstrap import BLOCK_CELLS, _sum_by
+from ml_ci.config.compare import FAIRNESS_METRICS, GAP_METRICS, is_fairness_metric
+
 Floats = npt.NDArray[np.float64]
 
-FAIRNESS_METRICS = ("demographic_parity_difference", "equalized_odds_difference")
-GAP_METRICS = ("accuracy", "precision", "recall", "f1", "selection_rate", "fpr")
-
-
-def is_fairness_metric(name: str) -> bool:
-    return name in FAIRNESS_METRICS or (name.startswith("gap:") and name[4:] in GAP_METRICS)
+__all__ = ["FAIRNESS_METRICS", "GAP_METRICS", "is_fairness_metric"]  # re-exported names
 
 
 @dataclass(frozen=True)
@@ -98,7 +96,8 @@ def group_rates(counts: Floats, model: int, metric: str) -> Floats:
     return np.where(np.isfinite(values), values, np.nan)
 
 
-def _rates_for(metric: str) -> tuple[str, ...]:
+def rates_for(metric: str) -> tuple[str, ...]:
+    """The per-group rates a fairness metric takes its gap over."""
     if metric == "demographic_parity_difference":
         return ("selection_rate",)
     if metric == "equalized_odds_difference":
@@ -109,7 +108,7 @@ def _rates_for(metric: str) -> tuple[str, ...]:
 def contrasts(counts: Floats, model: int, metric: str) -> Floats:
     """All ordered-pair differences ``m_i - m_j`` (i != j) of the metric's rates, last axis."""
     parts = []
-    for rate in _rates_for(metric):
+    for rate in rates_for(metric):
         values = group_rates(counts, model, rate)  # (..., G)
         diff = values[..., :, None] - values[..., None, :]
         groups = values.shape[-1]
@@ -210,6 +209,54 @@ def gap_change(
     return result(delta, upper, p_value, None)
 
 
+def gap_change_lower(
+    cells: GroupCells,
+    metric: str,
+    *,
+    margin: float,
+    alpha: float,
+    replicates: Floats,
+    min_size: int = 1,
+) -> tuple[float | None, float | None]:
+    """(lower bound, p) of theta = C - B, for "the gap clearly widened by more than margin".
+
+    ``C >= c_j`` for every candidate contrast j, so ``theta >= c_j - B = min_k (c_j - b_k)``
+    for every j: ``theta >= max_j min_k D_jk`` with ``D_jk = c_j - b_k``. A simultaneous lower
+    bound of every D_jk (the max over (j, k) of the bootstrap's standardised deviations pays
+    for using all of them) gives ``L = max_j min_k (D_jk_hat - m se_jk)``, valid at ties. The
+    p-value of H0 "theta <= margin" is the bootstrap share of ``max (D_hat - D*)/se`` at or
+    above ``s = max_j min_k (D_jk_hat - margin)/se_jk``: ``p < alpha`` exactly when
+    ``L > margin``. (None, None) when there is no bound (see :func:`gap_change`).
+    """
+    keep = cells.sizes >= min_size
+    if keep.sum() < 2:
+        return None, None
+    counts = cells.counts[keep].astype(np.float64)
+    boot = replicates[:, keep]
+    c_hat, b_hat = contrasts(counts, 1, metric), contrasts(counts, 0, metric)
+    if np.isnan(c_hat).any() or np.isnan(b_hat).any():
+        return None, None
+    d_hat = c_hat[:, None] - b_hat[None, :]  # (J, K)
+    d_star = contrasts(boot, 1, metric)[:, :, None] - contrasts(boot, 0, metric)[:, None, :]
+    d_star = d_star[~np.isnan(d_star).any(axis=(1, 2))]
+    if len(d_star) < 2:
+        return None, None
+    se = d_star.std(axis=0, ddof=1)
+    if not (se > 0).any():
+        return None, None
+    # a contrast pair without variance cannot be bounded from below: it is left out of the
+    # min over k only when that makes the bound smaller (it never does: -inf is the safe side)
+    safe = np.where(se > 0, se, 1.0)
+    z = np.where(se > 0, (d_hat - d_star) / safe, -np.inf)
+    z_star = np.max(z.reshape(len(z), -1), axis=1)
+    m = float(np.quantile(z_star, 1 - alpha, method="higher"))
+    lows = np.where(se > 0, d_hat - m * se, -np.inf)
+    lower = float(np.max(np.min(lows, axis=1)))
+    scaled = np.where(se > 0, (d_hat - margin) / safe, -np.inf)
+    s = float(np.max(np.min(scaled, axis=1)))
+    return lower, float(np.mean(z_star >= s))
+
+
 def by_group(cells: GroupCells, metric: str) -> dict[str, tuple[float | None, float | None]]:
     """(baseline, candidate) value of a rate per group, for the report's table."""
     counts = cells.counts.astype(np.float64)
@@ -227,3 +274,80 @@ def intersect(columns: Sequence[npt.ArrayLike]) -> npt.NDArray[np.str_]:
     for part in parts[1:]:
         out = np.char.add(np.char.add(out, "&"), part)
     return out
+
+
+@dataclass(frozen=True)
+class SharedDraw:
+    """One Poisson draw serving compare's count table and every grouping's fairness cells.
+
+    ``coarse``: (B, 8) replicate counts of compare's cells ``y * 4 + baseline * 2 + candidate``;
+    ``cells[i]`` / ``replicates[i]``: grouping i's point cells and (B, G, 2, 2, 2) replicates."""
+
+    coarse: Floats
+    cells: list[GroupCells]
+    replicates: list[Floats]
+
+
+def shared_draw(
+    labels: Sequence[npt.ArrayLike],
+    y_true: npt.ArrayLike,
+    baseline: npt.ArrayLike,
+    candidate: npt.ArrayLike,
+    resamples: int,
+    rng: np.random.Generator,
+) -> SharedDraw:
+    """Poisson counts drawn once on the common refinement of all groupings' cells.
+
+    A fine cell (the row's group under EVERY grouping, y, both predictions) holding n rows
+    gets Poisson(n), exactly the row-level Poisson(1) bootstrap; a sum of independent
+    Poissons is Poisson of the sum, so the fine counts summed into any coarser cells (one
+    grouping's, or compare's 2x2x2 table) are an exact draw of those cells, and every
+    grouping and compare's precision / recall / f1 see the SAME resamples."""
+    y = np.asarray(y_true).astype(np.int64)
+    coarse_index = (y * 2 + np.asarray(baseline).astype(np.int64)) * 2 + np.asarray(
+        candidate
+    ).astype(np.int64)
+    names, codes = [], []
+    for values in labels:
+        found, index = np.unique(np.asarray(values).astype(str), return_inverse=True)
+        names.append(tuple(str(v) for v in found))
+        codes.append(index.reshape(-1).astype(np.int64))
+    key = np.zeros(len(y), dtype=np.int64)
+    for group_names, index in zip(names, codes, strict=True):
+        key = key * len(group_names) + index
+    key = key * 8 + coarse_index
+    fine, fine_counts = np.unique(key, return_counts=True)
+    fine_coarse = fine % 8
+    rest = fine // 8
+    fine_group: list[npt.NDArray[np.int64]] = []
+    for group_names in reversed(names):
+        fine_group.append(rest % len(group_names))
+        rest = rest // len(group_names)
+    fine_group.reverse()
+    targets = [g * 8 + fine_coarse for g in fine_group]
+    sizes = [len(group_names) * 8 for group_names in names]
+    coarse_parts: list[Floats] = []
+    parts: list[list[Floats]] = [[] for _ in names]
+    rows = max(1, BLOCK_CELLS // max(len(fine), 1))
+    done = 0
+    while done < resamples:
+        b = min(rows, resamples - done)
+        draw = rng.poisson(fine_counts.astype(np.float64), size=(b, len(fine))).astype(np.float64)
+        coarse_parts.append(_sum_by(draw, fine_coarse, 8))
+        for i, (target, size) in enumerate(zip(targets, sizes, strict=True)):
+            parts[i].append(_sum_by(draw, target, size))
+        done += b
+    cells = [
+        GroupCells(
+            group_names,
+            np.bincount(target, weights=fine_counts, minlength=size)
+            .astype(np.int64)
+            .reshape(len(group_names), 2, 2, 2),
+        )
+        for group_names, target, size in zip(names, targets, sizes, strict=True)
+    ]
+    replicates = [
+        np.vstack(part).reshape(resamples, len(group_names), 2, 2, 2)
+        for part, group_names in zip(parts, names, strict=True)
+    ]
+    return SharedDraw(np.vstack(coarse_parts), cells, replicates)
