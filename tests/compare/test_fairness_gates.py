@@ -25,6 +25,7 @@ from ml_ci.compare.gates import decide
 from ml_ci.compare.inputs import Paired, Side
 from ml_ci.config import Config
 from ml_ci.record import load_record
+from ml_ci.report.view import overall_verdict
 from tests.compare.helpers import run_compare
 
 FAIR = """
@@ -167,6 +168,8 @@ def test_a_planted_recall_gap_widening_fails_and_a_kept_gap_passes(tmp_path: Pat
         assert result.delta is not None and result.upper is not None
         if drop:
             assert result.delta > 0.1 and result.lower is not None and result.lower > 0.05
+            reason = overall_verdict(load_record(folder / "record.json")).reason
+            assert reason == "1 of 1 gates failed: gap:recall by group"
         else:
             assert abs(result.delta) < 0.03 and result.upper < 0.05
 

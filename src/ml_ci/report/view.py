@@ -102,7 +102,10 @@ def gate_summary(compare: CompareSection) -> str:
 
 def _names(gates: list[GateResult], limit: int = 3) -> str:
     gates = sorted(gates, key=lambda g: g.slice is not None)  # whole-data gates first
-    shown = [g.metric + (f" [{g.slice}]" if g.slice else "") for g in gates[:limit]]
+    shown = [
+        g.metric + (f" [{g.slice}]" if g.slice else "") + (f" by {g.groups}" if g.groups else "")
+        for g in gates[:limit]
+    ]
     more = f" and {len(gates) - limit} more" if len(gates) > limit else ""
     return ", ".join(shown) + more
 
