@@ -149,6 +149,7 @@ task: binary
 fairness: {groups: [group]}
 gates:
   - {metric: gap:recall, rule: non_inferior, margin: 0.05}
+  - {metric: gap:recall, rule: absolute, max: 0.15}
 """
 
 
@@ -161,17 +162,22 @@ def test_a_planted_recall_gap_widening_fails_and_a_kept_gap_passes(tmp_path: Pat
         assert run_compare(folder, base, cand, RECALL) == code
         section = load_record(folder / "record.json").compare
         assert section is not None
-        (gate,) = section.gates
-        (result,) = section.fairness
+        gate, cap = section.gates
+        result, capped = section.fairness
         assert gate.metric == "gap:recall" and gate.groups == "group"
         assert gate.verdict == result.verdict == verdict
+        assert cap.rule == capped.rule == "absolute" and cap.verdict == capped.verdict == verdict
         assert result.delta is not None and result.upper is not None
+        assert capped.candidate is not None and capped.upper is not None
         if drop:
+            # the recall gap widens from 0.10 to 0.25: beyond the margin and beyond the cap
             assert result.delta > 0.1 and result.lower is not None and result.lower > 0.05
+            assert capped.lower is not None and capped.lower > 0.15
             reason = overall_verdict(load_record(folder / "record.json")).reason
-            assert reason == "1 of 1 gates failed: gap:recall by group"
+            assert reason == "2 of 2 gates failed: gap:recall by group, gap:recall by group"
         else:
             assert abs(result.delta) < 0.03 and result.upper < 0.05
+            assert capped.candidate < capped.upper < 0.15
 
 
 def _tied_table(rng: np.random.Generator, base: list[float], cand: list[float]) -> Paired:
@@ -194,19 +200,26 @@ def _tied_table(rng: np.random.Generator, base: list[float], cand: list[float]) 
 
 
 @pytest.mark.parametrize(
-    ("base", "cand"),
-    [([0.3, 0.3, 0.3], [0.3, 0.3, 0.35]), ([0.3, 0.35, 0.35], [0.3, 0.35, 0.40])],
-    ids=["three-tied", "top-tied"],
+    ("base", "cand", "gate"),
+    [
+        ([0.3, 0.3, 0.3], [0.3, 0.3, 0.35], {"margin": 0.05}),
+        ([0.3, 0.35, 0.35], [0.3, 0.35, 0.40], {"margin": 0.05}),
+        # the candidate's own gap at the cap, with two groups tied at the top / bottom
+        ([0.3, 0.3, 0.3], [0.3, 0.35, 0.35], {"rule": "absolute", "max": 0.05}),
+        ([0.3, 0.3, 0.3], [0.3, 0.3, 0.35], {"rule": "absolute", "max": 0.05}),
+    ],
+    ids=["three-tied", "top-tied", "cap-top-tied", "cap-bottom-tied"],
 )
 def test_false_pass_at_the_margin_is_at_most_alpha_through_the_engine(
-    base: list[float], cand: list[float]
+    base: list[float], cand: list[float], gate: dict[str, object]
 ) -> None:
-    # the true demographic-parity gap widens by exactly the margin: a pass is a false pass
+    # the true demographic-parity gap widens by exactly the margin (or equals the cap): a
+    # pass is a false pass
     config = Config.model_validate(
         {
             "fairness": {"groups": ["g"], "min_size": 100},
             "compare": {"bootstrap": {"resamples": 200}},
-            "gates": [{"metric": "demographic_parity_difference", "margin": 0.05}],
+            "gates": [{"metric": "demographic_parity_difference", **gate}],
         }
     )
     rng = np.random.default_rng(23)
@@ -278,8 +291,8 @@ def test_fairness_gates_join_the_holm_family(tmp_path: Path) -> None:
         ),
         (
             "fairness: {groups: [sex]}\n"
-            "gates:\n  - {metric: gap:recall, rule: absolute, max: 0.1}\n",
-            "use rule 'non_inferior'",
+            "gates:\n  - {metric: gap:recall, rule: absolute, min: 0.1}\n",
+            "or 'absolute' with 'max'",
         ),
         (
             "fairness: {groups: [sex, nation]}\n"

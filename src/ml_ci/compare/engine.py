@@ -244,7 +244,9 @@ class FairnessStage:
                 FairnessResult(
                     metric=change.metric,
                     groups=run.check.groups or "",
+                    rule="absolute" if run.check.gate.rule == "absolute" else "non_inferior",
                     margin=run.check.margin,
+                    max=run.check.gate.max,
                     verdict=outcome.verdict,
                     baseline=_clean(change.baseline),
                     candidate=_clean(change.candidate),
@@ -293,22 +295,33 @@ def fairness_stage(
             else []
         )
         for gate in gates:
-            change = fairness.gap_change(
-                cells,
-                gate.metric,
-                margin=gate.margin,
-                alpha=alpha,
-                replicates=replicates,
-                min_size=min_size,
-            )
-            lower, p_opposite = fairness.gap_change_lower(
-                cells,
-                gate.metric,
-                margin=gate.margin,
-                alpha=alpha,
-                replicates=replicates,
-                min_size=min_size,
-            )
+            if gate.rule == "absolute":
+                assert gate.max is not None  # the config allows absolute with max only
+                change, lower, p_opposite = fairness.gap_cap(
+                    cells,
+                    gate.metric,
+                    limit=gate.max,
+                    alpha=alpha,
+                    replicates=replicates,
+                    min_size=min_size,
+                )
+            else:
+                change = fairness.gap_change(
+                    cells,
+                    gate.metric,
+                    margin=gate.margin,
+                    alpha=alpha,
+                    replicates=replicates,
+                    min_size=min_size,
+                )
+                lower, p_opposite = fairness.gap_change_lower(
+                    cells,
+                    gate.metric,
+                    margin=gate.margin,
+                    alpha=alpha,
+                    replicates=replicates,
+                    min_size=min_size,
+                )
             check = fairness_check(gate, label, change, p_opposite, table.n, list(notes))
             runs.append(_FairnessRun(check, change, lower, cells, min_size))
     return FairnessStage(draw, runs)

@@ -257,6 +257,66 @@ def gap_change_lower(
     return lower, float(np.mean(z_star >= s))
 
 
+def gap_cap(
+    cells: GroupCells,
+    metric: str,
+    *,
+    limit: float,
+    alpha: float,
+    replicates: Floats,
+    min_size: int = 1,
+) -> tuple[GapChange, float | None, float | None]:
+    """The candidate's own gap ``C = max_j c_j`` against a cap: (result, lower, p_opposite).
+
+    ``result.upper`` is the simultaneous upper bound ``U = max_j (c_j_hat + m se_j)``,
+    m = (1 - alpha) quantile of ``max_j (c*_j - c_j_hat)/se_j``: it covers every c_j at once,
+    hence their max, ties or not. ``result.p_value`` (H0: C >= limit) is the bootstrap share of
+    that max at or above ``s = min_j (limit - c_j_hat)/se_j``, so ``p < alpha`` exactly when
+    ``U < limit``. ``lower`` = ``max_j (c_j_hat - m' se_j)`` (m' from ``max_j (c_hat - c*)/se``)
+    and ``p_opposite`` (H0: C <= limit) are the mirror image. A contrast without bootstrap
+    variance enters the bounds at its value (it cannot be left out of a max: that would make
+    the bound smaller)."""
+    keep = cells.sizes >= min_size
+    groups = tuple(g for g, k in zip(cells.groups, keep, strict=True) if k)
+    counts = cells.counts[keep].astype(np.float64)
+    boot = replicates[:, keep]
+    base = float(gap(counts, 0, metric))
+    cand = float(gap(counts, 1, metric))
+
+    def result(upper: float | None, p: float | None, reason: str | None) -> GapChange:
+        clean = [None if np.isnan(v) else v for v in (base, cand)]
+        delta = None if None in clean else cand - base
+        return GapChange(metric, clean[0], clean[1], delta, upper, p, groups, reason)
+
+    if len(groups) < 2:
+        return result(None, None, "fewer than 2 groups"), None, None
+    c_hat = contrasts(counts, 1, metric)
+    if np.isnan(c_hat).any():
+        return result(None, None, "a group's rate is undefined"), None, None
+    c_star = contrasts(boot, 1, metric)
+    c_star = c_star[~np.isnan(c_star).any(axis=1)]
+    se = c_star.std(axis=0, ddof=1) if len(c_star) > 1 else np.zeros_like(c_hat)
+    informative = se > 0
+    if not informative.any():
+        return result(None, 1.0, "no variance"), None, 1.0
+    safe = np.where(informative, se, 1.0)
+    up = np.where(informative, (c_star - c_hat) / safe, -np.inf).max(axis=1)
+    down = np.where(informative, (c_hat - c_star) / safe, -np.inf).max(axis=1)
+    m_up = float(np.quantile(up, 1 - alpha, method="higher"))
+    m_down = float(np.quantile(down, 1 - alpha, method="higher"))
+    upper = float(np.max(c_hat + m_up * se))
+    lower = float(np.max(c_hat - m_down * se))
+    fixed = c_hat[~informative]
+    if fixed.size and fixed.max() >= limit:
+        p = 1.0  # a contrast at or above the cap with no variance: never shown below it
+    else:
+        p = float(np.mean(up >= np.min((limit - c_hat[informative]) / se[informative])))
+    p_opposite = float(np.mean(down >= np.max((c_hat[informative] - limit) / se[informative])))
+    if fixed.size and fixed.max() > limit:
+        p_opposite = 0.0
+    return result(upper, p, None), lower, p_opposite
+
+
 def by_group(cells: GroupCells, metric: str) -> dict[str, tuple[float | None, float | None]]:
     """(baseline, candidate) value of a rate per group, for the report's table."""
     counts = cells.counts.astype(np.float64)

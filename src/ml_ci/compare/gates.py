@@ -191,7 +191,8 @@ def fairness_check(
     notes: list[str],
 ) -> GateCheck:
     """A fairness gate as a check of the common family: ``change.p_value`` (H0: the gap
-    widened by at least the margin) is its one-sided p; ``p_opposite`` (H0: it widened by at
+    widened by at least the margin; ``absolute``: the candidate's gap is at least ``max``)
+    is its one-sided p; ``p_opposite`` (H0: it widened by at
     most the margin) decides a clear fail. No bound (fewer than 2 gated groups, an undefined
     rate): reported, left out of the family and of the verdict."""
     undefined = change.p_value is None
@@ -211,11 +212,12 @@ def fairness_check(
         method,
         n,
     )
+    cap = gate.rule == "absolute"
     return GateCheck(
         gate=gate,
         stats=stats,
-        margin=gate.margin,
-        threshold=gate.margin,
+        margin=0.0 if cap else gate.margin,
+        threshold=gate.max if cap else gate.margin,
         bound=change.upper,
         p_value=change.p_value,
         p_opposite=p_opposite,
@@ -320,10 +322,11 @@ def _describe(check: GateCheck) -> str:
     higher = higher_is_better(check.stats.name)
     subject = "candidate" if gate.rule == "absolute" else "delta"
     if check.groups:
-        subject = f"the change of the gap by {check.groups}"
+        what = "the candidate's gap" if gate.rule == "absolute" else "the change of the gap"
+        subject = f"{what} by {check.groups}"
     side = (
         "lower"
-        if (gate.rule == "absolute" and gate.min is not None)
+        if (gate.rule == "absolute" and gate.min is not None and not check.groups)
         or (gate.rule != "absolute" and higher)
         else "upper"
     )

@@ -100,10 +100,11 @@ class Gate(Section):
                 f"{self.metric}: latency gates use rule 'absolute' with 'max' (e.g. max: 200)"
             )
         if is_fairness_metric(self.metric):
-            if self.rule != "non_inferior":
+            if self.rule == "superior" or (self.rule == "absolute" and self.min is not None):
                 raise ValueError(
                     f"{self.metric}: fairness gates use rule 'non_inferior' (the candidate "
-                    "does not widen the gap by more than margin)"
+                    "does not widen the gap by more than margin) or 'absolute' with 'max' "
+                    "(the candidate's gap at most max)"
                 )
             if self.relative:
                 raise ValueError(f"{self.metric}: fairness gates take a margin in gap units")

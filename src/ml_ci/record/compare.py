@@ -87,18 +87,30 @@ class FairnessResult(RecordModel):
 
     metric: str = Field(..., description="demographic_parity_difference, gap:recall, ...")
     groups: str = Field(..., description="Group column, or columns joined by '&'.")
+    rule: Literal["non_inferior", "absolute"] = Field(
+        "non_inferior",
+        description="non_inferior: the change of the gap below margin; absolute: the "
+        "candidate's gap below max.",
+    )
     margin: float
+    max: float | None = Field(None, description="absolute rule: the cap on the candidate's gap.")
     verdict: GateVerdict
     baseline: float | None = Field(None, description="Baseline's gap over the gated groups.")
     candidate: float | None = Field(None, description="Candidate's gap over the gated groups.")
     delta: float | None = Field(None, description="candidate gap - baseline gap")
     upper: float | None = Field(
-        None, description="One-sided (1 - alpha) simultaneous upper bound of delta."
+        None,
+        description="One-sided (1 - alpha) simultaneous upper bound of delta (absolute rule: "
+        "of the candidate's gap).",
     )
     lower: float | None = Field(
-        None, description="One-sided (1 - alpha) simultaneous lower bound of delta."
+        None,
+        description="One-sided (1 - alpha) simultaneous lower bound of delta (absolute rule: "
+        "of the candidate's gap).",
     )
-    p_value: float | None = Field(None, description="One-sided, H0: delta >= margin.")
+    p_value: float | None = Field(
+        None, description="One-sided, H0: delta >= margin (absolute: candidate gap >= max)."
+    )
     adjusted_p_value: float | None = Field(None, description="Holm across every gate.")
     gated_groups: list[str] = Field(
         default_factory=list, description="Groups with at least fairness.min_size rows."
