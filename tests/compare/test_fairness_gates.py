@@ -311,3 +311,34 @@ def test_config_and_column_errors_are_one_line(
     lines = capsys.readouterr().err.strip().splitlines()
     err = [line for line in lines if not line.startswith("... ")]  # progress lines
     assert len(err) == 1 and message in err[0], err
+
+
+def test_compare_count_table_metrics_use_the_fairness_draw(tmp_path: Path) -> None:
+    """precision / recall / f1 intervals of ``ml-ci compare`` come from the very replicates
+    the fairness gates used (one draw), and the record's fairness bounds are the engine's."""
+    from ml_ci.compare.engine import binary_metrics
+    from ml_ci.compare.inputs import load_pair
+    from ml_ci.config import load_config
+    from ml_ci.config.compare import is_fairness_metric
+
+    frame, preds = _people(3000, 7)
+    base, cand = _write(tmp_path, frame, preds)
+    run_compare(tmp_path, base, cand, FAIR)
+    with_fair = load_record(tmp_path / "record.json").compare
+    config = load_config(tmp_path / "ml-ci.yaml")
+    table = load_pair(base, cand, "binary", config.predictions, groups=config.fairness.columns())
+    gates = [g for g in config.gates if is_fairness_metric(g.metric)]
+    stage = fairness_stage(table, config, gates, seed=0, resamples=2000)
+    ours = {s.name: s for s in binary_metrics(table, 0, 2000, 0, cell_reps=stage.draw.coarse)}
+    alone = {s.name: s for s in binary_metrics(table, 0, 2000, 0)}
+    assert with_fair is not None
+    shown = {m.name: m for m in with_fair.metrics if m.slice is None}
+    for name in ("precision", "recall", "f1"):
+        delta = ours[name].delta
+        assert delta is not None
+        assert (shown[name].ci_low, shown[name].ci_high) == pytest.approx(delta.interval(0.05))
+        other = alone[name].delta
+        assert other is not None and other.interval(0.05) != delta.interval(0.05)
+    upper = {(r.check.gate.metric, r.check.groups): r.change.upper for r in stage.runs}
+    for f in with_fair.fairness:
+        assert f.upper == pytest.approx(upper[(f.metric, f.groups)])
