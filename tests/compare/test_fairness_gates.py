@@ -342,3 +342,29 @@ def test_compare_count_table_metrics_use_the_fairness_draw(tmp_path: Path) -> No
     upper = {(r.check.gate.metric, r.check.groups): r.change.upper for r in stage.runs}
     for f in with_fair.fairness:
         assert f.upper == pytest.approx(upper[(f.metric, f.groups)])
+
+
+def test_many_groups_lower_bound_drops_the_pairing_and_stays_valid(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the planted widening of a recall gap (0.10 -> 0.25) is a clear fail both ways; the
+    # unpaired lower bound (used when the pairs would not fit) is the wider one
+    frame, preds = _recall_rows(8000, 0.15, 5)
+    y = frame["y_true"].to_numpy()
+    pb, pc = ((preds[m] >= 0.5).astype(int) for m in ("baseline", "candidate"))
+    cells = fairness.group_cells(frame["group"], y, pb, pc)
+    boot = fairness.poisson_replicates(cells.counts, 1000, 2)
+    args = {"margin": 0.05, "alpha": 0.05, "replicates": boot}
+    paired_low, paired_p = fairness.gap_change_lower(cells, "gap:recall", **args)
+    monkeypatch.setattr(fairness, "PAIRS_MAX_CELLS", 0)
+    low, p = fairness.gap_change_lower(cells, "gap:recall", **args)
+    assert paired_low is not None and low is not None and paired_p is not None and p is not None
+    assert 0.05 < low < paired_low < 0.15
+    assert p < 0.05 and paired_p < 0.05
+    # and it never claims a widening where there is none (the kept candidate)
+    frame, preds = _recall_rows(8000, 0.0, 5)
+    pb, pc = ((preds[m] >= 0.5).astype(int) for m in ("baseline", "candidate"))
+    kept = fairness.group_cells(frame["group"], frame["y_true"].to_numpy(), pb, pc)
+    boot = fairness.poisson_replicates(kept.counts, 1000, 2)
+    low, p = fairness.gap_change_lower(kept, "gap:recall", **{**args, "replicates": boot})
+    assert low is not None and low < 0 and p == pytest.approx(1.0, abs=0.05)
