@@ -174,6 +174,7 @@ def describe(section: CompareSection, console: Console) -> str:
     lines.append("")
     for g in section.gates:
         where = "" if g.slice is None else f" [{g.slice}]"
+        where += f" by {g.groups}" if g.groups else ""
         ok = {"pass": True, "fail": False}.get(g.verdict)
         gate_p = _p(g.p_value)
         if g.adjusted_p_value is not None and g.adjusted_p_value != g.p_value:

@@ -15,18 +15,32 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from ml_ci.compare import bootstrap, metrics, paired
+from ml_ci.compare import bootstrap, fairness, metrics, paired
 from ml_ci.compare.curves import binary_curves
 from ml_ci.compare.estimates import Estimate, PointEstimate, ReplicateEstimate
-from ml_ci.compare.gates import GateCheck, MetricStats, check_gate, decide, holm
+from ml_ci.compare.gates import (
+    GateCheck,
+    GateOutcome,
+    MetricStats,
+    check_gate,
+    decide,
+    fairness_check,
+    holm,
+)
 from ml_ci.compare.inputs import Paired, load_pair
 from ml_ci.compare.latency import QUANTILES, Timing, quantile, read_timing, timing_path
 from ml_ci.compare.metrics import higher_is_better
 from ml_ci.compare.power import underpowered
 from ml_ci.config import Config, default_gates
-from ml_ci.config.compare import Gate
+from ml_ci.config.compare import Gate, is_fairness_metric
 from ml_ci.errors import ConfigError
-from ml_ci.record.compare import CompareSection, GateResult, MetricResult
+from ml_ci.record.compare import (
+    CompareSection,
+    FairnessResult,
+    GateResult,
+    GroupRate,
+    MetricResult,
+)
 
 Floats = npt.NDArray[np.float64]
 Progress = Callable[[str], None]
@@ -57,6 +71,7 @@ def execute(settings: CompareSettings, progress: Progress | None = None) -> Comp
         config.predictions,
         latency=latency_column,
         slices=list(config.slices.columns),
+        groups=config.fairness.columns() if _fairness_gates(config) else [],
     )
     timing = read_timing(settings.timing or timing_path(settings.baseline))
     seed = config.compare.bootstrap.seed if settings.seed is None else settings.seed
@@ -84,9 +99,23 @@ def compare_paired(
     resamples = config.compare.bootstrap.resamples
     gates = list(config.gates) or default_gates(config.task)
     say(f"{table.n} rows: metrics with paired intervals ({resamples} bootstrap replicates)")
+    fair_gates = [g for g in gates if is_fairness_metric(g.metric)]
+    gates = [g for g in gates if not is_fairness_metric(g.metric)]
+    fair = (
+        fairness_stage(table, config, fair_gates, seed=seed, resamples=resamples)
+        if fair_gates and table.task == "binary" and table.n
+        else None
+    )
     # one sort per model on all rows serves DeLong, average precision and the curves
     ranked = _ranked(table) if table.task == "binary" and table.n else None
-    results: list[MetricStats] = task_metrics(table, seed, resamples, stream=0, ranked=ranked)
+    results: list[MetricStats] = task_metrics(
+        table,
+        seed,
+        resamples,
+        stream=0,
+        ranked=ranked,
+        cell_reps=None if fair is None else fair.draw.coarse,
+    )
     results += latency_metrics(table, timing)
     by_slice: list[tuple[str, int, list[MetricStats]]] = []
     stream = 1
@@ -103,6 +132,8 @@ def compare_paired(
             results += stats
             by_slice.append((name, sub.n, stats))
     checks = _checks(gates, results, by_slice, config)
+    if fair is not None:
+        checks += fair.checks
     same = unchanged(table)
     outcomes = decide(checks, alpha, config.compare.correction, unchanged=same)
     gate_results = [
@@ -123,6 +154,7 @@ def compare_paired(
             relative=o.check.gate.relative,
             min=o.check.gate.min,
             max=o.check.gate.max,
+            groups=o.check.groups,
         )
         for o in outcomes
     ]
@@ -152,8 +184,147 @@ def compare_paired(
         seed=seed,
         n=table.n,
         curves=binary_curves(table, ranked),
+        fairness=[] if fair is None else fair.records(outcomes),
         unchanged=same,
     )
+
+
+# --- fairness gates --------------------------------------------------------------------------
+
+
+def _fairness_gates(config: Config) -> list[Gate]:
+    return [g for g in config.gates if is_fairness_metric(g.metric)]
+
+
+@dataclass(frozen=True)
+class _FairnessRun:
+    """One fairness gate on one grouping, before the correction."""
+
+    check: GateCheck
+    change: fairness.GapChange
+    lower: float | None
+    cells: fairness.GroupCells
+    min_size: int
+
+
+@dataclass(frozen=True)
+class FairnessStage:
+    """The shared draw (its ``coarse`` counts feed compare's count table) and the checks."""
+
+    draw: fairness.SharedDraw
+    runs: list[_FairnessRun]
+
+    @property
+    def checks(self) -> list[GateCheck]:
+        return [r.check for r in self.runs]
+
+    def records(self, outcomes: list[GateOutcome]) -> list[FairnessResult]:
+        """One record per run, with the verdict and adjusted p of its outcome."""
+        by_check = {id(o.check): o for o in outcomes}
+        out = []
+        for run in self.runs:
+            outcome = by_check[id(run.check)]
+            change = run.change
+            rates = []
+            for rate in fairness.rates_for(change.metric):
+                values = fairness.by_group(run.cells, rate)
+                for name, size in zip(run.cells.groups, run.cells.sizes, strict=True):
+                    base, cand = values[name]
+                    rates.append(
+                        GroupRate(
+                            group=name,
+                            n=int(size),
+                            gated=bool(size >= run.min_size),
+                            rate=rate,
+                            baseline=_clean(base),
+                            candidate=_clean(cand),
+                        )
+                    )
+            out.append(
+                FairnessResult(
+                    metric=change.metric,
+                    groups=run.check.groups or "",
+                    rule="absolute" if run.check.gate.rule == "absolute" else "non_inferior",
+                    margin=run.check.margin,
+                    max=run.check.gate.max,
+                    verdict=outcome.verdict,
+                    baseline=_clean(change.baseline),
+                    candidate=_clean(change.candidate),
+                    delta=_clean(change.delta),
+                    upper=_clean(change.upper),
+                    lower=_clean(run.lower),
+                    p_value=_clean(change.p_value),
+                    adjusted_p_value=_clean(outcome.adjusted_p_value),
+                    gated_groups=list(change.groups),
+                    reason=change.reason,
+                    by_group=rates,
+                )
+            )
+        return out
+
+
+def fairness_stage(
+    table: Paired, config: Config, gates: list[Gate], *, seed: int, resamples: int
+) -> FairnessStage:
+    """Every fairness gate on every grouping of ``fairness.groups``, on ONE Poisson draw.
+
+    The draw is made on the common refinement of all groupings' cells and of compare's
+    (y, baseline, candidate) table, from compare's count-table stream; summed, it is the
+    replicate set of compare's precision / recall / f1 too (:func:`fairness.shared_draw`)."""
+    alpha = config.compare.alpha
+    min_size = config.fairness.min_size
+    groupings = config.fairness.groupings()
+    labels = [
+        table.groups[columns[0]]
+        if len(columns) == 1
+        else fairness.intersect([table.groups[c] for c in columns])
+        for _, columns in groupings
+    ]
+    draw = fairness.shared_draw(
+        labels, table.y, table.base.pred, table.cand.pred, resamples, _rng(seed, 0, 1)
+    )
+    runs = []
+    for (label, _), cells, replicates in zip(groupings, draw.cells, draw.replicates, strict=True):
+        small = [g for g, n in zip(cells.groups, cells.sizes, strict=True) if n < min_size]
+        notes = (
+            [
+                f"{len(small)} group(s) below fairness.min_size ({min_size} rows) reported, "
+                f"not gated: {', '.join(small[:5])}{' ...' if len(small) > 5 else ''}"
+            ]
+            if small
+            else []
+        )
+        for gate in gates:
+            if gate.rule == "absolute":
+                assert gate.max is not None  # the config allows absolute with max only
+                change, lower, p_opposite = fairness.gap_cap(
+                    cells,
+                    gate.metric,
+                    limit=gate.max,
+                    alpha=alpha,
+                    replicates=replicates,
+                    min_size=min_size,
+                )
+            else:
+                change = fairness.gap_change(
+                    cells,
+                    gate.metric,
+                    margin=gate.margin,
+                    alpha=alpha,
+                    replicates=replicates,
+                    min_size=min_size,
+                )
+                lower, p_opposite = fairness.gap_change_lower(
+                    cells,
+                    gate.metric,
+                    margin=gate.margin,
+                    alpha=alpha,
+                    replicates=replicates,
+                    min_size=min_size,
+                )
+            check = fairness_check(gate, label, change, p_opposite, table.n, list(notes))
+            runs.append(_FairnessRun(check, change, lower, cells, min_size))
+    return FairnessStage(draw, runs)
 
 
 def unchanged(table: Paired) -> bool:
@@ -326,11 +497,12 @@ def task_metrics(
     *,
     stream: int,
     ranked: list[bootstrap.Ranked] | None = None,
+    cell_reps: Floats | None = None,
 ) -> list[MetricStats]:
     if table.n == 0:
         return []
     if table.task == "binary":
-        return binary_metrics(table, seed, resamples, stream, ranked)
+        return binary_metrics(table, seed, resamples, stream, ranked, cell_reps)
     if table.task == "multiclass":
         return multiclass_metrics(table, seed, resamples, stream)
     return regression_metrics(table, seed, resamples, stream)
@@ -342,7 +514,10 @@ def binary_metrics(
     resamples: int,
     stream: int,
     ranked: list[bootstrap.Ranked] | None = None,
+    cell_reps: Floats | None = None,
 ) -> list[MetricStats]:
+    """``cell_reps``: (B, 8) replicate counts of the (y, baseline, candidate) table already
+    drawn (by the fairness stage, on a refinement of these cells); else drawn here."""
     y = table.y.astype(np.int64)
     pb, pc = table.base.pred.astype(np.int64), table.cand.pred.astype(np.int64)
     sb, sc = table.base.score, table.cand.score
@@ -352,7 +527,11 @@ def binary_metrics(
 
     # precision / recall / f1: the 2x2x2 table (y, baseline pred, candidate pred)
     cell = np.bincount(y * 4 + pb * 2 + pc, minlength=8).astype(np.float64)
-    reps = bootstrap.cell_replicates(cell.astype(np.int64), resamples, _rng(seed, stream, 1))
+    reps = (
+        cell_reps
+        if cell_reps is not None
+        else bootstrap.cell_replicates(cell.astype(np.int64), resamples, _rng(seed, stream, 1))
+    )
     for name in ("precision", "recall", "f1"):
         base, cand = (
             metrics.binary_count_metric(name, cell, 1),

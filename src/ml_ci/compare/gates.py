@@ -27,6 +27,7 @@ import math
 from dataclasses import dataclass
 
 from ml_ci.compare.estimates import Estimate, PointEstimate
+from ml_ci.compare.fairness import GapChange
 from ml_ci.compare.metrics import higher_is_better
 from ml_ci.config.compare import Gate
 
@@ -71,6 +72,7 @@ class GateCheck:
     forced_fail: str | None = None  # leakage guard
     below_min: bool = False
     undefined: bool = False  # the metric is undefined on these rows (e.g. a one-class slice)
+    groups: str | None = None  # fairness gates: the grouping the gap is taken over
 
 
 def effective_margin(gate: Gate, baseline: float | None) -> tuple[float, str | None]:
@@ -180,6 +182,53 @@ def _absolute(
     return threshold, bound, max(ps), min(opposite)
 
 
+def fairness_check(
+    gate: Gate,
+    groups: str,
+    change: GapChange,
+    p_opposite: float | None,
+    n: int,
+    notes: list[str],
+) -> GateCheck:
+    """A fairness gate as a check of the common family: ``change.p_value`` (H0: the gap
+    widened by at least the margin; ``absolute``: the candidate's gap is at least ``max``)
+    is its one-sided p; ``p_opposite`` (H0: it widened by at
+    most the margin) decides a clear fail. No bound (fewer than 2 gated groups, an undefined
+    rate): reported, left out of the family and of the verdict."""
+    undefined = change.p_value is None
+    method = (
+        f"undefined: {change.reason}"
+        if undefined
+        else "simultaneous paired Poisson bootstrap bound on the change of the gap"
+    )
+    stats = MetricStats(
+        change.metric,
+        None,
+        change.baseline,
+        change.candidate,
+        None,
+        None,
+        None,
+        method,
+        n,
+    )
+    cap = gate.rule == "absolute"
+    return GateCheck(
+        gate=gate,
+        stats=stats,
+        margin=0.0 if cap else gate.margin,
+        threshold=gate.max if cap else gate.margin,
+        bound=change.upper,
+        p_value=change.p_value,
+        p_opposite=p_opposite,
+        mde=None,
+        notes=notes,
+        in_family=not undefined,
+        undefined=undefined,
+        groups=groups,
+    )
+
+
 def holm(p_values: list[float]) -> list[float]:
     """Holm step-down adjusted p-values: sort ascending, p_(i) * (m - i + 1) (i from 1),
     running maximum, capped at 1; returned in the input order."""
@@ -238,8 +287,9 @@ def _verdict(
     notes = list(check.notes)
     stats = check.stats
     if check.undefined:
+        where = f" by {check.groups}" if check.groups else " in this slice"
         return "inconclusive", "; ".join(
-            [f"{stats.method} in this slice: left out of the gates (cannot pass or fail)", *notes]
+            [f"{stats.method}{where}: left out of the gates (cannot pass or fail)", *notes]
         )
     if check.p_value is None or adjusted is None:
         return "inconclusive", "; ".join([*notes, "no estimate for this metric"])
@@ -271,9 +321,12 @@ def _describe(check: GateCheck) -> str:
     gate = check.gate
     higher = higher_is_better(check.stats.name)
     subject = "candidate" if gate.rule == "absolute" else "delta"
+    if check.groups:
+        what = "the candidate's gap" if gate.rule == "absolute" else "the change of the gap"
+        subject = f"{what} by {check.groups}"
     side = (
         "lower"
-        if (gate.rule == "absolute" and gate.min is not None)
+        if (gate.rule == "absolute" and gate.min is not None and not check.groups)
         or (gate.rule != "absolute" and higher)
         else "upper"
     )

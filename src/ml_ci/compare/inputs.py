@@ -46,6 +46,7 @@ class Paired:
     cand: Side
     classes: list[str]
     slices: dict[str, npt.NDArray[np.str_]] = field(default_factory=dict)
+    groups: dict[str, npt.NDArray[np.str_]] = field(default_factory=dict)  # fairness columns
 
     @property
     def n(self) -> int:
@@ -65,6 +66,7 @@ class Paired:
             base=side(self.base),
             cand=side(self.cand),
             slices={k: v[mask] for k, v in self.slices.items()},
+            groups={k: v[mask] for k, v in self.groups.items()},
         )
 
 
@@ -203,6 +205,7 @@ class _Table:
     y: Array
     side: Side
     slices: dict[str, npt.NDArray[np.str_]]
+    groups: dict[str, npt.NDArray[np.str_]] = field(default_factory=dict)
 
 
 def _load_side(
@@ -212,6 +215,7 @@ def _load_side(
     latency: str | None,
     slices: list[str],
     classes: list[str] | None,
+    groups: list[str] | None = None,
 ) -> tuple[_Table, list[str]]:
     present = table_columns(path)
     wanted = {f"predictions.{key}": getattr(cols, key) for key in ("id", "y_true", "y_pred")}
@@ -236,7 +240,13 @@ def _load_side(
     if latency:
         extra.insert(0, ("predictions.latency or latency.column", latency))
     _require(path, present, extra)
-    needed = [*wanted.values(), *score_columns, *(column for _, column in extra)]
+    for column in groups or []:
+        if column not in present:
+            raise InputError(
+                f"{path}: column {column!r} is missing (fairness.groups in ml-ci.yaml); "
+                f"columns present: {', '.join(present[:20])}"
+            )
+    needed = [*wanted.values(), *score_columns, *(column for _, column in extra), *(groups or [])]
     frame = _read(path, list(dict.fromkeys(needed)))
     ids = _ids(path, cols.id, frame[cols.id])
     score: Floats | None = None
@@ -260,7 +270,9 @@ def _load_side(
         pred = _finite(path, cols.y_pred, frame[cols.y_pred], "prediction")
     lat = _finite(path, latency, frame[latency], "latency") if latency else None
     slice_values = {c: np.asarray(frame[c]).astype(str) for c in slices}
-    return _Table(path, ids, y, Side(pred, score, lat), slice_values), classes or []
+    group_values = {c: np.asarray(frame[c]).astype(str) for c in groups or []}
+    table = _Table(path, ids, y, Side(pred, score, lat), slice_values, group_values)
+    return table, classes or []
 
 
 def load_pair(
@@ -271,9 +283,13 @@ def load_pair(
     *,
     latency: str | None = None,
     slices: list[str] | None = None,
+    groups: list[str] | None = None,
 ) -> Paired:
-    """Read both tables, validate them, and align the baseline on the candidate's ids."""
-    cand, classes = _load_side(candidate, task, cols, latency, slices or [], None)
+    """Read both tables, validate them, and align the baseline on the candidate's ids.
+
+    ``groups`` (fairness columns), like ``slices``, are read from the candidate's table (the
+    rows are joined by id, so they are the same rows for both models)."""
+    cand, classes = _load_side(candidate, task, cols, latency, slices or [], None, groups)
     base, _ = _load_side(
         baseline, task, cols, latency, [], classes if task == "multiclass" else None
     )
@@ -289,7 +305,7 @@ def load_pair(
             f"{candidate}: column {cols.y_true!r} differs from {baseline} on {differ} row(s) "
             "with the same id; score both models on the same evaluation data"
         )
-    return Paired(task, cand.y, base_side, cand.side, classes, cand.slices)
+    return Paired(task, cand.y, base_side, cand.side, classes, cand.slices, cand.groups)
 
 
 def _align(base: _Table, cand: _Table, id_column: str) -> Ints:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from ml_ci.config.compare import is_fairness_metric
+
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
 
@@ -20,7 +22,8 @@ LOWER_IS_BETTER = frozenset(
 
 
 def higher_is_better(metric: str) -> bool:
-    return metric not in LOWER_IS_BETTER
+    # a fairness gap (max - min over groups) is better small
+    return metric not in LOWER_IS_BETTER and not is_fairness_metric(metric)
 
 
 # --- binary counts: precision, recall, f1 ---------------------------------------------

@@ -14,7 +14,15 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from ml_ci.config.base import Section
 from ml_ci.config.canary import CanaryConfig
-from ml_ci.config.compare import CompareConfig, Gate, LatencyConfig, SlicesConfig
+from ml_ci.config.compare import (
+    CompareConfig,
+    FairnessConfig,
+    Gate,
+    LatencyConfig,
+    SlicesConfig,
+    fairness_metric_names,
+    is_fairness_metric,
+)
 from ml_ci.config.drift import DriftConfig
 from ml_ci.config.governance import GovernanceConfig
 from ml_ci.config.logs import LogsConfig
@@ -68,6 +76,7 @@ class Config(Section):
         default_factory=list, description="Gates; default: roc_auc/accuracy/r2 non-inferior."
     )
     slices: SlicesConfig = Field(default_factory=SlicesConfig)
+    fairness: FairnessConfig = Field(default_factory=FairnessConfig)
     latency: LatencyConfig = Field(default_factory=LatencyConfig)
     drift: DriftConfig = Field(default_factory=DriftConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
@@ -80,11 +89,24 @@ class Config(Section):
     @model_validator(mode="after")
     def _gate_metrics_fit_task(self) -> Config:
         allowed = TASK_METRICS[self.task] + LATENCY_METRICS
+        fair = fairness_metric_names() if self.task == "binary" else ()
         for index, gate in enumerate(self.gates):
+            if is_fairness_metric(gate.metric):
+                if self.task != "binary":
+                    raise ValueError(
+                        f"gates[{index}].metric: {gate.metric} is a fairness metric of binary "
+                        f"tasks; this task is {self.task}"
+                    )
+                if not self.fairness.groups:
+                    raise ValueError(
+                        f"gates[{index}].metric: {gate.metric} needs fairness.groups (the "
+                        "group columns, e.g. fairness: {groups: [sex]})"
+                    )
+                continue
             if gate.metric not in allowed:
                 raise ValueError(
                     f"gates[{index}].metric: {gate.metric!r} is not a {self.task} metric; "
-                    f"allowed: {', '.join(allowed)}"
+                    f"allowed: {', '.join(allowed + fair)}"
                 )
         return self
 

@@ -64,6 +64,59 @@ class GateResult(RecordModel):
     )
     min: float | None = Field(None, description="absolute rule: lowest allowed value.")
     max: float | None = Field(None, description="absolute rule: highest allowed value.")
+    groups: str | None = Field(
+        None,
+        description="Fairness gates: the group column (or columns joined by '&' for an "
+        "intersection) the gap is taken over; details in CompareSection.fairness.",
+    )
+
+
+class GroupRate(RecordModel):
+    """One group's rate for both models (the report's per-group table)."""
+
+    group: str = Field(..., description="The group's value (column values joined by '&').")
+    n: int = Field(..., description="Rows in the group.")
+    gated: bool = Field(..., description="At least fairness.min_size rows: part of the gap.")
+    rate: str = Field(..., description="selection_rate, tpr, fpr, recall, ...")
+    baseline: float | None
+    candidate: float | None
+
+
+class FairnessResult(RecordModel):
+    """A fairness gate on one grouping: both models' gaps and the bound on its change."""
+
+    metric: str = Field(..., description="demographic_parity_difference, gap:recall, ...")
+    groups: str = Field(..., description="Group column, or columns joined by '&'.")
+    rule: Literal["non_inferior", "absolute"] = Field(
+        "non_inferior",
+        description="non_inferior: the change of the gap below margin; absolute: the "
+        "candidate's gap below max.",
+    )
+    margin: float
+    max: float | None = Field(None, description="absolute rule: the cap on the candidate's gap.")
+    verdict: GateVerdict
+    baseline: float | None = Field(None, description="Baseline's gap over the gated groups.")
+    candidate: float | None = Field(None, description="Candidate's gap over the gated groups.")
+    delta: float | None = Field(None, description="candidate gap - baseline gap")
+    upper: float | None = Field(
+        None,
+        description="One-sided (1 - alpha) simultaneous upper bound of delta (absolute rule: "
+        "of the candidate's gap).",
+    )
+    lower: float | None = Field(
+        None,
+        description="One-sided (1 - alpha) simultaneous lower bound of delta (absolute rule: "
+        "of the candidate's gap).",
+    )
+    p_value: float | None = Field(
+        None, description="One-sided, H0: delta >= margin (absolute: candidate gap >= max)."
+    )
+    adjusted_p_value: float | None = Field(None, description="Holm across every gate.")
+    gated_groups: list[str] = Field(
+        default_factory=list, description="Groups with at least fairness.min_size rows."
+    )
+    reason: str | None = Field(None, description="Why there is no bound, when there is none.")
+    by_group: list[GroupRate] = Field(default_factory=list)
 
 
 class Curve(RecordModel):
@@ -92,6 +145,11 @@ class CompareSection(RecordModel):
     n: int | None = Field(None, description="Rows compared (after the join).")
     curves: list[Curve] = Field(
         default_factory=list, description="ROC and PR curves of both models (binary tasks)."
+    )
+    fairness: list[FairnessResult] = Field(
+        default_factory=list,
+        description="Fairness gates (binary tasks): gaps per grouping; their gates are in "
+        "``gates`` too and joined the Holm family.",
     )
     unchanged: bool | None = Field(
         None,

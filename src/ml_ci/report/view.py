@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ml_ci.record import EvaluationRecord
-from ml_ci.record.compare import CompareSection, GateResult, MetricResult
+from ml_ci.record.compare import CompareSection, FairnessResult, GateResult, MetricResult
 
 VerdictLabel = Literal["pass", "fail", "inconclusive", "needs human validation"]
 StatusState = Literal["success", "failure", "pending"]
@@ -23,7 +23,13 @@ VERDICT_ORDER = {"fail": 0, "inconclusive": 1, "pass": 2}
 
 
 def lower_is_better(metric: str) -> bool:
-    return metric in LOWER_IS_BETTER or metric.startswith(LATENCY_PREFIX)
+    # a fairness gap (demographic_parity_difference, gap:recall, ...) is better small
+    return (
+        metric in LOWER_IS_BETTER
+        or metric.startswith(LATENCY_PREFIX)
+        or metric.endswith("_difference")
+        or metric.startswith("gap:")
+    )
 
 
 @dataclass(frozen=True)
@@ -96,7 +102,10 @@ def gate_summary(compare: CompareSection) -> str:
 
 def _names(gates: list[GateResult], limit: int = 3) -> str:
     gates = sorted(gates, key=lambda g: g.slice is not None)  # whole-data gates first
-    shown = [g.metric + (f" [{g.slice}]" if g.slice else "") for g in gates[:limit]]
+    shown = [
+        g.metric + (f" [{g.slice}]" if g.slice else "") + (f" by {g.groups}" if g.groups else "")
+        for g in gates[:limit]
+    ]
     more = f" and {len(gates) - limit} more" if len(gates) > limit else ""
     return ", ".join(shown) + more
 
@@ -182,10 +191,12 @@ class GateRow:
     below_min: bool = False
     underpowered: bool | None = None
     undefined: bool = False
+    groups: str | None = None  # fairness gates: the grouping
 
     @property
     def label(self) -> str:
-        return self.metric + (f" [{self.slice}]" if self.slice else "")
+        by = f" by {self.groups}" if self.groups else ""
+        return self.metric + (f" [{self.slice}]" if self.slice else "") + by
 
     @property
     def rule_text(self) -> str:
@@ -224,9 +235,14 @@ def gate_rows(record: EvaluationRecord) -> list[GateRow]:
     metrics: dict[tuple[str, str | None], MetricResult] = {
         (m.name, m.slice): m for m in record.compare.metrics
     }
+    fair = {(f.metric, f.groups): f for f in record.compare.fairness}
     rows = []
     for gate in record.compare.gates:
         metric = metrics.get((gate.metric, gate.slice))
+        gap = fair.get((gate.metric, gate.groups)) if gate.groups else None
+        if gap is not None:
+            rows.append(_fairness_row(gate, gap))
+            continue
         rows.append(
             GateRow(
                 metric=gate.metric,
@@ -257,6 +273,82 @@ def gate_rows(record: EvaluationRecord) -> list[GateRow]:
         )
     # stable: within a verdict, the compare stage's order is kept
     return sorted(rows, key=lambda r: VERDICT_ORDER.get(r.verdict, 3))
+
+
+def _fairness_row(gate: GateResult, gap: FairnessResult) -> GateRow:
+    """A fairness gate in the gates table: the gaps as baseline / candidate, their change as
+    delta (its one-sided bound is in the fairness table: it is not a two-sided interval)."""
+    return GateRow(
+        metric=gate.metric,
+        slice=None,
+        rule=gate.rule,
+        margin=gate.margin,
+        verdict=gate.verdict,
+        baseline=gap.baseline,
+        candidate=gap.candidate,
+        delta=gap.delta,
+        ci_low=None,
+        ci_high=None,
+        p_value=None,
+        gate_p_value=gate.p_value,
+        adjusted_p_value=gate.adjusted_p_value,
+        reason=tidy_p(gate.reason),
+        n=sum(r.n for r in gap.by_group if r.rate == gap.by_group[0].rate)
+        if gap.by_group
+        else None,
+        lower_is_better=True,
+        threshold=gate.threshold,
+        undefined=gate.undefined,
+        groups=gate.groups,
+    )
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    """One group of a fairness grouping: its size and each rate of both models."""
+
+    group: str
+    n: int
+    gated: bool
+    rates: list[tuple[str, float | None, float | None]]  # (rate, baseline, candidate)
+
+
+@dataclass(frozen=True)
+class FairnessView:
+    """One grouping: its gates (gap of both models, change, one-sided bound) and groups."""
+
+    groups: str
+    gates: list[FairnessResult]
+    rows: list[GroupRow]
+    rate_names: list[str]
+
+
+def fairness_views(compare: CompareSection | None) -> list[FairnessView]:
+    """Fairness results grouped by grouping, each with one per-group table of every rate
+    its gates use (a group's rate appears once even when two gates use it)."""
+    if compare is None or not compare.fairness:
+        return []
+    out = []
+    for groups in dict.fromkeys(f.groups for f in compare.fairness):
+        gates = [f for f in compare.fairness if f.groups == groups]
+        rates: dict[tuple[str, str], tuple[float | None, float | None]] = {}
+        sizes: dict[str, tuple[int, bool]] = {}
+        for f in gates:
+            for r in f.by_group:
+                rates[(r.group, r.rate)] = (r.baseline, r.candidate)
+                sizes[r.group] = (r.n, r.gated)
+        names = list(dict.fromkeys(rate for _, rate in rates))
+        rows = [
+            GroupRow(
+                group,
+                n,
+                gated,
+                [(rate, *rates.get((group, rate), (None, None))) for rate in names],
+            )
+            for group, (n, gated) in sizes.items()
+        ]
+        out.append(FairnessView(groups, gates, rows, names))
+    return out
 
 
 @dataclass(frozen=True)
@@ -327,6 +419,17 @@ class ReportView:
     links: dict[str, str] = field(default_factory=dict)
     approvals: list[Any] = field(default_factory=list)
     changes: list[Any] = field(default_factory=list)  # ml_ci.lineage.LineageChange
+    fairness: list[FairnessView] = field(default_factory=list)
+
+    @property
+    def fairness_in_family(self) -> int:
+        """Fairness gates that joined the Holm family (0 without a correction)."""
+        compare = self.record.compare
+        if compare is None or compare.correction == "none":
+            return 0
+        return sum(
+            1 for g in compare.gates if g.groups and not g.undefined and g.p_value is not None
+        )
 
     @property
     def has_compare(self) -> bool:
@@ -362,6 +465,7 @@ def build_view(record: EvaluationRecord, title: str | None = None) -> ReportView
         slices_passed=sum(r.verdict == "pass" for r in sliced),
         slices_below_min=sum(r.below_min and r.verdict != "pass" for r in sliced),
         ungated=ungated_rows(record),
+        fairness=fairness_views(record.compare),
     )
     if record.drift is not None:
         columns = sorted(record.drift.columns, key=lambda c: (not c.drifted, c.column))
