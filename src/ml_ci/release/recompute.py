@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ml_ci import gitutil
+from ml_ci.config import load_config_at
 from ml_ci.errors import InputError
 
 if TYPE_CHECKING:
@@ -60,34 +61,15 @@ def first_parent(root: Path, commit: str) -> str | None:
     return parts[1] if len(parts) > 1 else None
 
 
-def config_at(root: Path, commit: str, relative: str) -> Config | None:
-    """The configuration file ``relative`` as committed at ``commit``, loaded by the one
-    config loader (None when the file does not exist there)."""
-    from ml_ci.config import load_config
-    from ml_ci.errors import ConfigError
-
-    blob = gitutil.show_file(root, commit, relative)
-    if blob is None:
-        return None
-    with tempfile.TemporaryDirectory(prefix="ml-ci-config-") as temp:
-        path = Path(temp) / Path(relative).name
-        path.write_bytes(blob)
-        try:
-            return load_config(path)
-        except ConfigError as error:
-            shown = str(error).replace(str(path), f"{commit[:12]}:{relative}")
-            raise ConfigError(shown) from None
-
-
 def bar(root: Path, commit: str, config_file: str) -> tuple[str | None, Config | None]:
     """(P, the configuration that applies to ``commit``): its first parent's; for a first
     version (no parent, or ml-ci not adopted at the parent) its own, with P None."""
     parent = first_parent(root, commit)
     if parent is not None:
-        config = config_at(root, parent, config_file)
+        config = load_config_at(root, parent, config_file)
         if config is not None:
             return parent, config
-    return None, config_at(root, commit, config_file)
+    return None, load_config_at(root, commit, config_file)
 
 
 def pinned_spec(spec: str, root: Path, pin: Mapping[str, str]) -> str:
@@ -119,7 +101,7 @@ def recompute(
             f"the working tree of {root} is not at {commit[:12]}; check out the merged commit "
             "to release it"
         )
-    own = config_at(root, commit, config_file)
+    own = load_config_at(root, commit, config_file)
     parent, config = bar(root, commit, config_file)
     if config is None or own is None:
         raise Unrecomputable(f"{config_file} does not exist at {commit[:12]}")

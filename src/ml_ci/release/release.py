@@ -382,7 +382,8 @@ def _rederive(
     """The record recomputed at ``commit`` (see :mod:`.recompute`), the configuration that
     applies (the first parent's) and whether ``commit`` changes it. Without recomputation,
     refuse unless the first parent's configuration sets ``release.trust_record``."""
-    from ml_ci.release.recompute import Unrecomputable, bar, config_at, recompute
+    from ml_ci.config import load_config_at
+    from ml_ci.release.recompute import Unrecomputable, bar, recompute
 
     root = settings.root
     _, applies = bar(root, commit, settings.config_file)
@@ -404,7 +405,7 @@ def _rederive(
                 "(a risk: its author controls it)"
             ) from None
         say(f"release.trust_record: releasing on the pull request's record ({why})")
-        own = config_at(root, commit, settings.config_file)
+        own = load_config_at(root, commit, settings.config_file)
         changed = own is None or own.model_dump(mode="json") != applies.model_dump(mode="json")
         return None, applies, changed
     return again, again.config, again.config_changed
