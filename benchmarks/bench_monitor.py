@@ -152,9 +152,10 @@ def main() -> int:
         print(
             f"pandas (load all, resample, rolling windows): {seconds:.2f} s, {pandas_peak:.2f} GiB"
         )
-        print(
-            f"ratio: ml-ci is {seconds / wall:.1f}x faster, {pandas_peak / peak:.1f}x less memory"
+        speed = (
+            f"{seconds / wall:.1f}x faster" if seconds >= wall else f"{wall / seconds:.1f}x slower"
         )
+        print(f"ratio: ml-ci is {speed} and uses {pandas_peak / peak:.1f}x less memory than pandas")
     return 0
 
 
