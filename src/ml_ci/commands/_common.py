@@ -32,3 +32,27 @@ def record_option(func: F) -> F:
         show_default=True,
         help="Evaluation record to read and extend.",
     )(func)
+
+
+def serving_options(func: F) -> F:
+    """``--logs SRC`` and ``--now T``: the serving logs and the moment a judgement is made
+    (canary, monitor)."""
+    func = click.option(
+        "--now", default=None, help="Evaluate as of this time (default: the clock; UTC)."
+    )(func)
+    return click.option(
+        "--logs",
+        "logs",
+        default=None,
+        help="Serving logs: file, glob or folder (overrides logs: in ml-ci.yaml).",
+    )(func)
+
+
+def acting_options(func: F) -> F:
+    """``--repo OWNER/NAME`` and ``--push/--no-push`` for ``--apply`` (canary, monitor)."""
+    func = click.option(
+        "--push/--no-push", default=True, show_default=True, help="Push tags and notes."
+    )(func)
+    return click.option(
+        "--repo", envvar="GITHUB_REPOSITORY", default=None, help="OWNER/NAME (for --apply)."
+    )(func)

@@ -7,14 +7,11 @@ from typing import Any
 
 import click
 
-from ml_ci.commands._common import config_option
+from ml_ci.commands._common import acting_options, config_option, serving_options
 from ml_ci.console import Console, json_option
 
 
 @click.command("canary")
-@click.option(
-    "--logs", "logs", default=None, help="Serving logs: file, glob or folder (overrides logs.path)."
-)
 @click.option(
     "--canary",
     "canary",
@@ -30,7 +27,6 @@ from ml_ci.console import Console, json_option
 @click.option(
     "--since", default=None, help="Ignore requests before this time (ISO-8601 or epoch s)."
 )
-@click.option("--now", default=None, help="Evaluate as of this time (default: the clock; UTC).")
 @click.option("--replay", is_flag=True, help="Show every look up to the first final verdict.")
 @click.option(
     "--apply",
@@ -39,8 +35,8 @@ from ml_ci.console import Console, json_option
     help="Act on the verdict: promote, or take the canary stage away and open the incident; "
     "record deployments and the result (GitHub: GITHUB_TOKEN and --repo).",
 )
-@click.option("--repo", envvar="GITHUB_REPOSITORY", default=None, help="OWNER/NAME (for --apply).")
-@click.option("--push/--no-push", default=True, show_default=True, help="Push tags and notes.")
+@serving_options
+@acting_options
 @config_option
 @json_option
 def command(

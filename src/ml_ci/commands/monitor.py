@@ -7,18 +7,14 @@ from typing import Any
 
 import click
 
-from ml_ci.commands._common import config_option
+from ml_ci.commands._common import acting_options, config_option, serving_options
 from ml_ci.console import Console, json_option
 
 
 @click.command("monitor")
 @click.option(
-    "--logs", "logs", default=None, help="Serving logs: file, glob or folder (overrides logs.path)."
-)
-@click.option(
     "--version", "version", default=None, help="Version (default: the registry's production)."
 )
-@click.option("--now", default=None, help="Evaluate as of this time (default: the clock; UTC).")
 @click.option(
     "--record",
     "record_path",
@@ -40,8 +36,8 @@ from ml_ci.console import Console, json_option
     help="Act: open/update/close one incident per objective; roll back on a page "
     "(monitor.rollback: auto). Needs GITHUB_TOKEN and --repo.",
 )
-@click.option("--repo", envvar="GITHUB_REPOSITORY", default=None, help="OWNER/NAME (for --apply).")
-@click.option("--push/--no-push", default=True, show_default=True, help="Push rollback tags.")
+@serving_options
+@acting_options
 @config_option
 @json_option
 def command(
