@@ -56,3 +56,30 @@ def acting_options(func: F) -> F:
     return click.option(
         "--repo", envvar="GITHUB_REPOSITORY", default=None, help="OWNER/NAME (for --apply)."
     )(func)
+
+
+def acting_context(
+    repo: str | None, config_file: Path | None, *, needs_repo: str | None = None
+) -> dict[str, Any]:
+    """What an ``--apply`` acts with: the repository root, the GitHub client (``None`` without
+    ``--repo``), the server and run URLs. ``needs_repo``: the command that cannot do without
+    ``--repo`` (it is then an error to leave it out)."""
+    from ml_ci.errors import InputError
+    from ml_ci.github.context import from_env
+    from ml_ci.gitutil import repo_root
+
+    if needs_repo and not repo:
+        raise InputError(f"{needs_repo} --apply needs --repo OWNER/NAME (or GITHUB_REPOSITORY)")
+    client = None
+    if repo:
+        from ml_ci.github.client import cli_client
+
+        client = cli_client()
+    context = from_env()
+    return {
+        "root": repo_root(config_file.parent if config_file is not None else Path.cwd()),
+        "client": client,
+        "repository": repo,
+        "server": context.server_url,
+        "run_url": context.run_url,
+    }

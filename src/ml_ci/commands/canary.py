@@ -100,24 +100,13 @@ def _apply(
     console: Console,
 ) -> dict[str, Any]:
     from ml_ci.canary.apply import apply
-    from ml_ci.github.context import from_env
-    from ml_ci.gitutil import repo_root
+    from ml_ci.commands._common import acting_context
 
-    client = None
-    if repo:
-        from ml_ci.github.client import cli_client
-
-        client = cli_client()
-    context = from_env()
     done = apply(
         result,
         config,
-        root=repo_root(found.parent if found is not None else Path.cwd()),
-        client=client,
-        repository=repo,
-        server=context.server_url,
+        **acting_context(repo, found),
         branch=config.baseline.default_branch,
-        run_url=context.run_url,
         push=push,
         now=now,
         progress=console.progress,

@@ -92,25 +92,18 @@ def command(
 def _apply(
     result: Any, config: Any, repo: str | None, found: Path | None, push: bool, console: Console
 ) -> dict[str, Any]:
-    from ml_ci.errors import InputError
-    from ml_ci.github.client import cli_client
-    from ml_ci.github.context import from_env
-    from ml_ci.gitutil import repo_root
+    from ml_ci.commands._common import acting_context
     from ml_ci.monitor.apply import apply
 
-    if not repo:
-        raise InputError("ml-ci monitor --apply needs --repo OWNER/NAME (or GITHUB_REPOSITORY)")
-    context = from_env()
-    root = repo_root(found.parent if found is not None else Path.cwd())
+    acting = acting_context(repo, found, needs_repo="ml-ci monitor")
+    client = acting.pop("client")
+    assert client is not None
     done = apply(
         result,
         config,
-        client=cli_client(),
-        repository=repo,
-        root=root,
-        server=context.server_url,
+        client=client,
+        **acting,
         branch=config.baseline.default_branch,
-        run_url=context.run_url,
         push=push,
         progress=console.progress,
     )
