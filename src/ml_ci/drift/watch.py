@@ -1,8 +1,7 @@
 """``ml-ci watch``: act on a record's drift verdict.
 
 * ``pass``: nothing.
-* ``retrain``: dispatch the retraining workflow
-  (``POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches``).
+* ``retrain``: dispatch the retraining workflow (:func:`ml_ci.github.dispatch.dispatch_workflow`).
 * ``significant``: open an issue asking for human validation, with the drift table; never
   retrain. Re-runs update that issue instead of opening another: it is found by a hidden marker
   in its body, searching every page of the open issues.
@@ -190,11 +189,9 @@ def run_watch(
     if client is None:
         raise InputError("a GitHub client is needed unless --dry-run")
     if decision.action == "retrain":
-        client.request(
-            "POST",
-            f"/repos/{settings.repository}/actions/workflows/{settings.workflow}/dispatches",
-            json={"ref": settings.ref},
-        )
+        from ml_ci.github.dispatch import dispatch_workflow
+
+        dispatch_workflow(client, settings.repository, settings.workflow, settings.ref)
         result.done = True
         return result
     assert section is not None
