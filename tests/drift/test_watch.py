@@ -86,7 +86,7 @@ def test_issue_body_has_the_drift_table_escaped() -> None:
 def test_the_incident_key_is_the_models_and_the_versions() -> None:
     assert incident_key("churn", "v1.2.0") == IncidentKey("churn", "v1.2.0", "drift")
     assert incident_key("churn", None).version == "-"
-    with pytest.raises(InputError, match="incident version"):
+    with pytest.raises(InputError, match="record's release version 'v1 -->'"):
         incident_key("churn", "v1 -->")
 
 
@@ -300,6 +300,6 @@ def test_watch_command_refuses_a_name_the_marker_cannot_carry(
     save_record(path, EvaluationRecord(model="churn --> @admin", drift=section("significant")))
     for extra in ([], ["--dry-run"]):
         run = run_cli(["watch", "--record", str(path), "--repo", REPO, *extra], capsys)
-        assert run.code == 2 and "incident model" in run.err, run.err
+        assert run.code == 2 and "the record's model 'churn --> @admin'" in run.err, run.err
         assert len(run.err.strip().splitlines()) == 1 and "Traceback" not in run.err
     assert gh.requests == []

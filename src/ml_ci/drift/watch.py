@@ -106,6 +106,14 @@ def decide(section: DriftSection | None) -> Decision:
 def incident_key(model: str | None, version: str | None) -> IncidentKey:
     """The drift incident of ``model`` at ``version`` (``-`` for either when unknown); a name
     the marker cannot carry is an :class:`InputError`."""
+    for name, value in (("model", model), ("release version", version)):
+        try:
+            IncidentKey(value or NO_VERSION, NO_VERSION, KIND)
+        except InputError:
+            raise InputError(
+                f"the record's {name} {value!r} cannot name a drift incident: use letters, "
+                "digits and . _ : @ + - only (as ml-ci.yaml's model.name and release tags do)"
+            ) from None
     return IncidentKey(model or NO_VERSION, version or NO_VERSION, KIND)
 
 
