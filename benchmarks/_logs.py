@@ -4,7 +4,8 @@
   written once to one Parquet file in the temp folder and reused by later runs;
 * :func:`run_ml_ci`: one ``ml-ci`` command in a subprocess, with its wall time, CPU time and
   peak RSS (getrusage(RUSAGE_CHILDREN)) and its ``--json`` payload;
-* :func:`load_into_postgres`: a fresh PostgreSQL on 127.0.0.1 holding those rows.
+* :func:`load_into_postgres`: a fresh PostgreSQL on 127.0.0.1 holding those rows;
+* :func:`print_run` / :func:`print_sql`: the lines that report a run against the targets.
 """
 
 from __future__ import annotations
@@ -80,6 +81,24 @@ def run_ml_ci(
     cpu = usage.ru_utime + usage.ru_stime - before_usage.ru_utime - before_usage.ru_stime
     payload: dict[str, Any] = json.loads(done.stdout)
     return wall, cpu, peak, payload
+
+
+def print_run(label: str, wall: float, cpu: float, peak: float) -> None:
+    """The timed run against the targets (<= 10 s wall, <= 1.5 GiB peak RSS), and how busy the
+    machine was meanwhile."""
+    print(
+        f"{label}: {wall:.2f} s wall, {cpu:.2f} s CPU, {peak:.2f} GiB peak RSS "
+        "(targets: <= 10 s, <= 1.5 GiB)"
+    )
+    print(f"load average while running: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+
+
+def print_sql(wall: float, cpu: float, what: str, same: bool) -> None:
+    """The run through PostgreSQL, and whether its ``what`` equals the Parquet run's."""
+    print(
+        f"through PostgreSQL (aggregation in the database): {wall:.2f} s wall, "
+        f"{cpu:.2f} s CPU in ml-ci; same {what} as Parquet: {same}"
+    )
 
 
 @contextlib.contextmanager

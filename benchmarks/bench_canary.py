@@ -26,7 +26,6 @@ Targets: <= 10 s wall, <= 1.5 GiB peak RSS on a 2-core machine.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
@@ -34,7 +33,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from _logs import DAY, START, cached_logs, load_into_postgres, run_ml_ci
+from _logs import (
+    DAY,
+    START,
+    cached_logs,
+    load_into_postgres,
+    print_run,
+    print_sql,
+    run_ml_ci,
+)
 
 CONFIG = "canary: {interval: 10m, max_duration: 24h, min_duration: 24h, traffic: 0.1}\n"
 
@@ -103,19 +110,11 @@ def main() -> int:
         wall, cpu, peak, payload = run_canary(path, Path(folder))
     looks = payload.get("looks", [])
     print(f"rows: {args.rows:,}; looks replayed: {len(looks)}; verdict: {payload['verdict']}")
-    print(
-        f"ml-ci canary --replay: {wall:.2f} s wall, {cpu:.2f} s CPU, {peak:.2f} GiB peak RSS "
-        "(targets: <= 10 s, <= 1.5 GiB)"
-    )
-    print(f"load average while running: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print_run("ml-ci canary --replay", wall, cpu, peak)
     if args.postgres:
         with tempfile.TemporaryDirectory() as folder:
             sql_wall, sql_cpu, _, sql_payload = run_postgres(path, Path(folder))
-        same = sql_payload == payload
-        print(
-            f"through PostgreSQL (aggregation in the database): {sql_wall:.2f} s wall, "
-            f"{sql_cpu:.2f} s CPU in ml-ci; same JSON as Parquet: {same}"
-        )
+        print_sql(sql_wall, sql_cpu, "JSON", sql_payload == payload)
     if args.no_scipy:
         return 0
     scipy_seconds = per_look_scipy(path)

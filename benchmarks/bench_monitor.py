@@ -25,7 +25,6 @@ Targets: <= 10 s wall, <= 1.5 GiB peak RSS on a 2-core machine.
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import sys
 import tempfile
@@ -33,7 +32,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _logs import DAY, START, cached_logs, load_into_postgres, run_ml_ci
+from _logs import (
+    DAY,
+    START,
+    cached_logs,
+    load_into_postgres,
+    print_run,
+    print_sql,
+    run_ml_ci,
+)
 
 DAYS = 30
 CONFIG = """\
@@ -103,18 +110,12 @@ def main() -> int:
         wall, cpu, peak, payload = run_monitor(path, Path(folder))
     alerts = {o["metric"]: o["alert"] for o in payload["objectives"]}
     print(f"rows: {args.rows:,} over {DAYS} days; alerts: {alerts}")
-    print(
-        f"ml-ci monitor: {wall:.2f} s wall, {cpu:.2f} s CPU, {peak:.2f} GiB peak RSS "
-        "(targets: <= 10 s, <= 1.5 GiB)"
-    )
-    print(f"load average while running: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print_run("ml-ci monitor", wall, cpu, peak)
     if args.postgres:
         with tempfile.TemporaryDirectory() as folder:
             sql_wall, sql_cpu, _, sql_payload = run_postgres(path, Path(folder))
-        same = sql_payload["objectives"] == payload["objectives"]
-        print(
-            f"through PostgreSQL (aggregation in the database): {sql_wall:.2f} s wall, "
-            f"{sql_cpu:.2f} s CPU in ml-ci; same objectives as Parquet: {same}"
+        print_sql(
+            sql_wall, sql_cpu, "objectives", sql_payload["objectives"] == payload["objectives"]
         )
     if not args.no_pandas:
         seconds, pandas_peak = pandas_peer(path)
