@@ -71,6 +71,7 @@ class Dashboard:
                     "alert": o.alert,
                     "value": o.status.get("value"),
                     "budget_spent": o.status.get("budget_spent"),
+                    "estimate": o.status.get("estimate"),  # quality: CBPE, never the alert
                 }
                 for o in self.objectives
             ],
