@@ -25,3 +25,21 @@ class ReleaseConfig(Section):
         "author controls. Read from the merge's first parent, so a pull request cannot set it "
         "for itself.",
     )
+    require_fingerprint: list[Literal["lockfile", "python", "dvc", "ml_ci"]] = Field(
+        default_factory=list,
+        description="Environment keys the release's own scoring job must match the merged "
+        "commit on, else it refuses (exit 1): lockfile (the installed packages are the lock "
+        "file's pins), python (.python-version or the lock file's requires-python), dvc and "
+        "ml_ci (the versions the lock file pins). Read from the merge's first parent.",
+    )
+    lockfile: str | None = Field(
+        None,
+        description="The lock file at the repository root (e.g. uv.lock); default: the first "
+        "of uv.lock, poetry.lock, pdm.lock, Pipfile.lock, conda-lock.yml, requirements.lock, "
+        "then a requirements*.txt whose every line pins with ==.",
+    )
+    image_env: str | None = Field(
+        None,
+        description="Environment variable holding the job's container image digest (e.g. "
+        "ML_CI_IMAGE_DIGEST set by the workflow); recorded as the fingerprint's image.",
+    )
