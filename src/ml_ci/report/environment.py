@@ -41,8 +41,8 @@ class EnvironmentRow:
 class EnvironmentView:
     role: str  # "pull_request" | "release"
     other_label: str  # column heading: "base" or "claimed by the pull request"
-    source: str | None  # where the other side came from; None: nothing recorded
-    missing_note: str  # shown when source is None
+    compared: str | None  # what it is compared with, and where that came from; None: nothing
+    missing_note: str  # shown when compared is None
     rows: list[EnvironmentRow] = field(default_factory=list)
     required: list[str] = field(default_factory=list)
 
@@ -58,20 +58,22 @@ def environment_view(record: EvaluationRecord) -> EnvironmentView | None:
         return None
     release = section.role == "release"
     other: Fingerprint | None = section.claimed if release else section.base
-    if release:
-        source = "the pull request's record (shown, not trusted)" if other else None
+    if other is None:
+        compared = None
+    elif release:
+        compared = "what the pull request's record claimed (shown, not trusted)"
     else:
-        source = section.base.source if section.base is not None else None
+        compared = f"the base ({section.base.source if section.base else ''})"
     rows = []
     for key in KEYS:
         this = getattr(section, key)
         theirs = getattr(other, key) if other is not None else None
-        changed = None if other is None or (theirs is None and not release) else theirs != this
+        changed = None if theirs is None else theirs != this  # None: the other did not say
         rows.append(EnvironmentRow(key, LABELS[key], theirs, this, changed))
     return EnvironmentView(
         role=section.role,
         other_label="claimed by the pull request" if release else "base",
-        source=source,
+        compared=compared,
         missing_note="the pull request's record has no environment"
         if release
         else "no base environment recorded",
