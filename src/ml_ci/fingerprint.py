@@ -158,10 +158,30 @@ def fingerprint(
         "platform": f"{platform.system()}-{platform.machine()}",
         "lockfile": lockfile_key(root, configured=lockfile),
         "packages": packages_key(),
-        "image": (env.get(image_env) or None) if image_env else None,
+        "image": image_digest(env, image_env),
         "dvc": dvc,
         "ml_ci": __version__,
     }
+
+
+#: ``sha256:<64 hex>``, optionally after an image name (``ghcr.io/acme/train@sha256:...``).
+IMAGE_DIGEST = re.compile(r"(?:[a-z0-9][a-z0-9._/:-]*@)?sha256:[0-9a-f]{64}")
+
+
+def image_digest(env: Mapping[str, str], name: str | None) -> str | None:
+    """The digest in variable ``name`` (``None``: no name, or the variable unset/empty); a
+    value that is not a digest is an error, so the record never holds another secret."""
+    value = env.get(name) if name else None
+    if not value:
+        return None
+    if not IMAGE_DIGEST.fullmatch(value.strip()):
+        from ml_ci.errors import ConfigError
+
+        raise ConfigError(
+            f"release.image_env: ${name} is not an image digest (sha256:<64 hex>, optionally "
+            "after the image name and @); set it to the job container's digest"
+        )
+    return value.strip()
 
 
 def diff(

@@ -33,10 +33,11 @@ LOCKS = Path(__file__).parent / "locks"
 
 def test_every_key_and_the_image_from_the_named_variable(tmp_path: Path) -> None:
     (tmp_path / "requirements.txt").write_text("scikit-learn==1.5.0\n")
-    found = fingerprint(tmp_path, image_env="JOB_IMAGE", environ={"JOB_IMAGE": "sha256:ab12"})
+    digest = "ghcr.io/acme/train@sha256:" + "ab" * 32
+    found = fingerprint(tmp_path, image_env="JOB_IMAGE", environ={"JOB_IMAGE": digest})
     assert list(found) == list(KEYS)
     assert found["python"] == ".".join(map(str, sys.version_info[:3]))
-    assert found["image"] == "sha256:ab12"
+    assert found["image"] == digest
     digest = hashlib.sha256(b"scikit-learn==1.5.0\n").hexdigest()
     assert found["lockfile"] == f"requirements.txt:sha256:{digest}"
     assert fingerprint(tmp_path)["image"] is None  # no variable named: unknown
@@ -202,3 +203,37 @@ def test_diff_and_required_mismatches() -> None:
     ]
     with pytest.raises(ValueError, match="unknown fingerprint keys"):
         mismatches(["gpu"], base, head)
+
+
+def test_the_image_variable_must_hold_a_digest(tmp_path: Path) -> None:
+    from ml_ci.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"release.image_env: \$JOB_IMAGE is not an image digest"):
+        fingerprint(tmp_path, image_env="JOB_IMAGE", environ={"JOB_IMAGE": "ghs_abc123"})
+    assert fingerprint(tmp_path, image_env="JOB_IMAGE", environ={"JOB_IMAGE": ""})["image"] is None
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ({"require_fingerprint": ["gpu"]}, "release.require_fingerprint"),
+        ({"lockfile": "../../etc/passwd"}, "must be a file path inside the repository"),
+        ({"lockfile": "/etc/passwd"}, "must be a file path inside the repository"),
+        ({"image_env": "GITHUB_TOKEN"}, "looks like a credential"),
+        ({"image_env": "MY IMAGE"}, "is not an environment variable name"),
+    ],
+)
+def test_wrong_release_settings_are_one_line_exit_2(
+    tmp_path: Path, setting: dict[str, object], message: str
+) -> None:
+    import yaml
+
+    config = tmp_path / "ml-ci.yaml"
+    config.write_text(yaml.safe_dump({"model": {"name": "m"}, "release": setting}))
+    done = subprocess.run(
+        [sys.executable, "-m", "ml_ci", "validate", "--config", str(config)],
+        capture_output=True, text=True, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0] and "Traceback" not in done.stderr
