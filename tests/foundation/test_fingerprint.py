@@ -25,6 +25,7 @@ from ml_ci.fingerprint import (
     mismatches,
     packages_key,
     python_matches,
+    record_environment,
     tag_value,
 )
 
@@ -237,3 +238,34 @@ def test_wrong_release_settings_are_one_line_exit_2(
     assert done.returncode == 2, done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0] and "Traceback" not in done.stderr
+
+
+def test_without_a_release_tag_the_base_is_its_commits_lock_file(tmp_path: Path) -> None:
+    from ml_ci.config import Config
+    from ml_ci.record import load_record, save_record
+
+    def git(*args: str) -> str:
+        done = subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+            cwd=tmp_path, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        return done.stdout.strip()
+
+    git("init", "-q", "-b", "main")
+    (tmp_path / "requirements.txt").write_bytes(b"numpy==2.0.0\n")
+    git("add", "requirements.txt")
+    git("commit", "-q", "-m", "base")
+    base = git("rev-parse", "HEAD")
+    (tmp_path / "requirements.txt").write_bytes(b"numpy==2.1.0\n")
+    section = record_environment(tmp_path, Config(), base)
+    assert section.base is not None and section.base.source == f"the lock file at {base[:12]}"
+    assert section.base.lockfile == lockfile_key(tmp_path, {"requirements.txt": b"numpy==2.0.0\n"})
+    assert section.lockfile == lockfile_key(tmp_path) != section.base.lockfile
+    assert section.base.python is None  # a lock file does not say which Python ran
+    assert record_environment(tmp_path, Config(), None).base is None
+    # the section round-trips through a strict load
+    path = tmp_path / "record.json"
+    from ml_ci.record import EvaluationRecord
+
+    save_record(path, EvaluationRecord(environment=section))
+    assert load_record(path).environment == section

@@ -145,3 +145,23 @@ def test_the_release_notes_show_both_fingerprints_escaped(
     assert "claimed a different one (not trusted)" in note and "Python `2.7.18`" in note
     assert "`<b>@admin</b>`" in note  # a code span: inert
     assert "<" not in re.sub(r"`[^`]*`", "", note)  # and nowhere outside one
+
+
+def test_an_unreadable_or_missing_lock_file_is_one_line(tmp_path: Path) -> None:
+    from ml_ci.config import Config
+    from ml_ci.config.release import ReleaseConfig
+    from ml_ci.errors import GateFailed, InputError
+    from ml_ci.release.recompute import scoring_environment
+
+    run(["git", "init", "-q", "-b", "main"], tmp_path)
+    (tmp_path / "uv.lock").write_text("[[package]\nname = ", encoding="utf-8")
+    run(["git", "add", "uv.lock"], tmp_path)
+    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "x"], tmp_path)
+    commit = run(["git", "rev-parse", "HEAD"], tmp_path)
+    config = Config(release=ReleaseConfig(require_fingerprint=["lockfile"]))
+    with pytest.raises(InputError, match=r"uv\.lock cannot be read as a lock file") as error:
+        scoring_environment(tmp_path, config, commit, None)
+    assert "\n" not in str(error.value) and not isinstance(error.value, GateFailed)
+    named = Config(release=ReleaseConfig(require_fingerprint=["python"], lockfile="poetry.lock"))
+    with pytest.raises(GateFailed, match=r"release\.lockfile poetry\.lock does not exist at"):
+        scoring_environment(tmp_path, named, commit, None)
