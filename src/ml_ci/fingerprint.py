@@ -12,9 +12,10 @@
   ``image_env`` (e.g. a job container's ``ML_CI_IMAGE_DIGEST=sha256:...`` set by the workflow);
 * ``dvc``, ``ml_ci``: the versions.
 
-``diff(base, head)`` lists the keys whose values differ. A pull request's claimed
-fingerprint is shown, never trusted: the release computes its own and compares it with the
-merged commit's lock file on the keys ``release.require_fingerprint`` names.
+``diff(base, head)`` lists the keys whose values differ (the report's diff). A pull request's
+claimed fingerprint is shown, never trusted: the release computes its own and checks it
+against what the merged commit states (:func:`environment_problems`: its lock file's pins,
+its declared Python) on the keys ``release.require_fingerprint`` names.
 """
 
 from __future__ import annotations
@@ -189,20 +190,6 @@ def diff(
 ) -> list[tuple[str, str | None, str | None]]:
     """(key, base value, head value) of every key whose value differs."""
     return [(key, base.get(key), head.get(key)) for key in KEYS if base.get(key) != head.get(key)]
-
-
-def mismatches(
-    required: list[str], expected: Mapping[str, str | None], actual: Mapping[str, str | None]
-) -> list[str]:
-    """One line per required key where ``actual`` differs from ``expected``."""
-    unknown = sorted(set(required) - set(KEYS))
-    if unknown:
-        raise ValueError(f"unknown fingerprint keys {unknown}; use {', '.join(KEYS)}")
-    return [
-        f"{key}: expected {expected.get(key) or '-'}, this environment has {actual.get(key) or '-'}"
-        for key in required
-        if expected.get(key) != actual.get(key)
-    ]
 
 
 # ---------------------------------------------------------------- what a lock file states

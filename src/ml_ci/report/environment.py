@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ml_ci.fingerprint import KEYS
+from ml_ci.fingerprint import KEYS, diff
 from ml_ci.report.safe import md_code, md_text
 
 if TYPE_CHECKING:
@@ -64,12 +64,16 @@ def environment_view(record: EvaluationRecord) -> EnvironmentView | None:
         compared = "what the pull request's record claimed (shown, not trusted)"
     else:
         compared = f"the base ({section.base.source if section.base else ''})"
-    rows = []
-    for key in KEYS:
-        this = getattr(section, key)
-        theirs = getattr(other, key) if other is not None else None
-        changed = None if theirs is None else theirs != this  # None: the other did not say
-        rows.append(EnvironmentRow(key, LABELS[key], theirs, this, changed))
+    mine = section.model_dump(include=set(KEYS))
+    theirs = other.model_dump(include=set(KEYS)) if other is not None else {}
+    differ = {key for key, _, _ in diff(theirs, mine)}
+    rows = [
+        # changed None: the other side did not record the key, so nothing can be said
+        EnvironmentRow(key, LABELS[key], theirs.get(key), mine[key], None)
+        if theirs.get(key) is None
+        else EnvironmentRow(key, LABELS[key], theirs[key], mine[key], key in differ)
+        for key in KEYS
+    ]
     return EnvironmentView(
         role=section.role,
         other_label="claimed by the pull request" if release else "base",
