@@ -4,8 +4,9 @@
 
 * ``python``: ``3.11.9`` (the interpreter running ml-ci, which runs the stages' ``python``);
 * ``platform``: ``Linux-x86_64`` (system and machine; not the kernel build);
-* ``lockfile``: ``<file>:sha256:<hex>`` of the first lock file found at the repository root
-  (:data:`LOCK_FILES`, in that order), its bytes as committed in the working tree;
+* ``lockfile``: ``<file>:sha256:<hex>`` of the lock file (:func:`choose_lockfile`:
+  ``release.lockfile``, else the first of :data:`LOCK_FILES`, else a ``requirements*.txt``
+  whose every requirement is pinned), its bytes in the working tree; ``None``: no lock;
 * ``packages``: ``sha256:<hex>`` of the sorted ``name==version`` lines (PEP 503 names) of every
   installed distribution (what ``pip list`` shows, without running pip);
 * ``image``: the container image digest from the environment variable named by
