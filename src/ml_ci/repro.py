@@ -45,6 +45,7 @@ from ml_ci.dvcrepo import (
     with_progress,
 )
 from ml_ci.errors import ConfigError, InputError
+from ml_ci.fingerprint import record_environment
 from ml_ci.lineage import BaseCommit, build_lineage, find_base, model_artifact
 from ml_ci.record import OutputCheck, RepoInfo, ReproSection, load_record, save_record
 
@@ -208,7 +209,7 @@ def repo_info(root: Path, base: BaseCommit | None) -> RepoInfo:
 
 
 def write_record(result: ReproResult, config: Config, path: Path) -> Path:
-    """Set repo, lineage, model, artifact and repro in the record at ``path``; return it.
+    """Set repo, lineage, model, artifact, repro and environment in the record at ``path``.
 
     Other stages' sections are left as they are.
     """
@@ -221,6 +222,7 @@ def write_record(result: ReproResult, config: Config, path: Path) -> Path:
     if config.model.path:
         record.artifact = model_artifact(root, result.lock, result.head, config.model.path)
     record.repro = result.section
+    record.environment = record_environment(root, config, base.sha if base else None)
     save_record(path, record)
     return path
 

@@ -60,7 +60,7 @@ SECTIONS = {
     "Gates", "Other metrics (not gated)", "Slices", "Latency SLO", "Data drift and quality",
     "Data quality", "Reproduction", "Data lineage", "Links", "Governance",
     "Data drift needs human validation", "Candidate \u2212 baseline",
-    "ROC and precision-recall curves", "What changed", "Pipeline graph",
+    "ROC and precision-recall curves", "What changed", "Pipeline graph", "Environment",
 }  # fmt: skip
 MENTION = re.compile(r"(?<![\w`/])@[A-Za-z0-9][A-Za-z0-9-]*")
 

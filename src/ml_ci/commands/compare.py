@@ -78,6 +78,16 @@ def command(
     section = execute(settings, progress=console.progress)
     record = load_record(output, missing_ok=True)
     record.compare = section
+    if record.environment is None:  # no ml-ci repro before: the evaluation's environment
+        from ml_ci.errors import InputError
+        from ml_ci.fingerprint import record_environment
+        from ml_ci.gitutil import repo_root
+
+        try:
+            root = repo_root(Path.cwd())
+        except InputError:  # predictions compared outside a clone: no lock file to read
+            root = Path.cwd()
+        record.environment = record_environment(root, config, record.repo.base_sha)
     save_record(output, record)
     console.result(describe(section, console), section.model_dump(mode="json"))
     for metric in section.metrics:

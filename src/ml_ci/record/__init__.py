@@ -23,6 +23,7 @@ from ml_ci.record.base import RecordModel
 from ml_ci.record.catalog import CatalogSection
 from ml_ci.record.compare import CompareSection, GateResult, MetricResult
 from ml_ci.record.drift import ColumnDrift, DriftSection, QualityFinding
+from ml_ci.record.environment import BaseEnvironment, EnvironmentSection, Fingerprint
 from ml_ci.record.governance import Decision, GovernanceSection
 from ml_ci.record.pipeline import (
     Lineage,
@@ -64,6 +65,9 @@ class EvaluationRecord(RecordModel):
     governance: GovernanceSection | None = None
     release: ReleaseSection | None = None
     catalog: CatalogSection | None = None
+    environment: EnvironmentSection | None = Field(
+        None, description="The environment it was trained, evaluated or rescored in (optional)."
+    )
     links: dict[str, str] = Field(default_factory=dict, description="run, report artifact, ...")
 
     @computed_field(  # type: ignore[prop-decorator]
@@ -151,11 +155,14 @@ __all__ = [
     "RECORD_FILE",
     "SCHEMA_VERSION",
     "SUPPORTED_VERSIONS",
+    "BaseEnvironment",
     "ColumnDrift",
     "CompareSection",
     "Decision",
     "DriftSection",
+    "EnvironmentSection",
     "EvaluationRecord",
+    "Fingerprint",
     "GateResult",
     "GovernanceSection",
     "Lineage",

@@ -15,6 +15,12 @@ the merged default branch, so it recomputes the verdicts for the merged commit `
 A model's first version -- a commit without a parent, or whose parent has no ``ml-ci.yaml``
 (the merge adopting ml-ci) -- has no earlier bar: its own configuration applies and it is
 compared with itself. The scoring never sees the job's GitHub token.
+
+Before scoring, the job's own environment is fingerprinted (:mod:`ml_ci.fingerprint`) and
+checked against what ``M`` states on the keys the first parent's ``release.require_fingerprint``
+lists (its lock file's pins, its ``.python-version``): a mismatch refuses the release (exit 1),
+since the scores would come from software nobody reviewed. The recomputed record carries this
+fingerprint, and the pull request's claimed one beside it, shown and never compared.
 When any of this is impossible, :class:`Unrecomputable` says why in one line.
 """
 
@@ -30,11 +36,11 @@ from typing import TYPE_CHECKING
 
 from ml_ci import gitutil
 from ml_ci.config import load_config_at
-from ml_ci.errors import InputError
+from ml_ci.errors import GateFailed, InputError
 
 if TYPE_CHECKING:
     from ml_ci.config import Config
-    from ml_ci.record import EvaluationRecord
+    from ml_ci.record import EnvironmentSection, EvaluationRecord, Fingerprint
     from ml_ci.record.compare import CompareSection
     from ml_ci.record.drift import DriftSection
 
@@ -93,8 +99,10 @@ def recompute(
     pull_request: int | None,
     repo: str | None,
     progress: Progress | None = None,
+    claimed_environment: Fingerprint | None = None,
 ) -> Recomputed:
-    """Recompute the record of ``commit`` (checked out in ``root``; see the module doc)."""
+    """Recompute the record of ``commit`` (checked out in ``root``; see the module doc).
+    ``claimed_environment``: the pull request's record's fingerprint, carried, not checked."""
     say = progress or (lambda _message: None)
     if gitutil.head_sha(root) != commit:
         raise Unrecomputable(
@@ -124,6 +132,8 @@ def recompute(
     pin = {branch: parent or commit, f"origin/{branch}": parent or commit}
     from ml_ci.compare.baseline import baseline_commit
 
+    environment = scoring_environment(root, config, commit, claimed_environment)
+    say(f"scoring environment matches {commit[:12]} on {', '.join(environment.required) or '-'}")
     described, baseline = baseline_commit(root, config, None, pin=pin)
     say(f"baseline: {described} ({baseline[:12]})")
     say(f"recomputing {commit[:12]} with the configuration of {(parent or commit)[:12]}")
@@ -136,7 +146,47 @@ def recompute(
     record = _record(root, config, commit, parent, head_sha, pull_request, repo)
     record.compare = compare
     record.drift = drift
+    record.environment = environment
     return Recomputed(record, config, parent, baseline, changed)
+
+
+def scoring_environment(
+    root: Path, config: Config, commit: str, claimed: Fingerprint | None
+) -> EnvironmentSection:
+    """This job's fingerprint, refused (:class:`GateFailed`) when it differs from what
+    ``commit`` states on ``config.release.require_fingerprint`` (``config``: the first
+    parent's, so a pull request cannot drop a requirement for itself)."""
+    from ml_ci import fingerprint as fp
+    from ml_ci.record import EnvironmentSection, Fingerprint
+
+    settings = config.release
+    own = fp.fingerprint(root, image_env=settings.image_env, lockfile=settings.lockfile)
+    required: list[str] = list(settings.require_fingerprint)
+    if required:
+        locks = fp.commit_locks(root, commit, settings.lockfile)
+        lock = fp.choose_lockfile(locks, settings.lockfile)
+        if settings.lockfile and lock is None:
+            raise GateFailed(
+                f"release refused: release.lockfile {settings.lockfile} does not exist at "
+                f"{commit[:12]}; commit it or change release.lockfile"
+            )
+        python_version = gitutil.show_file(root, commit, ".python-version")
+        try:
+            problems = fp.environment_problems(
+                required, lock, python_version, own, fp.installed_versions()
+            )
+        except ValueError as error:  # the merged lock file is unreadable
+            raise InputError(f"{commit[:12]}: {error}") from None
+        if problems:
+            raise GateFailed(
+                f"release refused: the scoring environment does not match {commit[:12]} "
+                f"(release.require_fingerprint): {'; '.join(problems)}; install the environment "
+                "from the merged commit's lock file before ml-ci release"
+            )
+    shown = (
+        Fingerprint.model_validate(claimed.model_dump(include=set(fp.KEYS))) if claimed else None
+    )
+    return EnvironmentSection(**own, role="release", claimed=shown, required=required)
 
 
 def _pull(root: Path, config: Config, say: Progress) -> None:

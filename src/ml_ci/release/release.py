@@ -158,6 +158,10 @@ def tag_fields(
     if record.artifact is not None:
         fields["artifact"] = f"{record.artifact.path} {record.artifact.hash or '?'}"
     fields["data"] = ", ".join(f"{path}={value}" for path, value in data[:MAX_DATA_HASHES])
+    if record.environment is not None:  # the base of the next pull request's environment diff
+        from ml_ci.fingerprint import tag_value
+
+        fields["environment"] = tag_value(record.environment.model_dump())
     return fields
 
 
@@ -360,9 +364,12 @@ def claimed_note(claimed: EvaluationRecord, again: Recomputed | None) -> str:
             f"recomputed at release with the configuration of {(again.parent or '-')[:7]} "
             f"(baseline {again.baseline[:7]})"
         )
+    from ml_ci.report.environment import release_environment_note
+
     return (
         f"\n\n---\n_{head}; the pull request's record claimed compare "
         f"`{said['compare'] or '-'}`, drift `{said['drift'] or '-'}`._\n"
+        + release_environment_note(again.record.environment if again else None, claimed)
     )
 
 
@@ -390,6 +397,7 @@ def _rederive(
             pull_request=pull.number if pull else claimed.repo.pull_request,
             repo=settings.repo,
             progress=say,
+            claimed_environment=claimed.environment,
         )
     except Unrecomputable as why:
         if applies is None or not applies.release.trust_record:

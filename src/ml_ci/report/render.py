@@ -21,6 +21,7 @@ from ml_ci.errors import ConfigError
 from ml_ci.record import EvaluationRecord
 from ml_ci.report.canary import CanaryView, mermaid_gate, svg_gate
 from ml_ci.report.charts import mermaid_deltas, svg_curves, svg_intervals
+from ml_ci.report.environment import environment_view
 from ml_ci.report.graph import lineage_graph, mermaid_lineage, svg_lineage
 from ml_ci.report.safe import md_code, md_link, md_text, safe_url
 from ml_ci.report.view import build_view
@@ -204,6 +205,7 @@ def render(
         "lineage_graph": graph,
         "lineage_mermaid": mermaid_lineage(graph) if graph is not None else None,
         "lineage_svg": svg_lineage(graph) if graph is not None and fmt == "html" else None,
+        "environment": environment_view(record),
         "canary": canary,
         "canary_charts": [
             (track, svg_gate(track) if fmt == "html" else mermaid_gate(track))
