@@ -328,7 +328,7 @@ def execute(
             settings.repo,
             version_tag(model, info.version),
             commit,
-            release_notes(record, info.version, manifest) + claimed_note(claimed, again),
+            release_notes(record, info.version, manifest, card) + claimed_note(claimed, again),
             record,
             manifest,
             claimed if again is not None and claimed is not record else None,
@@ -596,8 +596,11 @@ def canary_manifest(
     }
 
 
-def release_notes(record: EvaluationRecord, version: str, manifest: dict[str, Any]) -> str:
-    """The GitHub release body: the version's facts, the approvals, then the full report."""
+def release_notes(
+    record: EvaluationRecord, version: str, manifest: dict[str, Any], card: str | None = None
+) -> str:
+    """The GitHub release body: the version's facts, the approvals, then the full report
+    (with ``card``, the release's model card, in its ``<details>``)."""
     from ml_ci.governance.report import render_markdown
     from ml_ci.report.render import render
     from ml_ci.report.safe import md_code, md_text
@@ -616,7 +619,7 @@ def release_notes(record: EvaluationRecord, version: str, manifest: dict[str, An
     if record.governance is not None:
         lines += ["", render_markdown(record.governance)]
     # the release body shares the comment's 65,536-character limit; the report fits it
-    return "\n".join(lines) + "\n\n" + render(record, "markdown", limit=60_000)
+    return "\n".join(lines) + "\n\n" + render(record, "markdown", limit=60_000, card=card)
 
 
 def publish_github_release(
