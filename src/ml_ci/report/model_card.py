@@ -61,15 +61,18 @@ def infer_task(record: EvaluationRecord) -> str:
 def intended_use_at(root: Path, commit: str, path: str | None) -> str | None:
     """The ``governance.model_card`` file as committed at ``commit`` (None when the key is
     not set); a ``ConfigError`` naming the key when the file is not there or not UTF-8."""
-    from ml_ci.gitutil import show_file
+    from ml_ci.gitutil import git, show_file
 
     if not path:
         return None
-    blob = show_file(root, commit, path.removeprefix("./"))
+    spec = f"{commit}:{path.removeprefix('./')}"
+    kind = git(["cat-file", "-t", spec], root, check=False)
+    blob = show_file(root, commit, path.removeprefix("./")) if kind == "blob" else None
     if blob is None:
+        what = "is a folder" if kind == "tree" else "does not exist"
         raise ConfigError(
-            f"governance.model_card: {path} does not exist at {commit[:12]}; commit that "
-            "markdown file (intended use and limitations) or remove the key"
+            f"governance.model_card: {path} {what} at {commit[:12]}; commit that markdown "
+            "file (intended use and limitations) or remove the key"
         )
     try:
         return blob.decode("utf-8")
