@@ -22,7 +22,7 @@ import yaml
 
 from ml_ci.errors import ConfigError
 from ml_ci.record import EvaluationRecord
-from ml_ci.report.safe import md_code, md_text
+from ml_ci.report.safe import md_code, md_text, plain
 
 CARD_ASSET = "MODEL_CARD.md"  # the release asset's name (the Hub's and Model Card Toolkit's)
 
@@ -88,24 +88,28 @@ def front_matter(record: EvaluationRecord, task: str, version: str | None) -> di
         (d for d in (record.lineage.deps if record.lineage else []) if d.kind == "data"), None
     )
     metrics = [
-        {"type": m.name, "value": m.candidate, "name": f"{m.name} ({m.method})"}
+        {"type": plain(m.name), "value": m.candidate, "name": plain(f"{m.name} ({m.method})")}
         for m in (record.compare.metrics if record.compare else [])
         if m.slice is None and m.candidate is not None
     ]
-    name = record.model or "model"
+    # one line each (a record from a pull request could carry newlines into YAML strings)
+    name = plain(record.model) or "model"
     result: dict[str, Any] = {
         "task": {"type": TASK_TYPES.get(task, "tabular-classification"), "name": task},
-        "dataset": {"type": "tabular", "name": dataset.path if dataset else "evaluation data"},
+        "dataset": {
+            "type": "tabular",
+            "name": plain(dataset.path) if dataset else "evaluation data",
+        },
         "metrics": metrics,
     }
     if dataset is not None and dataset.hash:
-        result["dataset"]["revision"] = dataset.hash
+        result["dataset"]["revision"] = plain(dataset.hash)
     data: dict[str, Any] = {
         "tags": ["ml-ci", TASK_TYPES.get(task, "tabular-classification")],
         "model-index": [{"name": name, "results": [result]}] if metrics else [],
     }
     if version:
-        data["model_version"] = version
+        data["model_version"] = plain(version)
     return data
 
 
