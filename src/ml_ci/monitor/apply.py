@@ -97,6 +97,12 @@ def incident_body(
             row(f"{name}: value", view["value"])
             row(f"{name}: upper bound", view["upper"])
             row(f"{name}: coverage (outcomes arrived)", view["coverage"])
+            if view.get("estimate") is not None:  # an estimate: shown, never the alert's cause
+                row(
+                    f"{name}: estimate with rows without outcome (CBPE, calibrated scores)",
+                    view["estimate"],
+                )
+                row(f"{name}: rows estimated from scores", view["estimated_rows"])
             row(f"{name}: state", view["state"].replace("_", " "))
     lines += ["", f"Runbook: {md_link('how to confirm, roll back and whom to tell', runbook)}"]
     if run_url:
