@@ -101,6 +101,12 @@ def test_group_values_from_the_data_are_rendered_as_text(tmp_path, value: str) -
     for fmt in ("markdown", "summary"):
         check_markdown(render(record, fmt), headings)  # type: ignore[arg-type]
     check_html(elements(render(record, "html")), HTML_TAGS, headings)
+    from ml_ci.report.model_card import model_card
+
+    body = model_card(record, task="binary").split("---\n", 2)[2]  # after the front matter
+    ours = {"Model details", "Intended use and limitations", "Evaluation", "Slices", "Gates"}
+    ours |= {"Fairness by group", "By group", "Approvals", record.model or "model"}
+    check_markdown(body, ours)
 
 
 def test_summary_and_model_card_give_each_gates_change_bounds_and_verdict(tmp_path) -> None:  # type: ignore[no-untyped-def]
