@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import subprocess
 
+from huggingface_hub import ModelCard
+from huggingface_hub.repocard_data import model_index_to_eval_results
+
 from ml_ci.demo import FULL_DEMO_STEPS, REPORT_HTML, REPORT_MARKDOWN
 from ml_ci.example import ExampleRepo, run_demo
 from ml_ci.record import load_record
@@ -39,6 +42,19 @@ def test_full_demo_reaches_release_canary_and_rollback(example_repo: ExampleRepo
     assert record.drift is not None and record.needs_human
     assert record.governance is not None and record.governance.satisfied
     assert record.release is not None and record.release.version == "v0.2.0"
+
+    # the release's model card: Hugging Face front matter with the recomputed record's values
+    assert "(card ml-ci-model-card.md)" in verdicts["release"]
+    carried = load_record(checkout / "ml-ci-record.release.json")
+    assert carried.compare is not None and carried.release is not None
+    card = ModelCard((checkout / "ml-ci-model-card.md").read_text(encoding="utf-8"))
+    data = card.data.to_dict()
+    assert data["model_version"] == "v0.2.0" == carried.release.version
+    name, results = model_index_to_eval_results(data["model-index"])
+    assert name == "breast-cancer"
+    expected = {m.name: m.candidate for m in carried.compare.metrics if m.slice is None}
+    assert {r.metric_type: r.metric_value for r in results} == expected and expected
+    assert "\n## Data drift\n" in card.text and "`mean_texture`" in card.text
 
     markdown = (checkout / REPORT_MARKDOWN).read_text(encoding="utf-8")
     assert "NEEDS HUMAN VALIDATION" in markdown and "| roc_auc |" in markdown

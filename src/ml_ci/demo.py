@@ -9,7 +9,8 @@ would, and keeps its verdict:
 * ``report``: markdown and standalone HTML reports of the record.
 * ``register``: main's model becomes the first release (v0.1.0) and goes to production. It is
   evaluated against itself: there is no earlier model to compare with.
-* ``release``: alice approves, the candidate merges, ``ml-ci release`` tags it for canary.
+* ``release``: alice approves, the candidate merges, ``ml-ci release`` tags it for canary and
+  writes its model card (``ml-ci-model-card.md``, the release's ``MODEL_CARD.md``).
 * ``canary-rollback``: simulated serving logs where v0.2.0 (the canary) is slower than
   production: ``ml-ci canary --apply`` rolls it back on its own (the canary stage is taken
   away; production untouched).
@@ -159,7 +160,8 @@ def _step_release(context: DemoContext) -> str:
     if code != 0:
         return "refused (see the record's gates)"
     stages = registry_agrees(root)
-    return f"approved by {APPROVER}, merged, tagged {', '.join(result['tags'])}: {stages}"
+    card = Path(result["model_card"]).name
+    return f"approved by {APPROVER}, merged, tagged {', '.join(result['tags'])} (card {card}): {stages}"
 
 
 def _serving_logs(root: Path, start: float, slow_canary: bool) -> Path:

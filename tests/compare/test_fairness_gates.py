@@ -368,3 +368,56 @@ def test_many_groups_lower_bound_drops_the_pairing_and_stays_valid(
     boot = fairness.poisson_replicates(kept.counts, 1000, 2)
     low, p = fairness.gap_change_lower(kept, "gap:recall", **{**args, "replicates": boot})
     assert low is not None and low < 0 and p == pytest.approx(1.0, abs=0.05)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+@pytest.mark.parametrize("kind", ["text", "number"])
+def test_rows_without_a_group_are_an_input_error_like_fairlearns(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], suffix: str, kind: str
+) -> None:
+    """A missing group value is not a group called "nan" or "None" (which would be gated as
+    one): like fairlearn's MetricFrame, ml-ci refuses, naming the column and the rows."""
+    rng = np.random.default_rng(3)
+    n = 400
+    y = rng.integers(0, 2, n)
+    score = np.clip(0.5 * y + 0.25 + rng.normal(0, 0.2, n), 0, 1).round(3)
+    values: list[object] = (
+        list(rng.choice(["F", "M"], n)) if kind == "text" else list(rng.choice([1.0, 2.0], n))
+    )
+    for row in (5, 17, 230):
+        values[row] = None
+    frame = pd.DataFrame(
+        {"id": np.arange(n), "y_true": y, "y_pred": (score >= 0.5).astype(int), "y_score": score}
+    )
+    frame["sex"] = pd.Series(values, dtype=object if kind == "text" else float)
+    with pytest.raises(ValueError, match="missing values"):  # fairlearn's own behaviour
+        MetricFrame(
+            metrics=selection_rate,
+            y_true=y,
+            y_pred=frame["y_pred"],
+            sensitive_features=frame["sex"],
+        )
+    paths = [tmp_path / f"{name}{suffix}" for name in ("baseline", "candidate")]
+    for path in paths:
+        frame.to_csv(path, index=False) if suffix == ".csv" else frame.to_parquet(path)
+    config = "task: binary\nfairness: {groups: [sex], min_size: 10}\ngates:\n"
+    config += "  - {metric: demographic_parity_difference, rule: non_inferior, margin: 0.05}\n"
+    capsys.readouterr()
+    code = run_compare(tmp_path, paths[0], paths[1], config)
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.strip() and not line.startswith("...")]
+    assert code == 2 and len(lines) == 1, err
+    assert str(paths[1]) in lines[0] and "'sex'" in lines[0] and "3 row(s)" in lines[0]
+    assert "fairness.groups" in lines[0] and "Traceback" not in err
+
+
+def test_the_engine_refuses_missing_group_values_too() -> None:
+    y = np.array([0, 1, 0, 1])
+    for missing in (np.nan, None):
+        groups = np.array(["a", missing, "b", "a"], dtype=object)
+        with pytest.raises(ValueError, match="1 row"):
+            fairness.group_cells(groups, y, y, y)
+        with pytest.raises(ValueError, match="1 row"):
+            fairness.shared_draw([groups], y, y, y, 10, np.random.default_rng(0))
+    text = fairness.group_cells(np.array(["nan", "None", "a", "a"]), y, y, y)
+    assert text.groups == ("None", "a", "nan")  # the words are values like any other

@@ -78,7 +78,7 @@ def test_release_tags_and_publishes_once(
     assert published["tag_name"] == f"{MODEL}@v1.0.0"
     assert "approved by alice" in published["body"]
     assets = {a["name"]: a["id"] for a in published["assets"]}
-    assert set(assets) == {"ml-ci-record.json", "canary-manifest.json"}
+    assert set(assets) == {"ml-ci-record.json", "canary-manifest.json", "MODEL_CARD.md"}
     manifest = json.loads(gh.asset_bytes(REPO, assets["canary-manifest.json"]))
     assert manifest["version"] == "v1.0.0" and manifest["canary_traffic"] == 0.1
     uploaded = json.loads(gh.asset_bytes(REPO, assets["ml-ci-record.json"]))
@@ -89,7 +89,7 @@ def test_release_tags_and_publishes_once(
     assert code == 0, err
     assert json.loads(out)["created"] is False
     assert remote_tag_names(repo.git_remote) == before
-    assert len(gh.releases(REPO)) == 1 and len(gh.releases(REPO)[0]["assets"]) == 2
+    assert len(gh.releases(REPO)) == 1 and len(gh.releases(REPO)[0]["assets"]) == 3
 
 
 @pytest.mark.parametrize("case", ["fork", "old-sha", "author", "stale-record"])

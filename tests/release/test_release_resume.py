@@ -13,7 +13,7 @@ from tests.release.helpers import LightRepo, remote_tag_names
 from tests.release.test_release_github import REPO, merged, release  # noqa: F401
 
 Merged = tuple[LightRepo, FakeGitHub, str, Path]
-ASSETS = {"ml-ci-record.json", "canary-manifest.json"}
+ASSETS = {"ml-ci-record.json", "canary-manifest.json", "MODEL_CARD.md"}
 UPLOADS = r"/releases/\d+/assets$"
 
 

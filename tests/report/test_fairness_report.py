@@ -101,3 +101,47 @@ def test_group_values_from_the_data_are_rendered_as_text(tmp_path, value: str) -
     for fmt in ("markdown", "summary"):
         check_markdown(render(record, fmt), headings)  # type: ignore[arg-type]
     check_html(elements(render(record, "html")), HTML_TAGS, headings)
+    from ml_ci.report.model_card import model_card
+
+    body = model_card(record, task="binary").split("---\n", 2)[2]  # after the front matter
+    ours = {"Model details", "Intended use and limitations", "Evaluation", "Slices", "Gates"}
+    ours |= {"Fairness by group", "By group", "Approvals", record.model or "model"}
+    check_markdown(body, ours)
+
+
+def test_summary_and_model_card_give_each_gates_change_bounds_and_verdict(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from huggingface_hub import ModelCard
+
+    from ml_ci.report.model_card import model_card
+
+    record = _record(tmp_path, ["a", "b", "tiny"])
+    compare = record.compare
+    assert compare is not None and compare.fairness
+    minus = str.maketrans({"-": "\u2212"})
+    summary = elements(gfm().render(render(record, "summary")))
+    table = next(t for t in summary.iter() if local(str(t.tag)) == "table" and "by" in _cells(t)[0])
+    header, *rows = _cells(table)
+    shown = {(r[1], r[2]): dict(zip(header, r, strict=True)) for r in rows}
+    assert len(shown) == len(compare.fairness)
+    for f in compare.fairness:
+        row = shown[(f.metric, f.groups)]
+        assert f.delta is not None and f.lower is not None and f.upper is not None
+        assert row["change"] == f"{f.delta:+.4f}".translate(minus)
+        assert row["bounds"] == f"[{f.lower:+.4f}, {f.upper:+.4f}]".translate(minus)
+        assert row[""].endswith(f.verdict)
+    card = ModelCard(model_card(record, task="binary"))
+    tree = elements(gfm().render(card.content.split("---\n", 2)[2]))
+    tables = [_cells(t) for t in tree.iter() if local(str(t.tag)) == "table"]
+    gaps = next(t for t in tables if t[0][:2] == ["gap", "rule"])
+    by_metric = {r[0]: dict(zip(gaps[0], r, strict=True)) for r in gaps[1:]}
+    for f in compare.fairness:
+        row = by_metric[f.metric]
+        assert row["change"] == f"{f.delta:+.4g}" and row["verdict"] == f.verdict
+        assert row["bounds"] == f"[{f.lower:+.4g}, {f.upper:+.4g}]"
+        assert row["baseline gap"] == f"{f.baseline:.4g}"
+    groups = next(t for t in tables if t[0][:3] == ["group", "n", "gated"])
+    rate = next(r for r in compare.fairness[0].by_group if r.group == "a")
+    row = next(dict(zip(groups[0], r, strict=True)) for r in groups[1:] if r[0] == "a")
+    assert row[f"{rate.rate} baseline"] == f"{rate.baseline:.4g}"
+    assert row[f"{rate.rate} candidate"] == f"{rate.candidate:.4g}"
+    assert next(r for r in groups[1:] if r[0] == "tiny")[2].startswith("no")

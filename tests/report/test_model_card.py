@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
+import pytest
 from huggingface_hub import ModelCard
 from huggingface_hub.repocard_data import model_index_to_eval_results
 
-from ml_ci.report.model_card import model_card
+from ml_ci.errors import ConfigError
+from ml_ci.report.model_card import infer_task, intended_use_at, model_card
 from tests.report.records import demo_record, with_governance
 
 
@@ -40,3 +45,37 @@ def test_without_a_written_section_the_card_says_so_and_hostile_names_stay_text(
     assert "<img" not in card.text and "@team" not in card.text
     _, results = model_index_to_eval_results(card.data.to_dict()["model-index"])
     assert {r.task_type for r in results} == {"tabular-regression"}
+
+
+def test_the_written_section_is_read_at_the_commit(tmp_path: Path) -> None:
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=tmp_path, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    git("init", "-q")
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "use.md").write_text("## Intended use\n\nTriage.\n", encoding="utf-8")
+    git("add", "-A")
+    git("-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "card")
+    sha = git("rev-parse", "HEAD")
+    (tmp_path / "docs" / "use.md").write_text("changed after the commit", encoding="utf-8")
+    assert intended_use_at(tmp_path, sha, "docs/use.md") == "## Intended use\n\nTriage.\n"
+    assert intended_use_at(tmp_path, sha, "./docs/use.md") == "## Intended use\n\nTriage.\n"
+    assert intended_use_at(tmp_path, sha, None) is None
+    for path, what in (("docs/none.md", "does not exist"), ("docs", "is a folder")):
+        with pytest.raises(ConfigError) as caught:
+            intended_use_at(tmp_path, sha, path)
+        message = str(caught.value)
+        assert message.startswith(f"governance.model_card: {path} {what} at {sha[:12]}")
+        assert "\n" not in message
+
+
+def test_the_task_is_the_one_whose_metrics_the_record_holds() -> None:
+    record = demo_record()
+    assert infer_task(record) == "binary"
+    assert record.compare is not None
+    record.compare.metrics[0].name = "rmse"
+    assert infer_task(record) == "regression"
+    record.compare.metrics[0].name = "f1_macro"
+    assert infer_task(record) == "multiclass"

@@ -26,6 +26,12 @@ not; ``C``'s own upward bias at ties only makes ``U`` larger (conservative). The
 p-value of H0 "theta >= margin" is the bootstrap share of ``max_k (T*_k - T_k_hat)/se_k`` at or
 above ``s = max_k (margin - T_k_hat)/se_k``: ``p < alpha`` exactly when ``U < margin``.
 
+Groups: every row needs one. A missing value (an empty CSV cell, a null; ``None`` or NaN
+here) is refused, as fairlearn's ``MetricFrame`` refuses it ("contains missing values"),
+rather than turned into a group named "nan" or "None" that would be gated like a real one;
+a team that wants the rows without a value as a group writes a value for them (e.g.
+``unknown``).
+
 Resampling: the paired Poisson bootstrap of compare over the cells (group, y, baseline
 prediction, candidate prediction): a cell holding ``n`` rows gets a Poisson(``n``) count, exactly
 as if every row got a Poisson(1) weight, and both models see the same weights.
@@ -60,11 +66,33 @@ class GroupCells:
         return sizes
 
 
+def missing_rows(values: npt.ArrayLike) -> int:
+    """Rows without a group value: ``None``, NaN or NaT (what a table's nulls read as)."""
+    array = np.asarray(values)
+    if array.dtype.kind == "f":
+        return int(np.count_nonzero(np.isnan(array)))
+    if array.dtype.kind in "mM":
+        return int(np.count_nonzero(np.isnat(array)))
+    if array.dtype.kind == "O":
+        return sum(1 for v in array.ravel() if v is None or (isinstance(v, float) and v != v))
+    return 0
+
+
+def group_labels(values: npt.ArrayLike) -> npt.NDArray[np.str_]:
+    """The group of every row as text; ``ValueError`` when a row has none (see the doc)."""
+    missing = missing_rows(values)
+    if missing:
+        raise ValueError(f"{missing} row(s) have no group value")
+    labels: npt.NDArray[np.str_] = np.asarray(values).astype(str)
+    return labels
+
+
 def group_cells(
     groups: npt.ArrayLike, y_true: npt.ArrayLike, baseline: npt.ArrayLike, candidate: npt.ArrayLike
 ) -> GroupCells:
-    """Count rows per cell. Labels and predictions are 0/1; groups any hashable values."""
-    names, index = np.unique(np.asarray(groups).astype(str), return_inverse=True)
+    """Count rows per cell. Labels and predictions are 0/1; groups any hashable values, none
+    missing."""
+    names, index = np.unique(group_labels(groups), return_inverse=True)
     y = np.asarray(y_true).astype(np.int64)
     b = np.asarray(baseline).astype(np.int64)
     c = np.asarray(candidate).astype(np.int64)
@@ -365,7 +393,7 @@ def by_group(cells: GroupCells, metric: str) -> dict[str, tuple[float | None, fl
 
 def intersect(columns: Sequence[npt.ArrayLike]) -> npt.NDArray[np.str_]:
     """Group labels of an intersection of columns, e.g. ``sex=F&age_band=30-40``."""
-    parts = [np.asarray(column).astype(str) for column in columns]
+    parts = [group_labels(column) for column in columns]
     out = parts[0]
     for part in parts[1:]:
         out = np.char.add(np.char.add(out, "&"), part)
@@ -405,7 +433,7 @@ def shared_draw(
     ).astype(np.int64)
     names, codes = [], []
     for values in labels:
-        found, index = np.unique(np.asarray(values).astype(str), return_inverse=True)
+        found, index = np.unique(group_labels(values), return_inverse=True)
         names.append(tuple(str(v) for v in found))
         codes.append(index.reshape(-1).astype(np.int64))
     key = np.zeros(len(y), dtype=np.int64)

@@ -86,6 +86,20 @@ def _read(path: Path, columns: list[str]) -> dict[str, Array]:
     return {c: to_numpy(table.column(c)) for c in columns}
 
 
+def _groups(path: Path, column: str, values: Array) -> npt.NDArray[np.str_]:
+    """A fairness group column as text; every row must have a value (as fairlearn asks)."""
+    from ml_ci.compare.fairness import group_labels, missing_rows
+
+    missing = missing_rows(values)
+    if missing:
+        raise InputError(
+            f"{path}: column {column!r} (fairness.groups in ml-ci.yaml) has no value in "
+            f"{missing} row(s); write one (e.g. 'unknown', then a group of its own) or drop "
+            "those rows"
+        )
+    return group_labels(values)
+
+
 def _require(path: Path, present: list[str], wanted: list[tuple[str, str]]) -> None:
     """Every column of ``wanted`` (config key, column) is in ``present``."""
     for key, column in wanted:
@@ -270,7 +284,7 @@ def _load_side(
         pred = _finite(path, cols.y_pred, frame[cols.y_pred], "prediction")
     lat = _finite(path, latency, frame[latency], "latency") if latency else None
     slice_values = {c: np.asarray(frame[c]).astype(str) for c in slices}
-    group_values = {c: np.asarray(frame[c]).astype(str) for c in groups or []}
+    group_values = {c: _groups(path, c, frame[c]) for c in groups or []}
     table = _Table(path, ids, y, Side(pred, score, lat), slice_values, group_values)
     return table, classes or []
 

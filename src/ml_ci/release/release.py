@@ -25,7 +25,10 @@ artifact), so it is treated as a CLAIM and checked against what this run can see
 Then ``{model}@v{semver}`` and ``{model}#{stage}#{n}`` are tagged (annotated, messages with
 the recomputed record's digest, verdict, approvers, data hashes) and pushed atomically, and a
 GitHub release is created with the notes and the assets: the recomputed record, the canary
-manifest and the pull request's claimed record.
+manifest, the pull request's claimed record, and ``MODEL_CARD.md`` -- the model card built
+from the recomputed record (:mod:`ml_ci.report.model_card`), with the intended use and
+limitations of ``governance.model_card`` (the first parent's key, the file as merged). The
+card is also written next to the record (``ml-ci-model-card.md``), online and ``--offline``.
 
 Idempotent: when a version of the model is already registered at the commit, nothing new
 is tagged (a missing stage tag or GitHub release asset is completed) and the result is 0.
@@ -70,6 +73,8 @@ RECORD_ASSET = "ml-ci-record.json"
 MANIFEST_ASSET = "canary-manifest.json"
 CLAIMED_FILE = "ml-ci-record.claimed.json"  # asset: the pull request's record, beside ours
 CARRIED_FILE = "ml-ci-record.release.json"  # local: the recomputed record the release carries
+# local: the card (not MODEL_CARD.md, which may be the team's own file, even governance.model_card)
+CARD_FILE = "ml-ci-model-card.md"
 MAX_DATA_HASHES = 20
 
 
@@ -103,6 +108,7 @@ class ReleaseResult:
     manifest: dict[str, Any] = field(default_factory=dict)
     recomputed: bool = False  # False only under release.trust_record
     claimed: dict[str, Any] = field(default_factory=dict)  # the PR record's verdicts
+    model_card: str | None = None  # where the card was written
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -118,6 +124,7 @@ class ReleaseResult:
             "manifest": self.manifest,
             "recomputed": self.recomputed,
             "claimed": self.claimed,
+            "model_card": self.model_card,
         }
 
 
@@ -222,6 +229,7 @@ def execute(
     from ml_ci.lineage import model_artifact
     from ml_ci.record import load_record
     from ml_ci.release.registry import load_registry
+    from ml_ci.report.model_card import intended_use_at, model_card
 
     say = progress or (lambda _message: None)
     config = settings.config
@@ -243,6 +251,8 @@ def execute(
         pull = _find_pull(settings, client, commit, say)
     again, config, config_changed = _rederive(settings, commit, pull, claimed, say)
     stage = config.release.stage  # the first parent's settings apply, as its gates do
+    # read before anything is tagged: a missing file stops the release, not half of it
+    intended = intended_use_at(root, commit, config.governance.model_card)
     record = again.record if again is not None else claimed
     if done is None:
         _check_record(settings, config, claimed, pull, commit)  # a claim may only refuse
@@ -298,6 +308,16 @@ def execute(
         artifact_hash=record.artifact.hash if record.artifact else None,
     )
     release_url = None
+    card = model_card(
+        record,
+        task=config.task,
+        version=info.version,
+        intended_use=intended,
+        baseline=again.baseline if again is not None else None,
+        note=card_note(commit, again),
+    )
+    card_path = settings.record_path.with_name(CARD_FILE)
+    card_path.write_text(card, encoding="utf-8")
     # saved before publishing: a rerun after a failed upload resumes with this very record
     _save(settings.record_path, record, claimed)
     if not settings.offline and client is not None and settings.repo:
@@ -306,10 +326,11 @@ def execute(
             settings.repo,
             version_tag(model, info.version),
             commit,
-            release_notes(record, info.version, manifest) + claimed_note(claimed, again),
+            release_notes(record, info.version, manifest, card) + claimed_note(claimed, again),
             record,
             manifest,
             claimed if again is not None and claimed is not record else None,
+            card,
         )
         record.release.release_url = release_url
     _save(settings.record_path, record, claimed)
@@ -328,6 +349,7 @@ def execute(
         manifest=manifest,
         recomputed=again is not None,
         claimed=claimed_verdicts(claimed),
+        model_card=str(card_path),
     )
 
 
@@ -352,6 +374,19 @@ def claimed_verdicts(record: EvaluationRecord) -> dict[str, Any]:
         "drift": record.drift.verdict if record.drift else None,
         "needs_human": record.needs_human,
     }
+
+
+def card_note(commit: str, again: Recomputed | None) -> str:
+    """Where the model card's values come from (a line under its title)."""
+    if again is None:
+        return (
+            "NOT recomputed (`release.trust_record: true`): the values below are the pull "
+            "request's own record"
+        )
+    return (
+        f"Values recomputed by ml-ci release for `{commit[:12]}` under the configuration of "
+        f"`{(again.parent or commit)[:12]}`; the pull request's own record is not used"
+    )
 
 
 def claimed_note(claimed: EvaluationRecord, again: Recomputed | None) -> str:
@@ -563,8 +598,11 @@ def canary_manifest(
     }
 
 
-def release_notes(record: EvaluationRecord, version: str, manifest: dict[str, Any]) -> str:
-    """The GitHub release body: the version's facts, the approvals, then the full report."""
+def release_notes(
+    record: EvaluationRecord, version: str, manifest: dict[str, Any], card: str | None = None
+) -> str:
+    """The GitHub release body: the version's facts, the approvals, then the full report
+    (with ``card``, the release's model card, in its ``<details>``)."""
     from ml_ci.governance.report import render_markdown
     from ml_ci.report.render import render
     from ml_ci.report.safe import md_code, md_text
@@ -583,7 +621,7 @@ def release_notes(record: EvaluationRecord, version: str, manifest: dict[str, An
     if record.governance is not None:
         lines += ["", render_markdown(record.governance)]
     # the release body shares the comment's 65,536-character limit; the report fits it
-    return "\n".join(lines) + "\n\n" + render(record, "markdown", limit=60_000)
+    return "\n".join(lines) + "\n\n" + render(record, "markdown", limit=60_000, card=card)
 
 
 def publish_github_release(
@@ -595,8 +633,10 @@ def publish_github_release(
     record: EvaluationRecord,
     manifest: dict[str, Any],
     claimed: EvaluationRecord | None = None,
+    card: str | None = None,
 ) -> str:
     """Create (or find) the release of ``tag`` and upload any missing asset; returns its URL.
+    Assets: the record, the manifest, the claimed record (when recomputed), ``MODEL_CARD.md``.
 
     Resumable: the release is found by its tag; an asset already uploaded is kept, one left
     partial (``state`` other than ``uploaded``) is deleted and uploaded again. A lost answer
@@ -621,15 +661,22 @@ def publish_github_release(
                 ) from None
     assert release is not None
     upload = str(release["upload_url"]).split("{", 1)[0]
+    from ml_ci.report.model_card import CARD_ASSET
+
+    json_type = "application/json"
     assets = {
-        RECORD_ASSET: record.model_dump_json(indent=2).encode(),
-        MANIFEST_ASSET: json.dumps(manifest, indent=2).encode(),
+        RECORD_ASSET: (record.model_dump_json(indent=2).encode(), json_type),
+        MANIFEST_ASSET: (json.dumps(manifest, indent=2).encode(), json_type),
     }
     if claimed is not None:
-        assets[CLAIMED_FILE] = claimed.model_dump_json(indent=2).encode()
+        assets[CLAIMED_FILE] = (claimed.model_dump_json(indent=2).encode(), json_type)
+    if card is not None:
+        assets[CARD_ASSET] = (card.encode("utf-8"), "text/markdown; charset=utf-8")
     have = {str(a.get("name")): a for a in release.get("assets") or []}
-    for name, data in assets.items():
-        _ensure_asset(client, path, int(release["id"]), upload, name, data, have.get(name), tag)
+    for name, (data, kind) in assets.items():
+        _ensure_asset(
+            client, path, int(release["id"]), upload, name, data, have.get(name), tag, kind
+        )
     return str(release.get("html_url") or "")
 
 
@@ -655,6 +702,7 @@ def _ensure_asset(
     data: bytes,
     existing: dict[str, Any] | None,
     tag: str,
+    content_type: str = "application/json",
 ) -> None:
     """Make ``name`` a complete asset of the release (see :func:`publish_github_release`)."""
     from ml_ci.github.client import GitHubError, Unprocessable, WriteUnconfirmed
@@ -671,7 +719,7 @@ def _ensure_asset(
                 upload,
                 params={"name": name},
                 data=data,
-                headers={"Content-Type": "application/json"},
+                headers={"Content-Type": content_type},
                 idempotent=False,
             )
             return

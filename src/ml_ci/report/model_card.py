@@ -8,17 +8,23 @@ approvals, lineage hashes, and the intended use and limitations the team writes 
 (``governance.model_card``: a markdown file of theirs, included as it is).
 
 Every value comes from the record; record strings are escaped for markdown (a record can come
-from a pull request), the front matter is written by a YAML dumper.
+from a pull request), the front matter is written by a YAML dumper. ``ml-ci release`` builds
+the card from the record it recomputed (never the pull request's claim), reads the written
+section at the merged commit (:func:`intended_use_at`), and attaches it as ``MODEL_CARD.md``.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import yaml
 
+from ml_ci.errors import ConfigError
 from ml_ci.record import EvaluationRecord
-from ml_ci.report.safe import md_code, md_text
+from ml_ci.report.safe import md_code, md_text, plain
+
+CARD_ASSET = "MODEL_CARD.md"  # the release asset's name (the Hub's and Model Card Toolkit's)
 
 TASK_TYPES = {
     "binary": "tabular-classification",
@@ -31,30 +37,79 @@ def _number(value: float | None) -> str:
     return "-" if value is None else f"{value:.4g}"
 
 
+def _signed(value: float | None) -> str:
+    return "-" if value is None else f"{value:+.4g}"
+
+
+def _p(value: float | None) -> str:
+    return "-" if value is None else ("< 0.001" if value < 0.001 else f"{value:.3f}")
+
+
+def infer_task(record: EvaluationRecord) -> str:
+    """The task whose metric set the record's compare section computed (the record does not
+    name its task; compare computes every metric of it): regression, multiclass or binary."""
+    from ml_ci.config import TASK_METRICS
+
+    names = {m.name for m in (record.compare.metrics if record.compare else [])}
+    for task in ("regression", "multiclass"):
+        own = set(TASK_METRICS[task]) - set(TASK_METRICS["binary"])
+        if names & own:
+            return task
+    return "binary"
+
+
+def intended_use_at(root: Path, commit: str, path: str | None) -> str | None:
+    """The ``governance.model_card`` file as committed at ``commit`` (None when the key is
+    not set); a ``ConfigError`` naming the key when the file is not there or not UTF-8."""
+    from ml_ci.gitutil import git, show_file
+
+    if not path:
+        return None
+    spec = f"{commit}:{path.removeprefix('./')}"
+    kind = git(["cat-file", "-t", spec], root, check=False)
+    blob = show_file(root, commit, path.removeprefix("./")) if kind == "blob" else None
+    if blob is None:
+        what = "is a folder" if kind == "tree" else "does not exist"
+        raise ConfigError(
+            f"governance.model_card: {path} {what} at {commit[:12]}; commit that markdown "
+            "file (intended use and limitations) or remove the key"
+        )
+    try:
+        return blob.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(
+            f"governance.model_card: {path} at {commit[:12]} is not UTF-8 text; save it as UTF-8"
+        ) from None
+
+
 def front_matter(record: EvaluationRecord, task: str, version: str | None) -> dict[str, Any]:
     """The Hub's metadata: ``model-index`` with the candidate's value of every overall metric."""
     dataset = next(
         (d for d in (record.lineage.deps if record.lineage else []) if d.kind == "data"), None
     )
     metrics = [
-        {"type": m.name, "value": m.candidate, "name": f"{m.name} ({m.method})"}
+        {"type": plain(m.name), "value": m.candidate, "name": plain(f"{m.name} ({m.method})")}
         for m in (record.compare.metrics if record.compare else [])
         if m.slice is None and m.candidate is not None
     ]
-    name = record.model or "model"
+    # one line each (a record from a pull request could carry newlines into YAML strings)
+    name = plain(record.model) or "model"
     result: dict[str, Any] = {
         "task": {"type": TASK_TYPES.get(task, "tabular-classification"), "name": task},
-        "dataset": {"type": "tabular", "name": dataset.path if dataset else "evaluation data"},
+        "dataset": {
+            "type": "tabular",
+            "name": plain(dataset.path) if dataset else "evaluation data",
+        },
         "metrics": metrics,
     }
     if dataset is not None and dataset.hash:
-        result["dataset"]["revision"] = dataset.hash
+        result["dataset"]["revision"] = plain(dataset.hash)
     data: dict[str, Any] = {
         "tags": ["ml-ci", TASK_TYPES.get(task, "tabular-classification")],
         "model-index": [{"name": name, "results": [result]}] if metrics else [],
     }
     if version:
-        data["model_version"] = version
+        data["model_version"] = plain(version)
     return data
 
 
@@ -64,8 +119,17 @@ def model_card(
     task: str,
     version: str | None = None,
     intended_use: str | None = None,
+    baseline: str | None = None,
+    note: str | None = None,
+    placeholder: str | None = None,
 ) -> str:
-    """The card's text (front matter, then the sections)."""
+    """The card's text (front matter, then the sections).
+
+    ``intended_use``: the team's own markdown, included as it is (read at a trusted commit);
+    ``baseline``: the commit whose model was the baseline (default: the record's base);
+    ``note``: ml-ci's own markdown line under the title (where the values come from; not
+    escaped, so never record text); ``placeholder``: what
+    the intended-use section says when there is no text."""
     meta = yaml.safe_dump(front_matter(record, task, version), sort_keys=False, allow_unicode=True)
     name = md_text(record.model or "model")
     lines = [
@@ -76,6 +140,8 @@ def model_card(
         f"# {name}" + (f" {md_text(version)}" if version else ""),
         "",
     ]
+    if note:
+        lines += [f"_{note}_", ""]  # ml-ci's own words (see the docstring)
     lines += ["## Model details", ""]
     details = [
         ("task", md_text(task)),
@@ -92,17 +158,21 @@ def model_card(
     lines += ["## Intended use and limitations", ""]
     lines.append(
         intended_use.strip()
-        if intended_use
-        else "_Not written yet: set governance.model_card to a markdown file._"
+        if intended_use and intended_use.strip()
+        else (
+            f"_{md_text(placeholder)}_"
+            if placeholder
+            else "_Not written yet: set governance.model_card to a markdown file._"
+        )
     )
     lines.append("")
     compare = record.compare
     if compare is not None:
         lines += ["## Evaluation", ""]
         level = f"{1 - (compare.alpha or 0.05):.0%}"
-        base = md_code(record.repo.base_sha or "-")
+        base = md_code(baseline or record.repo.base_sha or "-")
         lines += [
-            f"Compared with the baseline at {base} on the same {compare.n or '-'} rows "
+            f"Compared with the baseline model at {base} on the same {compare.n or '-'} rows "
             f"(paired; {level} intervals of candidate - baseline). Verdict: **{md_text(compare.verdict)}**.",
             "",
             "| metric | baseline | candidate | difference | interval | gated |",
@@ -144,21 +214,32 @@ def model_card(
                 if g.adjusted_p_value is None
                 else ("< 0.001" if g.adjusted_p_value < 0.001 else f"{g.adjusted_p_value:.3f}")
             )
+            where += f" by {md_text(g.groups)}" if g.groups else ""
             lines.append(
                 f"| {md_text(g.metric)}{where} | {g.rule} | {g.margin:g} | {g.verdict} | {p} |"
             )
         lines.append("")
+        lines += fairness_lines(record)
     drift = record.drift
     if drift is not None:
         drifted = [c for c in drift.columns if c.drifted]
         lines += [
             "## Data drift",
             "",
-            f"Verdict: **{md_text(drift.verdict)}**; drifted columns: "
-            + (", ".join(md_code(c.column) for c in drifted) or "none")
+            f"Verdict: **{md_text(drift.verdict)}**; {len(drifted)} of {len(drift.columns)} "
+            "columns drifted"
+            + (": " + ", ".join(md_code(c.column) for c in drifted) if drifted else "")
             + ".",
             "",
         ]
+        if drifted:
+            lines += ["| column | method | value | threshold | adj. p |", "|---|---|---|---|---|"]
+            for c in drifted:
+                lines.append(
+                    f"| {md_code(c.column)} | {md_text(c.method)} | {_number(c.value)} | "
+                    f"{_number(c.threshold)} | {_p(c.adjusted_p_value)} |"
+                )
+            lines.append("")
     governance = record.governance
     lines += ["## Approvals", ""]
     if governance is None:
@@ -170,10 +251,78 @@ def model_card(
             f"{md_code(governance.head_sha or '-')}.",
             "",
         ]
+        if governance.decisions:
+            lines += ["| who | decision | commit | via | counted |", "|---|---|---|---|---|"]
+            for d in governance.decisions:
+                lines.append(
+                    f"| {md_text(d.actor)} | {d.action} | {md_code(d.sha[:12] or '-')} | "
+                    f"{d.via} | {'yes' if d.counted else 'no'} |"
+                )
+            lines.append("")
     lineage = record.lineage
     if lineage is not None:
-        lines += ["## Lineage", "", "| path | kind | hash |", "|---|---|---|"]
+        lines += ["## Lineage", ""]
+        if lineage.base_sha:
+            lines += [
+                f"DVC hashes at {md_code(record.repo.evaluated_sha or record.repo.head_sha or '-')}; "
+                f"changed: against {md_code(lineage.base_sha)}.",
+                "",
+            ]
+        lines += ["| path | kind | stage | hash | changed |", "|---|---|---|---|---|"]
         for entry in [*lineage.deps, *lineage.outs]:
-            lines.append(f"| {md_code(entry.path)} | {entry.kind} | {md_code(entry.hash or '-')} |")
+            lines.append(
+                f"| {md_code(entry.path)} | {entry.kind} | {md_text(entry.stage or '-')} | "
+                f"{md_code(entry.hash or '-')} | {'-' if entry.changed is None else ('yes' if entry.changed else 'no')} |"
+            )
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def fairness_lines(record: EvaluationRecord) -> list[str]:
+    """The card's fairness section: per grouping, each gate's gap for both models, the
+    change, its one-sided bounds and verdict, then every group's rates for both models."""
+    from ml_ci.report.view import fairness_views
+
+    compare = record.compare
+    views = fairness_views(compare)
+    if compare is None or not views:
+        return []
+    level = f"{1 - (compare.alpha or 0.05):.0%}"
+    lines = [
+        "## Fairness by group",
+        "",
+        "Each gap is max minus min over the groups with at least `fairness.min_size` rows; "
+        f"the bounds are one-sided simultaneous {level} paired bootstrap bounds of the change "
+        "(candidate gap - baseline gap; absolute rule: of the candidate's gap).",
+        "",
+    ]
+    for view in views:
+        lines += [
+            f"### By {md_text(view.groups)}",
+            "",
+            "| gap | rule | baseline gap | candidate gap | change | bounds | adj. p | verdict |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for f in view.gates:
+            rule = (
+                f"absolute (<= {f.max:g})" if f.rule == "absolute" else f"{f.rule} ({f.margin:g})"
+            )
+            bounds = f"[{_signed(f.lower)}, {_signed(f.upper)}]"
+            lines.append(
+                f"| {md_text(f.metric)} | {rule} | {_number(f.baseline)} | {_number(f.candidate)} "
+                f"| {_signed(f.delta)} | {bounds} | {_p(f.adjusted_p_value)} | {f.verdict} |"
+            )
+        header = "".join(
+            f" {md_text(r)} baseline | {md_text(r)} candidate |" for r in view.rate_names
+        )
+        lines += [
+            "",
+            f"| group | n | gated |{header}",
+            "|---|---|---|" + "---|---|" * len(view.rate_names),
+        ]
+        for row in view.rows:
+            rates = "".join(f" {_number(b)} | {_number(c)} |" for _, b, c in row.rates)
+            gated = "yes" if row.gated else "no (below min_size)"
+            lines.append(f"| {md_text(row.group)} | {row.n} | {gated} |{rates}")
+        lines.append("")
+    return lines

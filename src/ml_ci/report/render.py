@@ -6,8 +6,14 @@ one, and the bundled ones stay reachable as ``ml-ci/<name>`` so an override can
 ``{% extends "ml-ci/report.md.j2" %}`` and replace single blocks.
 
 Size: a comment is at most 65,536 characters and a job summary at most 1 MiB. Rendering
-walks down :data:`LADDER` (collapse ``<details>`` lists, then fewer rows per table with a
-note and a link to the full report, then no chart) until the text fits.
+walks down :data:`LADDER` (collapse ``<details>`` lists -- the model card among them -- then
+fewer rows per table with a note and a link to the full report, then no chart) until the text
+fits.
+
+The model card (:mod:`ml_ci.report.model_card`) is shown as its markdown source in a
+``<details>`` block (a code block: its front matter stays readable, and nothing in it renders
+as markdown). Without ``card=`` it is the card of this record, without the team's intended-use
+section, which the release adds from the merged commit.
 """
 
 from __future__ import annotations
@@ -177,10 +183,12 @@ def render(
     template_dir: Path | None = None,
     limit: int | None = None,
     canary: CanaryView | None = None,
+    card: str | None = None,
 ) -> str:
     """The report as text. ``limit`` (characters) defaults to what GitHub accepts:
     the comment size for markdown, 1 MiB for the summary, none for HTML. ``canary``: a
-    version's canary result (:func:`ml_ci.report.canary.canary_view`) adds its section."""
+    version's canary result (:func:`ml_ci.report.canary.canary_view`) adds its section.
+    ``card``: the model card to show (default: a preview built from the record)."""
     import jinja2
 
     if limit is None:
@@ -207,11 +215,13 @@ def render(
         "lineage_svg": svg_lineage(graph) if graph is not None and fmt == "html" else None,
         "environment": environment_view(record),
         "canary": canary,
+        "model_card": card if card is not None or fmt == "summary" else card_preview(record),
         "canary_charts": [
             (track, svg_gate(track) if fmt == "html" else mermaid_gate(track))
             for track in (canary.gates if canary is not None else [])
         ],
     }
+    context["model_card_fence"] = fence_for(context["model_card"] or "")
     text = ""
     for budget in LADDER if limit else LADDER[:1]:
         try:
@@ -224,6 +234,33 @@ def render(
     # an override that ignores the budget: cut, but never past the limit
     note = "\n\n_(report cut to fit GitHub's size limit; see the full report artifact)_\n"
     return text[: limit - len(note) - 8] + note
+
+
+CARD_PLACEHOLDER = (
+    "The team's intended use and limitations (governance.model_card) are added from the "
+    "merged commit when ml-ci release builds the card."
+)
+
+
+def card_preview(record: EvaluationRecord) -> str | None:
+    """The model card of ``record`` as the report shows it (None without a comparison)."""
+    from ml_ci.report.model_card import infer_task, model_card
+
+    if record.compare is None:
+        return None
+    version = record.release.version if record.release is not None else None
+    return model_card(
+        record, task=infer_task(record), version=version, placeholder=CARD_PLACEHOLDER
+    )
+
+
+def fence_for(text: str) -> str:
+    """A backtick fence longer than any backtick run in ``text`` (CommonMark: the block
+    ends only at a fence at least as long), so the text cannot close it."""
+    import re
+
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    return "`" * max(3, longest + 1)
 
 
 def _ci_level(record: EvaluationRecord) -> str:
