@@ -140,3 +140,27 @@ def test_a_missing_slice_column_names_slices_columns(
     last = capsys.readouterr().err.strip().splitlines()[-1]
     assert "column 'region' is missing (slices.columns in ml-ci.yaml)" in last, last
     assert "predictions.slices" not in last
+
+
+@pytest.mark.parametrize("suffix", ["csv", "parquet"])
+def test_rows_without_a_slice_value_form_the_missing_slice_not_nan(
+    tmp_path: Path, suffix: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    base, cand = write_binary(tmp_path, n=200)
+    paths = []
+    for path in (base, cand):
+        frame = pd.read_csv(path)
+        frame["segment"] = np.where(np.arange(len(frame)) % 4 == 0, None, frame["segment"])
+        frame["score_band"] = np.where(np.arange(len(frame)) % 5 == 0, np.nan, 1.0)
+        target = path.with_suffix(f".{suffix}")
+        frame.to_parquet(target) if suffix == "parquet" else frame.to_csv(target, index=False)
+        paths.append(target)
+    config = "task: binary\nslices:\n  columns: [segment, score_band]\n  min_size: 10\n"
+    config += "gates:\n  - metric: accuracy\n    rule: non_inferior\n    margin: 0.5\n"
+    assert run_compare(tmp_path, paths[0], paths[1], config) == 0, capsys.readouterr().err
+    record = json.loads((tmp_path / "record.json").read_text())
+    shown = {m["slice"] for m in record["compare"]["metrics"] if m["slice"]}
+    assert "segment=(missing)" in shown and "score_band=(missing)" in shown, shown
+    assert not any(s.endswith(("=nan", "=None")) for s in shown), shown

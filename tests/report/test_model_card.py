@@ -79,3 +79,28 @@ def test_the_task_is_the_one_whose_metrics_the_record_holds() -> None:
     assert infer_task(record) == "regression"
     record.compare.metrics[0].name = "f1_macro"
     assert infer_task(record) == "multiclass"
+
+
+def test_a_release_card_shows_its_own_environment_beside_the_claimed_one() -> None:
+    from ml_ci.record import EnvironmentSection
+    from ml_ci.record.environment import Fingerprint
+
+    record = demo_record()
+    assert "## Environment" not in model_card(record, task="binary")  # none recorded: no section
+    record.environment = EnvironmentSection(
+        role="release",
+        python="3.11.9",
+        lockfile="uv.lock:sha256:" + "a" * 64,
+        claimed=Fingerprint(python="3.12.0 `| <b>@team</b>"),
+        required=["lockfile", "python"],
+    )
+    card = ModelCard(model_card(record, task="binary"))
+    section = card.text.split("## Environment", 1)[1].split("\n## ", 1)[0]
+    assert "release's own scoring job" in section
+    row = next(line for line in section.splitlines() if line.startswith("| python |"))
+    assert "3.11.9" in row and "3.12.0" in row  # own value first, the claim beside it
+    from markdown_it import MarkdownIt
+
+    html = MarkdownIt("gfm-like").render(section)  # a claim is text (a code span), never HTML
+    assert "<b>" not in html and "&lt;b&gt;@team" in html
+    assert "Checked against the merged commit: lockfile, python." in section

@@ -111,8 +111,9 @@ def command(
     """Refuse (exit 1, with the reason) unless the gates and drift, RECOMPUTED here for the
     merged commit under its first parent's ml-ci.yaml (both models scored with
     predict.command), pass, governance is satisfied at the pull request's head SHA, and the
-    pull request's record agrees; then tag {model}@v{semver} and {model}#{stage}#{n}, push them, and create the
-    GitHub release (notes, record, canary manifest). Rerunning for the same merge is a no-op.
+    pull request's record agrees; then tag {model}@v{semver} and {model}#{stage}#{n}, push
+    them, and create the GitHub release (notes, record, claimed record, canary manifest,
+    MODEL_CARD.md). Rerunning for the same merge is a no-op.
     """
     from ml_ci.release.release import ReleaseSettings, execute
 

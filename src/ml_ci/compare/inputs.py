@@ -100,6 +100,27 @@ def _groups(path: Path, column: str, values: Array) -> npt.NDArray[np.str_]:
     return group_labels(values)
 
 
+MISSING_SLICE = "(missing)"
+
+
+def slice_labels(values: Array) -> npt.NDArray[np.str_]:
+    """A slice column as text; rows without a value form the slice ``(missing)`` (rows with a
+    missing feature often behave differently, so they are a slice to see, not an error)."""
+    array = np.asarray(values)
+    if array.dtype.kind == "f":
+        absent = np.isnan(array)
+    elif array.dtype.kind in "mM":
+        absent = np.isnat(array)
+    elif array.dtype.kind == "O":
+        absent = np.array([v is None or (isinstance(v, float) and v != v) for v in array])
+    else:
+        absent = np.zeros(array.shape, dtype=bool)
+    labels = array.astype(str).astype(object)
+    labels[absent] = MISSING_SLICE
+    result: npt.NDArray[np.str_] = labels.astype(str)
+    return result
+
+
 def _require(path: Path, present: list[str], wanted: list[tuple[str, str]]) -> None:
     """Every column of ``wanted`` (config key, column) is in ``present``."""
     for key, column in wanted:
@@ -283,7 +304,7 @@ def _load_side(
         y = _finite(path, cols.y_true, frame[cols.y_true], "target")
         pred = _finite(path, cols.y_pred, frame[cols.y_pred], "prediction")
     lat = _finite(path, latency, frame[latency], "latency") if latency else None
-    slice_values = {c: np.asarray(frame[c]).astype(str) for c in slices}
+    slice_values = {c: slice_labels(frame[c]) for c in slices}
     group_values = {c: _groups(path, c, frame[c]) for c in groups or []}
     table = _Table(path, ids, y, Side(pred, score, lat), slice_values, group_values)
     return table, classes or []

@@ -259,6 +259,7 @@ def model_card(
                     f"{d.via} | {'yes' if d.counted else 'no'} |"
                 )
             lines.append("")
+    lines += environment_lines(record)
     lineage = record.lineage
     if lineage is not None:
         lines += ["## Lineage", ""]
@@ -326,3 +327,30 @@ def fairness_lines(record: EvaluationRecord) -> list[str]:
             lines.append(f"| {md_text(row.group)} | {row.n} | {gated} |{rates}")
         lines.append("")
     return lines
+
+
+ENVIRONMENT_KEYS = ("python", "platform", "lockfile", "packages", "image", "dvc", "ml_ci")
+
+
+def environment_lines(record: EvaluationRecord) -> list[str]:
+    """The environment the values were computed in (``record.environment``): a release record's
+    own scoring job, with the pull request's claim beside it, never in its place."""
+    env = record.environment
+    if env is None:
+        return []
+    who = "the release's own scoring job" if env.role == "release" else "the pull request's run"
+    lines = ["## Environment", "", f"Computed in {who}.", ""]
+    claimed = env.claimed if env.role == "release" else None
+    if claimed is not None:
+        lines += ["| key | value | claimed by the pull request |", "|---|---|---|"]
+    else:
+        lines += ["| key | value |", "|---|---|"]
+    for key in ENVIRONMENT_KEYS:
+        value = md_code(getattr(env, key) or "-")
+        if claimed is not None:
+            lines.append(f"| {key} | {value} | {md_code(getattr(claimed, key) or '-')} |")
+        else:
+            lines.append(f"| {key} | {value} |")
+    if env.required:
+        lines += ["", f"Checked against the merged commit: {', '.join(env.required)}."]
+    return [*lines, ""]
