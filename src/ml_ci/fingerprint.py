@@ -414,7 +414,7 @@ def base_environment(
     if base_sha is None:
         return None
     try:
-        from ml_ci.release.registry import load_registry
+        from ml_ci.registry import load_registry
 
         state = load_registry(root).get(model)
         version = state.version_at(base_sha) if state is not None else None

@@ -20,7 +20,7 @@ import pytest
 
 from ml_ci.dashboard.charts import LEFT, RIGHT, WIDTH
 from ml_ci.logs.simulate import Profile, simulate_logs
-from ml_ci.release.registry import load_registry
+from ml_ci.registry import load_registry
 from ml_ci.release.results import append_result
 from tests.release.helpers import commit, config, gto_history, gto_stages, init_repo
 from tests.report import chromium

@@ -6,7 +6,7 @@ from itertools import pairwise
 from pathlib import Path
 
 from ml_ci.dashboard.engine import stage_spans
-from ml_ci.release.registry import load_registry
+from ml_ci.registry import load_registry
 from tests.dashboard.test_dashboard import registry
 from tests.release.helpers import config, gto_stages
 

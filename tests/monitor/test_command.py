@@ -263,7 +263,7 @@ def test_apply_pages_rolls_back_once_and_closes_on_recovery(
         "closed"
     )
     assert [i["state"] for i in gh.issues("acme/churn")] == ["closed"]
-    from ml_ci.release.registry import load_registry
+    from ml_ci.registry import load_registry
     from ml_ci.release.results import read_results
 
     commit_of = load_registry(root)["churn"].versions["v0.2.0"].commit

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from ml_ci.errors import InputError
+from ml_ci.registry import ModelState, load_registry, read_tags, version_at_stage
 from ml_ci.release.apply import apply_tags
 from ml_ci.release.gitops import NewTag
 from ml_ci.release.promote import AssignSettings, promote, rollback
-from ml_ci.release.registry import ModelState, load_registry, read_tags, version_at_stage
 from ml_ci.release.release import release_planner
 from tests.release.helpers import (
     clone,

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from ml_ci.errors import InputError
+from ml_ci.registry import load_registry
 from ml_ci.release.apply import apply_tags
 from ml_ci.release.promote import AssignSettings, promote
-from ml_ci.release.registry import load_registry
 from ml_ci.release.release import release_planner
 from ml_ci.release.retire import retire, unassign
 from tests.release.helpers import GTO, commit, config, gto_stages, init_repo, remote_tag_names

@@ -14,7 +14,7 @@ import pytest
 from ml_ci.cli import main
 from ml_ci.logs.simulate import Profile
 from ml_ci.record import EvaluationRecord, save_record
-from ml_ci.release.registry import load_registry
+from ml_ci.registry import load_registry
 from ml_ci.release.results import append_result
 from ml_ci.report.canary import canary_view, harmful_margin
 from tests.canary.test_apply import _registry

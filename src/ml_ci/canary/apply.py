@@ -144,11 +144,11 @@ def apply(
     now: float | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> CanaryApplied:
+    from ml_ci.registry import load_registry
+    from ml_ci.registry.tags import version_tag
     from ml_ci.release.promote import AssignSettings, promote
-    from ml_ci.release.registry import load_registry
     from ml_ci.release.results import append_result, read_results
     from ml_ci.release.retire import unassign
-    from ml_ci.release.tags import version_tag
 
     say = progress or (lambda _message: None)
     model = config.model.name

@@ -79,7 +79,7 @@ def resolve_versions(settings: CanarySettings) -> tuple[str, str]:
     if settings.canary is not None and settings.production is not None:
         return settings.canary, settings.production
     from ml_ci.gitutil import repo_root
-    from ml_ci.release.registry import version_at_stage
+    from ml_ci.registry import version_at_stage
 
     root = repo_root(settings.root)
     model = settings.config.model.name

@@ -33,8 +33,8 @@ def show(model: str | None, root: Path, now: str | None, json_mode: bool) -> Non
 
     from ml_ci.clock import parse_time
     from ml_ci.gitutil import repo_root
+    from ml_ci.registry import load_registry
     from ml_ci.release.lifecycle import results_summary, retirement_due
-    from ml_ci.release.registry import load_registry
 
     top = repo_root(root)
     models = load_registry(top)

@@ -43,7 +43,7 @@ def canary_section(model: str | None, path: Path | None, version: str | None) ->
 
         return canary_view(read_json(path, "canary result"), str(path))
     from ml_ci.gitutil import repo_root
-    from ml_ci.release.registry import load_registry
+    from ml_ci.registry import load_registry
     from ml_ci.release.results import read_results
 
     if model is None:

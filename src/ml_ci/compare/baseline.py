@@ -79,10 +79,10 @@ def _from_stage(root: Path, config: Config) -> tuple[str, str]:
     stage = config.baseline.stage
     assert stage is not None
     try:
-        from ml_ci.release.registry import version_at_stage
+        from ml_ci.registry import version_at_stage
     except ImportError:
         raise ConfigError(
-            f"baseline.stage {stage!r}: the model registry (ml_ci.release.registry) is not "
+            f"baseline.stage {stage!r}: the model registry (ml_ci.registry) is not "
             "available in this ml-ci; remove baseline.stage or pass --ref"
         ) from None
     version, sha = version_at_stage(root, config.model.name, stage)

@@ -2,10 +2,10 @@
 
 Data, all read at build time (the page makes no request when viewed):
 
-* the registry's git tags (:func:`ml_ci.release.registry.load_registry`): per model, the
+* the registry's git tags (:func:`ml_ci.registry.load_registry`): per model, the
   versions, a circle per tag event and a band per stage holding. Who holds a stage after each
   event is the registry's own rule, applied to every prefix of the history
-  (:func:`~ml_ci.release.registry.build_state`), so rollbacks and unassignments show as the
+  (:func:`~ml_ci.registry.build_state`), so rollbacks and unassignments show as the
   registry resolves them;
 * the results stored beside each version (:func:`ml_ci.release.results.read_results`):
   canary verdicts with their looks, monitor alert changes, drift entries;
@@ -35,7 +35,7 @@ from ml_ci.errors import InputError
 
 if TYPE_CHECKING:
     from ml_ci.github.client import GitHubClient
-    from ml_ci.release.registry import ModelState
+    from ml_ci.registry import ModelState
 
 PAGE = "index.html"
 
@@ -83,7 +83,7 @@ def _row(state: ModelState, tag: Any) -> str:
 
 def stage_spans(state: ModelState, end: float) -> list[Held]:
     """Who held each stage when: the registry's rules applied after every event."""
-    from ml_ci.release.registry import build_state
+    from ml_ci.registry import build_state
 
     spans: list[Held] = []
     holding: dict[str, tuple[str, float]] = {}
@@ -408,7 +408,7 @@ def objectives(settings: DashboardSettings, dashboard: Dashboard) -> None:
 # ---------------------------------------------------------------------- the whole page
 def build(settings: DashboardSettings, progress: Callable[[str], None] | None = None) -> Dashboard:
     """Everything the page shows (no file written)."""
-    from ml_ci.release.registry import load_registry
+    from ml_ci.registry import load_registry
 
     say = progress or (lambda _message: None)
     step_buckets(settings)  # a bad --bucket is an error before anything is read

@@ -165,7 +165,7 @@ def _store(result: MonitorResult, root: Path, push: bool) -> bool:
     """Keep the result beside the version when its alerts changed since the last one stored:
     an hourly run that finds the same state adds nothing (a note is rewritten whole on every
     append, so one line an hour would grow the repository by its square)."""
-    from ml_ci.release.registry import load_registry
+    from ml_ci.registry import load_registry
     from ml_ci.release.results import append_result, read_results
 
     state = load_registry(root).get(result.model)
@@ -192,8 +192,8 @@ def _store(result: MonitorResult, root: Path, push: bool) -> bool:
 def _rollback(
     result: MonitorResult, config: Config, root: Path, push: bool, say: Callable[[str], None]
 ) -> dict[str, Any] | None:
+    from ml_ci.registry import load_registry
     from ml_ci.release.promote import AssignSettings, rollback
-    from ml_ci.release.registry import load_registry
 
     state = load_registry(root).get(result.model)
     holder = state.stages.get("production") if state else None

@@ -247,7 +247,7 @@ def resolve_version(settings: MonitorSettings) -> str:
     if settings.version is not None:
         return settings.version
     from ml_ci.gitutil import repo_root
-    from ml_ci.release.registry import version_at_stage
+    from ml_ci.registry import version_at_stage
 
     return version_at_stage(repo_root(settings.root), settings.config.model.name, "production")[0]
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ml_ci.errors import InputError
 from ml_ci.gitutil import git
+from ml_ci.registry import ModelState, build_state, read_tags
 from ml_ci.release.gitops import (
     NewTag,
     create_tags,
@@ -23,7 +24,6 @@ from ml_ci.release.gitops import (
     has_remote,
     push_tags,
 )
-from ml_ci.release.registry import ModelState, build_state, read_tags
 
 # (the model's state or None, every tag name in the repository) -> tags to create
 Planner = Callable[[ModelState | None, list[str]], list[NewTag]]

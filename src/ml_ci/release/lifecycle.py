@@ -15,7 +15,7 @@ from typing import Any
 
 from ml_ci.config.durations import parse_duration
 from ml_ci.config.governance import RetireAfter
-from ml_ci.release.registry import ModelState
+from ml_ci.registry import ModelState
 from ml_ci.release.results import read_results
 
 DAY = 86_400

@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING, Any
 
 from ml_ci.errors import GateFailed, InputError
 from ml_ci.governance.rules import Outcome, evaluate, offline_permissions, votes_from_cli
+from ml_ci.registry import ModelState, StageHolder, VersionInfo, load_registry
+from ml_ci.registry.tags import format_message, next_counter, normalize_version, stage_tag
 from ml_ci.release.apply import apply_tags, sync
 from ml_ci.release.gitops import NewTag
-from ml_ci.release.registry import ModelState, StageHolder, VersionInfo, load_registry
-from ml_ci.release.tags import format_message, next_counter, normalize_version, stage_tag
 
 if TYPE_CHECKING:
     from ml_ci.config import Config

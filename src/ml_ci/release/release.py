@@ -55,11 +55,11 @@ from ml_ci.governance.rules import (
     votes_from_cli,
 )
 from ml_ci.record.release import ReleaseSection
+from ml_ci.registry import ModelState
+from ml_ci.registry.tags import format_message, next_counter, stage_tag, version_tag
+from ml_ci.registry.versioning import Bump, bump_from_labels, next_version
 from ml_ci.release.apply import apply_tags, sync
 from ml_ci.release.gitops import NewTag
-from ml_ci.release.registry import ModelState
-from ml_ci.release.tags import format_message, next_counter, stage_tag, version_tag
-from ml_ci.release.versioning import Bump, bump_from_labels, next_version
 
 if TYPE_CHECKING:
     from ml_ci.config import Config
@@ -228,7 +228,7 @@ def execute(
     """Check, tag, push and publish (see the module doc). Refusals raise :class:`GateFailed`."""
     from ml_ci.lineage import model_artifact
     from ml_ci.record import load_record
-    from ml_ci.release.registry import load_registry
+    from ml_ci.registry import load_registry
     from ml_ci.report.model_card import intended_use_at, model_card
 
     say = progress or (lambda _message: None)

@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from ml_ci.errors import InputError
+from ml_ci.registry import ModelState, load_registry
+from ml_ci.registry.tags import format_message, next_counter, normalize_version
 from ml_ci.release.apply import apply_tags, sync
 from ml_ci.release.gitops import NewTag
-from ml_ci.release.registry import ModelState, load_registry
-from ml_ci.release.tags import format_message, next_counter, normalize_version
 
 
 @dataclass

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from ml_ci.errors import InputError
 from ml_ci.gitutil import git
-from ml_ci.release.tags import ParsedTag, parse_message, parse_tag
-from ml_ci.release.versioning import highest
+from ml_ci.registry.tags import ParsedTag, parse_message, parse_tag
+from ml_ci.registry.versioning import highest
 
 # %(…) fields of `git for-each-ref`, separated by US (0x1f), records ended by RS (0x1e)
 _FIELDS = (

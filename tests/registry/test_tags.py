@@ -6,7 +6,7 @@ import pytest
 from gto.tag import parse_name
 
 from ml_ci.errors import InputError
-from ml_ci.release.tags import (
+from ml_ci.registry.tags import (
     format_message,
     next_counter,
     parse_message,
@@ -14,7 +14,7 @@ from ml_ci.release.tags import (
     stage_tag,
     version_tag,
 )
-from ml_ci.release.versioning import bump, bump_from_labels, next_version
+from ml_ci.registry.versioning import bump, bump_from_labels, next_version
 
 NAMES = [
     "churn@v1.2.3",
