@@ -79,6 +79,7 @@ def command(
         logs=logs,
         version=version,
         promised=_promised(record_path),
+        config_file=found,
     )
     result = execute(settings, progress=console.progress)
     payload = result.to_json()
@@ -192,4 +193,35 @@ def describe(payload: dict[str, Any]) -> str:
                 f"(min {_fmt(item['objective']['min'])}, upper bound {_fmt(item['upper'])}); "
                 f"coverage {_fmt(item['coverage'])}; {item['state'].replace('_', ' ')}"
             )
+    lines += _describe_drift(payload)
     return "\n".join(lines)
+
+
+def _describe_drift(payload: dict[str, Any]) -> list[str]:
+    """The input drift lines: the verdict and the drifted columns, or why there is none."""
+    drift = payload.get("drift")
+    if drift is None:
+        reason = payload.get("drift_reason")
+        return [f"  input drift: not available ({reason})"] if reason else []
+    columns = drift["columns"]
+    drifted = [c for c in columns if c["drifted"]]
+    rows = (
+        f"{drift['rows_current']} of {drift['window_rows']} requests"
+        if drift["sampled"]
+        else (f"{drift['rows_current']} requests")
+    )
+    lines = [
+        f"  input drift: {drift['verdict']} ({len(drifted)} of {len(columns)} columns drifted; "
+        f"{rows} against the reference at {drift['commit'][:12]})"
+    ]
+    for c in sorted(drifted, key=lambda c: -(c["value"] or 0.0)):
+        lines.append(
+            f"    {c['column']:16} {c['level']:11} {c['method']} {_fmt(c['value'])} "
+            f"(retrain at {c['threshold']:g})"
+        )
+    lines += [
+        f"    quality {f['check']} ({f['column'] or '-'}): {f['verdict']}"
+        for f in drift["quality"]
+        if f["verdict"] == "fail"
+    ]
+    return lines
