@@ -33,11 +33,15 @@ def _run(args: list[str], cwd: Path) -> str:
     return done.stdout.strip()
 
 
-def _config(root: Path, reference: str | None, **monitor: Any) -> None:
+def _config(
+    root: Path, reference: str | None, logs: dict[str, Any] | None = None, **monitor: Any
+) -> None:
     body: dict[str, Any] = {
         "model": {"name": "churn", "path": "models/model.pkl"},
         "monitor": {**MONITOR, **monitor},
     }
+    if logs is not None:
+        body["logs"] = logs
     if reference is not None:
         body["drift"] = {"reference": reference}
     (root / "ml-ci.yaml").write_text(yaml.safe_dump(body))
@@ -226,3 +230,49 @@ def test_apply_dispatches_once_and_keeps_one_incident(
     assert json.loads(clean.stdout)["applied"]["drift"]["incident"]["action"] == "closed"
     assert [i["state"] for i in gh.issues("acme/churn")] == ["closed"]
     assert "ghs_monitor" not in first.stdout + first.stderr + clean.stdout + clean.stderr
+
+
+def test_postgres_logs_give_the_same_drift_as_the_files(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pandas as pd
+    from sqlalchemy import create_engine
+
+    from tests.logs.postgres import running_postgres
+
+    logs = window_logs(tmp_path / "logs.parquet", 0.15)
+    with running_postgres() as url:
+        frame = pd.read_parquet(logs)
+        frame["model_version"] = frame["model_version"].astype(str)
+        engine = create_engine(url)
+        frame.to_sql("serving_logs", engine, index=False, chunksize=10_000)
+        engine.dispose()
+        _config(repo, "data/other.parquet", logs={"sql": {"table": "serving_logs"}})
+        try:
+            env = {**os.environ, "ML_CI_LOGS_URL": url}
+            from_sql = subprocess.run(
+                [sys.executable, "-m", "ml_ci", "monitor", "--now", str(NOW), "--json"],
+                cwd=repo, capture_output=True, text=True, env=env,
+            )  # fmt: skip
+        finally:
+            _config(repo, "data/other.parquet")
+    assert from_sql.returncode == 0, from_sql.stderr
+    from_files = monitor(repo, logs)
+    a, b = json.loads(from_sql.stdout)["drift"], json.loads(from_files.stdout)["drift"]
+    assert a["verdict"] == "retrain" and a == b
+
+
+def test_prometheus_has_no_input_features(repo: Path) -> None:
+    from ml_ci.config import load_config
+    from ml_ci.config.logs import PrometheusLogsConfig
+    from ml_ci.logs import Window
+    from ml_ci.logs.prometheus import PrometheusLogs
+    from ml_ci.monitor.engine import MonitorSettings, window_drift
+
+    settings = MonitorSettings(
+        config=load_config(repo / "ml-ci.yaml"), base=repo, now=NOW, root=repo
+    )
+    source = PrometheusLogs(PrometheusLogsConfig(url="http://127.0.0.1:9"))  # never asked
+    drift, reason = window_drift(settings, "v0.1.0", source, Window(["v0.1.0"], NOW, NOW - DAY))
+    assert drift is None and reason is not None
+    assert reason.startswith("not available from Prometheus")

@@ -373,6 +373,8 @@ def _window_drift(
     from ml_ci.release.registry import load_registry
 
     say = progress or (lambda _message: None)
+    if source.features(version, window, [], 1) is None:  # before reading any reference
+        return None, "not available from Prometheus (it keeps no per-request feature columns)"
     try:
         root = repo_root(settings.root)
     except InputError:
