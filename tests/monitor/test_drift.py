@@ -276,3 +276,31 @@ def test_prometheus_has_no_input_features(repo: Path) -> None:
     drift, reason = window_drift(settings, "v0.1.0", source, Window(["v0.1.0"], NOW, NOW - DAY))
     assert drift is None and reason is not None
     assert reason.startswith("not available from Prometheus")
+
+
+def test_the_incident_escapes_hostile_column_names() -> None:
+    """Column names come from the logs and the data: no mention, HTML or table break."""
+    import numpy as np
+    import pandas as pd
+
+    from ml_ci.config import Config
+    from ml_ci.config.drift import DriftConfig
+    from ml_ci.drift.engine import analyse
+    from ml_ci.monitor.apply import drift_body
+    from ml_ci.monitor.engine import MonitorResult, WindowDrift
+
+    hostile = "@acme/owners <img src=x onerror=alert(1)> | `x` [link](http://evil)"
+    rng = np.random.default_rng(0)
+    reference = pd.DataFrame({hostile: rng.standard_normal(2_000)})
+    current = pd.DataFrame({hostile: rng.standard_normal(2_000) + 1.0})
+    section = analyse(reference, current, DriftConfig())
+    result = MonitorResult("churn", "v0.1.0", NOW - DAY, NOW, 2_000, "none", [])
+    config = Config.model_validate({"model": {"name": "churn"}})
+    body = drift_body(
+        result, WindowDrift(section, "a" * 40, 2_000, False), config, "u", None, False
+    )
+    row = next(line for line in body.splitlines() if "onerror" in line)
+    from ml_ci.report.safe import md_code
+
+    assert row.startswith(f"| {md_code(hostile)} |") and hostile not in body  # in a code span
+    assert row.count(" | ") == 5  # the name's pipe does not add a cell
