@@ -34,7 +34,8 @@ from ml_ci.console import Console, json_option
     "apply_",
     is_flag=True,
     help="Act: open/update/close one incident per objective; roll back on a page "
-    "(monitor.rollback: auto). Needs GITHUB_TOKEN and --repo.",
+    "(monitor.rollback: auto); on input drift, dispatch monitor.retrain once (retrain) and "
+    "keep one drift incident. Needs GITHUB_TOKEN and --repo.",
 )
 @serving_options
 @acting_options
@@ -56,7 +57,8 @@ def command(
 
     Request objectives (error_rate, latency_pXX_ms) follow the SRE workbook's multiwindow,
     multi-burn-rate alerts; quality objectives (accuracy) a one-sided test on the outcomes
-    that have arrived, with their coverage.
+    that have arrived, with their coverage. Input drift of the window against the version's
+    training reference (drift.reference as committed at its commit) is reported, never paged.
     """
     import time
 
