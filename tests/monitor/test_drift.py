@@ -133,6 +133,18 @@ def test_a_shift_planted_in_one_column_gives_its_verdict(
     # v0.1.0's reference (through DVC at its commit), not the working tree's tables: with
     # those, x1 (+1 sd) would be significant
     assert not columns["x1"]["drifted"]
+    if not shift:
+        import pandas as pd
+
+        from ml_ci.config.drift import DriftConfig
+        from ml_ci.drift.engine import analyse
+
+        features = ["x0", "x1", "x2", "segment"]
+        window = pd.read_parquet(tmp_path / "logs.parquet", columns=features)
+        for table in ("data/other.parquet", "data/train.parquet"):
+            now = pd.read_parquet(repo / table, columns=features)
+            levels = {c.column: c.level for c in analyse(now, window, DriftConfig()).columns}
+            assert levels["x1"] == "significant", table
     tags = _run(["git", "rev-list", "-n", "1", "churn@v0.1.0"], repo)
     assert drift["commit"] == tags and drift["reference"] == f"data/train.parquet@{tags}"
     assert drift["window_rows"] == drift["rows_current"] == 20_000 and not drift["sampled"]

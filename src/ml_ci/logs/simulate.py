@@ -51,14 +51,14 @@ class Features:
 
 
 def write_reference(path: Path, *, rows: int, features: Features, seed: int = 0) -> Path:
-    """A training table of ``rows`` rows of ``features`` (no shift) and a 0/1 ``label``
-    (``.parquet`` or ``.csv``)."""
+    """A training table of ``rows`` rows of ``features`` and a 0/1 ``label`` (``.parquet`` or
+    ``.csv``); the rows are at time 0, so a shift ``since`` 0 or earlier applies to all."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
     rng = np.random.default_rng([seed, 1])
-    columns = Features(features.numeric, features.segment).draw(rng, np.zeros(rows))
+    columns = features.draw(rng, np.zeros(rows))
     columns["label"] = (rng.random(rows) < 0.5).astype("int8")
     table = pa.table(columns)
     if path.suffix == ".csv":
