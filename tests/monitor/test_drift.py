@@ -316,3 +316,14 @@ def test_the_incident_escapes_hostile_column_names() -> None:
 
     assert row.startswith(f"| {md_code(hostile)} |") and hostile not in body  # in a code span
     assert row.count(" | ") == 5  # the name's pipe does not add a cell
+
+
+def test_the_text_output_keeps_a_hostile_column_name_on_its_line() -> None:
+    from ml_ci.commands.monitor import _describe_drift
+
+    column = {"column": "x0\n  error_rate none", "drifted": True, "level": "retrain"}
+    column |= {"method": "wasserstein", "value": 0.2, "threshold": 0.1}
+    drift = {"columns": [column], "quality": [], "verdict": "retrain", "commit": "a" * 40}
+    drift |= {"sampled": False, "rows_current": 10, "window_rows": 10}
+    lines = _describe_drift({"drift": drift})
+    assert len(lines) == 2 and lines[1].startswith("    x0 error_rate none")

@@ -204,7 +204,7 @@ def _describe_drift(payload: dict[str, Any]) -> list[str]:
     drift = payload.get("drift")
     if drift is None:
         reason = payload.get("drift_reason")
-        return [f"  input drift: not available ({reason})"] if reason else []
+        return [f"  input drift: not available ({_one_line(reason)})"] if reason else []
     columns = drift["columns"]
     drifted = [c for c in columns if c["drifted"]]
     rows = (
@@ -218,12 +218,17 @@ def _describe_drift(payload: dict[str, Any]) -> list[str]:
     ]
     for c in sorted(drifted, key=lambda c: -(c["value"] or 0.0)):
         lines.append(
-            f"    {c['column']:16} {c['level']:11} {c['method']} {_fmt(c['value'])} "
+            f"    {_one_line(c['column']):16} {c['level']:11} {c['method']} {_fmt(c['value'])} "
             f"(retrain at {c['threshold']:g})"
         )
     lines += [
-        f"    quality {f['check']} ({f['column'] or '-'}): {f['verdict']}"
+        f"    quality {f['check']} ({_one_line(f['column'] or '-')}): {f['verdict']}"
         for f in drift["quality"]
         if f["verdict"] == "fail"
     ]
     return lines
+
+
+def _one_line(text: str) -> str:
+    """A name from the data on one line (a newline in it must not forge an output line)."""
+    return " ".join(str(text).split())
