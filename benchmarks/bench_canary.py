@@ -26,129 +26,51 @@ Targets: <= 10 s wall, <= 1.5 GiB peak RSS on a 2-core machine.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import json
-import os
-import resource
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from _logs import (
+    DAY,
+    START,
+    cached_logs,
+    load_into_postgres,
+    print_run,
+    print_sql,
+    run_ml_ci,
+)
 
-START = 1_780_000_000.0
-DAY = 86_400.0
+CONFIG = "canary: {interval: 10m, max_duration: 24h, min_duration: 24h, traffic: 0.1}\n"
 
 
 def generate(rows: int) -> Path:
-    from ml_ci.logs.simulate import Profile, simulate_logs
+    from ml_ci.logs.simulate import Profile
 
-    path = Path(tempfile.gettempdir()) / f"ml-ci-bench-canary-{rows}.parquet"
-    if not path.exists():
-        partial = path.with_suffix(".partial.parquet")
-        simulate_logs(
-            partial,
-            start=START,
-            duration=DAY,
-            requests=rows,
-            canary=("v2", Profile()),
-            production=("v1", Profile()),
-            traffic=0.1,
-            seed=0,
-            outcomes=False,
-            request_ids=False,
-        )
-        partial.rename(path)
-    return path
-
-
-def run_ml_ci(
-    path: Path | None, folder: Path, env: dict[str, str] | None = None
-) -> tuple[float, float, float, dict[str, object]]:
-    config = folder / "ml-ci.yaml"
-    source = "logs: {sql: {table: serving_logs}}\n" if path is None else ""
-    config.write_text(
-        source + "canary: {interval: 10m, max_duration: 24h, min_duration: 24h, traffic: 0.1}\n",
-        encoding="utf-8",
-    )
-    logs = [] if path is None else ["--logs", str(path)]
-    command = [
-        str(Path(sys.executable).parent / "ml-ci"),
+    return cached_logs(
         "canary",
-        "--config",
-        str(config),
-        *logs,
-        "--canary",
-        "v2",
-        "--production",
-        "v1",
-        "--now",
-        str(START + DAY + 60),
-        "--replay",
-        "--json",  # the 144th look ends after START+DAY
-    ]
-    before_usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    before = time.perf_counter()
-    done = subprocess.run(
-        command, capture_output=True, text=True, check=False, env={**os.environ, **(env or {})}
+        rows,
+        duration=DAY,
+        canary=("v2", Profile()),
+        production=("v1", Profile()),
+        traffic=0.1,
     )
-    wall = time.perf_counter() - before
-    if done.returncode not in (0, 1):
-        raise SystemExit(f"ml-ci canary failed: {done.stderr.strip()}")
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    peak = usage.ru_maxrss / 1024**2  # KiB -> GiB (the largest child so far)
-    cpu = usage.ru_utime + usage.ru_stime - before_usage.ru_utime - before_usage.ru_stime
-    return wall, cpu, peak, json.loads(done.stdout)
 
 
-@contextlib.contextmanager
-def load_into_postgres(path: Path) -> Iterator[str]:
-    """A fresh PostgreSQL on 127.0.0.1 holding the rows of ``path`` (COPY); yields its URL."""
-    import pyarrow.parquet as pq
-    from sqlalchemy import create_engine, text
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from tests.logs.postgres import running_postgres
-
-    with running_postgres() as url:
-        engine = create_engine(url)
-        with engine.begin() as connection:
-            connection.execute(
-                text(
-                    "CREATE TABLE serving_logs (timestamp timestamptz, model_version text, "
-                    "latency_ms float8, error int2)"
-                )
-            )
-        raw = engine.raw_connection()
-        try:
-            cursor = raw.cursor()
-            parquet = pq.ParquetFile(path)
-            with cursor.copy(  # type: ignore[attr-defined]
-                "COPY serving_logs FROM STDIN (FORMAT csv)"
-            ) as copy:
-                for batch in parquet.iter_batches(
-                    batch_size=500_000,
-                    columns=["timestamp", "model_version", "latency_ms", "error"],
-                ):
-                    frame = batch.to_pandas()
-                    frame["model_version"] = frame["model_version"].astype(str)
-                    copy.write(frame.to_csv(index=False, header=False))
-            raw.commit()
-            cursor.execute("ANALYZE serving_logs")
-            raw.commit()
-        finally:
-            raw.close()
-            engine.dispose()
-        yield url
+def run_canary(
+    path: Path | None, folder: Path, env: dict[str, str] | None = None
+) -> tuple[float, float, float, dict[str, Any]]:
+    arguments = ["--canary", "v2", "--production", "v1", "--now", str(START + DAY + 60)]
+    # the 144th look ends after START+DAY
+    return run_ml_ci("canary", path, folder, CONFIG, [*arguments, "--replay", "--json"], env)
 
 
-def run_postgres(path: Path, folder: Path) -> tuple[float, float, float, dict[str, object]]:
+def run_postgres(path: Path, folder: Path) -> tuple[float, float, float, dict[str, Any]]:
     """Load the rows into a fresh PostgreSQL (not timed), then time the SQL replay."""
     with load_into_postgres(path) as url:
-        return run_ml_ci(None, folder, {"ML_CI_LOGS_URL": url})
+        return run_canary(None, folder, {"ML_CI_LOGS_URL": url})
 
 
 def per_look_scipy(path: Path, looks: int = 144, every: int = 12) -> float:
@@ -185,22 +107,14 @@ def main() -> int:
     args = parser.parse_args()
     path = generate(args.rows)
     with tempfile.TemporaryDirectory() as folder:
-        wall, cpu, peak, payload = run_ml_ci(path, Path(folder))
+        wall, cpu, peak, payload = run_canary(path, Path(folder))
     looks = payload.get("looks", [])
     print(f"rows: {args.rows:,}; looks replayed: {len(looks)}; verdict: {payload['verdict']}")
-    print(
-        f"ml-ci canary --replay: {wall:.2f} s wall, {cpu:.2f} s CPU, {peak:.2f} GiB peak RSS "
-        "(targets: <= 10 s, <= 1.5 GiB)"
-    )
-    print(f"load average while running: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print_run("ml-ci canary --replay", wall, cpu, peak)
     if args.postgres:
         with tempfile.TemporaryDirectory() as folder:
             sql_wall, sql_cpu, _, sql_payload = run_postgres(path, Path(folder))
-        same = sql_payload == payload
-        print(
-            f"through PostgreSQL (aggregation in the database): {sql_wall:.2f} s wall, "
-            f"{sql_cpu:.2f} s CPU in ml-ci; same JSON as Parquet: {same}"
-        )
+        print_sql(sql_wall, sql_cpu, "JSON", sql_payload == payload)
     if args.no_scipy:
         return 0
     scipy_seconds = per_look_scipy(path)

@@ -25,17 +25,23 @@ Targets: <= 10 s wall, <= 1.5 GiB peak RSS on a 2-core machine.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-START = 1_780_000_000.0
-DAY = 86_400.0
+from _logs import (
+    DAY,
+    START,
+    cached_logs,
+    load_into_postgres,
+    print_run,
+    print_sql,
+    run_ml_ci,
+)
+
 DAYS = 30
 CONFIG = """\
 model: {name: bench}
@@ -48,59 +54,29 @@ monitor:
 
 
 def generate(rows: int) -> Path:
-    from ml_ci.logs.simulate import Profile, simulate_logs
+    from ml_ci.logs.simulate import Profile
 
-    path = Path(tempfile.gettempdir()) / f"ml-ci-bench-monitor-{rows}.parquet"
-    if not path.exists():
-        partial = path.with_suffix(".partial.parquet")
-        simulate_logs(
-            partial,
-            start=START,
-            duration=DAYS * DAY,
-            requests=rows,
-            canary=("unused", Profile()),
-            production=("v1", Profile(error_rate=0.002)),
-            traffic=0.0,
-            seed=0,
-            outcomes=False,
-            request_ids=False,
-        )
-        partial.rename(path)
-    return path
-
-
-def run_ml_ci(
-    path: Path | None, folder: Path, env: dict[str, str] | None = None
-) -> tuple[float, float, float, dict[str, object]]:
-    config = folder / "ml-ci.yaml"
-    source = "logs: {sql: {table: serving_logs}}\n" if path is None else ""
-    config.write_text(source + CONFIG, encoding="utf-8")
-    logs = [] if path is None else ["--logs", str(path)]
-    command = [
-        str(Path(sys.executable).parent / "ml-ci"), "monitor", "--config", str(config), *logs,
-        "--version", "v1", "--now", str(START + DAYS * DAY), "--json",
-    ]  # fmt: skip
-    before_usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    before = time.perf_counter()
-    done = subprocess.run(
-        command, capture_output=True, text=True, check=False, env={**os.environ, **(env or {})}
+    return cached_logs(
+        "monitor",
+        rows,
+        duration=DAYS * DAY,
+        canary=("unused", Profile()),
+        production=("v1", Profile(error_rate=0.002)),
+        traffic=0.0,
     )
-    wall = time.perf_counter() - before
-    if done.returncode not in (0, 1):
-        raise SystemExit(f"ml-ci monitor failed: {done.stderr.strip()}")
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    peak = usage.ru_maxrss / 1024**2
-    cpu = usage.ru_utime + usage.ru_stime - before_usage.ru_utime - before_usage.ru_stime
-    return wall, cpu, peak, json.loads(done.stdout)
 
 
-def run_postgres(path: Path, folder: Path) -> tuple[float, float, float, dict[str, object]]:
+def run_monitor(
+    path: Path | None, folder: Path, env: dict[str, str] | None = None
+) -> tuple[float, float, float, dict[str, Any]]:
+    arguments = ["--version", "v1", "--now", str(START + DAYS * DAY), "--json"]
+    return run_ml_ci("monitor", path, folder, CONFIG, arguments, env)
+
+
+def run_postgres(path: Path, folder: Path) -> tuple[float, float, float, dict[str, Any]]:
     """Load the rows into a fresh PostgreSQL (not timed), then time the SQL monitor run."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from bench_canary import load_into_postgres
-
     with load_into_postgres(path) as url:
-        return run_ml_ci(None, folder, {"ML_CI_LOGS_URL": url})
+        return run_monitor(None, folder, {"ML_CI_LOGS_URL": url})
 
 
 def pandas_peer(path: Path) -> tuple[float, float]:
@@ -131,21 +107,15 @@ def main() -> int:
     args = parser.parse_args()
     path = generate(args.rows)
     with tempfile.TemporaryDirectory() as folder:
-        wall, cpu, peak, payload = run_ml_ci(path, Path(folder))
-    alerts = {o["metric"]: o["alert"] for o in payload["objectives"]}  # type: ignore[attr-defined]
+        wall, cpu, peak, payload = run_monitor(path, Path(folder))
+    alerts = {o["metric"]: o["alert"] for o in payload["objectives"]}
     print(f"rows: {args.rows:,} over {DAYS} days; alerts: {alerts}")
-    print(
-        f"ml-ci monitor: {wall:.2f} s wall, {cpu:.2f} s CPU, {peak:.2f} GiB peak RSS "
-        "(targets: <= 10 s, <= 1.5 GiB)"
-    )
-    print(f"load average while running: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print_run("ml-ci monitor", wall, cpu, peak)
     if args.postgres:
         with tempfile.TemporaryDirectory() as folder:
             sql_wall, sql_cpu, _, sql_payload = run_postgres(path, Path(folder))
-        same = sql_payload["objectives"] == payload["objectives"]
-        print(
-            f"through PostgreSQL (aggregation in the database): {sql_wall:.2f} s wall, "
-            f"{sql_cpu:.2f} s CPU in ml-ci; same objectives as Parquet: {same}"
+        print_sql(
+            sql_wall, sql_cpu, "objectives", sql_payload["objectives"] == payload["objectives"]
         )
     if not args.no_pandas:
         seconds, pandas_peak = pandas_peer(path)

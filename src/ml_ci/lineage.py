@@ -1,7 +1,6 @@
-"""What the record says about where a result came from: repository, lineage, model artifact.
+"""What the record says about where a result came from: base commit, lineage, model artifact.
 
-* ``repo``: head/base SHAs and refs; on GitHub Actions, the repository, pull request and
-  run URL from the ``GITHUB_*`` variables (and the event file for the PR number).
+* ``base``: the commit the change is compared with (:func:`find_base`);
 * ``lineage``: every dependency and output with its DVC hash, from the COMMITTED
   ``dvc.lock`` (plus ``dvc add``-ed data from ``*.dvc`` files), the parameters DVC
   recorded, and the parameters that differ from the base commit.
@@ -10,7 +9,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +17,7 @@ from typing import Any
 from ml_ci import gitutil
 from ml_ci.dvcrepo import DvcLock, TrackedEntry, dvc_files_at, hash_path, read_lock_at
 from ml_ci.errors import ExternalToolError, InputError
-from ml_ci.record import Lineage, LineageEntry, ParamChange, RepoInfo
+from ml_ci.record import Lineage, LineageEntry, ParamChange
 
 
 @dataclass(frozen=True)
@@ -53,31 +51,6 @@ def find_base(
     except ExternalToolError:  # unrelated histories
         return None
     return BaseCommit(sha=sha, ref=default_branch if found.found in ("pin", "commit") else name)
-
-
-def repo_info(root: Path, base: BaseCommit | None) -> RepoInfo:
-    """Repository facts for the record; GitHub's variables win when present.
-
-    ``evaluated_sha`` is the checkout's HEAD (on a ``pull_request`` event, the test-merge
-    commit); ``head_sha`` is the commit under review as the event names it (the pull
-    request's head, or the pushed commit), else HEAD.
-    """
-    from ml_ci.github.context import from_env
-
-    env = os.environ
-    branch = gitutil.git(["rev-parse", "--abbrev-ref", "HEAD"], root, check=False) or None
-    context = from_env(env)
-    evaluated = gitutil.head_sha(root)
-    return RepoInfo(
-        name=context.repository,
-        head_sha=context.head_sha or evaluated,
-        evaluated_sha=evaluated,
-        base_sha=base.sha if base else None,
-        head_ref=env.get("GITHUB_HEAD_REF") or (branch if branch != "HEAD" else None),
-        base_ref=env.get("GITHUB_BASE_REF") or (base.ref if base else None),
-        pull_request=context.pull_request,
-        run_url=context.run_url,
-    )
 
 
 def build_lineage(root: Path, lock: DvcLock, head: str, base: BaseCommit | None) -> Lineage:

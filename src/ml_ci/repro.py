@@ -20,6 +20,7 @@ come back with ``git checkout HEAD -- dvc.lock <git-tracked outputs> && dvc chec
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from collections.abc import Callable
@@ -44,8 +45,8 @@ from ml_ci.dvcrepo import (
     with_progress,
 )
 from ml_ci.errors import ConfigError, InputError
-from ml_ci.lineage import build_lineage, find_base, model_artifact, repo_info
-from ml_ci.record import OutputCheck, ReproSection, load_record, save_record
+from ml_ci.lineage import BaseCommit, build_lineage, find_base, model_artifact
+from ml_ci.record import OutputCheck, RepoInfo, ReproSection, load_record, save_record
 
 #: The pinned environment of a reproduction run (``repro.env`` adds to / overrides it).
 #: One thread everywhere (BLAS/OpenMP reductions in a different order change the last bits),
@@ -179,6 +180,31 @@ def load_optional_config(path: Path | None, root: Path) -> Config:
         if (root / "ml-ci.yaml").is_file():
             return load_config(root / "ml-ci.yaml")
         return Config()
+
+
+def repo_info(root: Path, base: BaseCommit | None) -> RepoInfo:
+    """Repository facts for the record; GitHub's variables win when present.
+
+    ``evaluated_sha`` is the checkout's HEAD (on a ``pull_request`` event, the test-merge
+    commit); ``head_sha`` is the commit under review as the event names it (the pull
+    request's head, or the pushed commit), else HEAD.
+    """
+    from ml_ci.github.context import from_env
+
+    env = os.environ
+    branch = gitutil.git(["rev-parse", "--abbrev-ref", "HEAD"], root, check=False) or None
+    context = from_env(env)
+    evaluated = gitutil.head_sha(root)
+    return RepoInfo(
+        name=context.repository,
+        head_sha=context.head_sha or evaluated,
+        evaluated_sha=evaluated,
+        base_sha=base.sha if base else None,
+        head_ref=env.get("GITHUB_HEAD_REF") or (branch if branch != "HEAD" else None),
+        base_ref=env.get("GITHUB_BASE_REF") or (base.ref if base else None),
+        pull_request=context.pull_request,
+        run_url=context.run_url,
+    )
 
 
 def write_record(result: ReproResult, config: Config, path: Path) -> Path:

@@ -9,7 +9,12 @@ both are committed and pushed (a scheduled run uses the default branch as pushed
    retraining;
 2. the next scheduled run updates that issue (never a second one);
 3. with a laxer ``significant`` threshold the same drift is only worth retraining -> the
-   retraining workflow is dispatched and the issue is left alone.
+   retraining workflow is dispatched and the issue is left alone;
+4. with thresholds nothing reaches, the verdict is pass -> the drift incident is closed with a
+   "recovered" comment.
+
+The issue is the shared drift incident (:mod:`ml_ci.github.incidents`) of the model; the
+record names no release, so its version is ``-``.
 """
 
 from __future__ import annotations
@@ -20,9 +25,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ml_ci.drift.watch import MARKER
 from ml_ci.dvcrepo import run_dvc
 from ml_ci.example import ExampleRepo
+from ml_ci.github.incidents import IncidentKey
 from tests.e2e import events
 from tests.e2e.runner import act_for_example, ml_ci_init, tail
 from tests.fakegithub.server import FakeGitHub
@@ -50,7 +55,7 @@ def test_drift_watch_under_act(
     act = act_for_example(example_repo, gh, tmp_path, REPO)
     act.push("main")
     payload = events.write(events.schedule("17 5 * * *"), tmp_path / "schedule.json")
-    marker = MARKER.format(model="breast-cancer")
+    marker = IncidentKey("breast-cancer", "-", "drift").marker
 
     # --- 1. significant drift: one issue for a human, labelled; nothing retrains
     first = act.run("schedule", "drift-watch.yml", payload)
@@ -80,4 +85,16 @@ def test_drift_watch_under_act(
     third = act.run("schedule", "drift-watch.yml", payload)
     assert third.returncode == 0, tail(third)
     assert [(d["workflow"], d["ref"]) for d in gh.dispatches(REPO)] == [("retrain.yml", "main")]
-    assert len(gh.issues(REPO)) == 1
+    assert [i["state"] for i in gh.issues(REPO)] == ["open"]
+
+    # --- 4. thresholds this drift does not reach: pass, the incident is closed as recovered
+    settings["drift"]["method_thresholds"] = {"wasserstein": {"retrain": 50.0, "significant": 99.0}}
+    config.write_text(yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
+    commit_all(repo, "Accept this drift")
+    act.push("main")
+    fourth = act.run("schedule", "drift-watch.yml", payload)
+    assert fourth.returncode == 0, tail(fourth)
+    assert [i["state"] for i in gh.issues(REPO)] == ["closed"]
+    (comment,) = gh.comments(REPO, issue["number"])
+    assert comment["body"].startswith("Recovered"), comment["body"]
+    assert len(gh.dispatches(REPO)) == 1

@@ -12,12 +12,16 @@ team's logging job would leave them; each scheduled run reads what was pushed.
    a ``success`` deployment, the incident closed;
 3. monitor on a clean hour: nothing; a sharp latency regression: production rolled back
    (``monitor.rollback: auto``) and one incident; the next scheduled run: no duplicate, no
-   second rollback.
+   second rollback. Every monitor run, the paging one too, writes the dashboard: uploaded as
+   the ``ml-ci-dashboard`` artifact (the upload stand-in's folder) and a table in the job
+   summary.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import subprocess
 import sys
 import time
@@ -30,7 +34,7 @@ from ml_ci.dvcrepo import run_dvc
 from ml_ci.example import ExampleRepo
 from ml_ci.logs.simulate import Profile, simulate_logs
 from tests.e2e import events
-from tests.e2e.runner import act_for_example, ml_ci_init, tail
+from tests.e2e.runner import Act, act_for_example, ml_ci_init, tail
 from tests.fakegithub.server import FakeGitHub
 from tests.pack.snapshot import commit_all
 
@@ -62,6 +66,16 @@ def _remote_stages(bare: Path) -> dict[str, str]:
     )  # fmt: skip
     model = json.loads(done.stdout)["models"][MODEL]
     return {stage: holder["version"] for stage, holder in model["stages"].items()}
+
+
+def _dashboard(act: Act, done: subprocess.CompletedProcess[str]) -> tuple[str, str]:
+    """The dashboard page the run uploaded and the job summary its steps wrote (act prints
+    each step's ``$GITHUB_STEP_SUMMARY`` after the step as ``Summary - <text>``, up to the
+    next log line, then deletes the file)."""
+    page = act.artifacts / "ml-ci-dashboard" / "index.html"
+    assert page.is_file(), tail(done)
+    summaries = re.findall(r"Summary - (.*?)(?=^\[)", done.stdout + done.stderr, re.M | re.S)
+    return page.read_text(encoding="utf-8"), "\n".join(summaries)
 
 
 def _logs(repo: Path, **kwargs: object) -> None:
@@ -168,6 +182,12 @@ def test_canary_and_monitor_workflows_under_act(
     clean = act.run("schedule", "ml-ci-monitor.yml", hourly)
     assert clean.returncode == 0, tail(clean)
     assert len(gh.issues(REPO)) == 1  # only the closed canary incident
+    page, summary = _dashboard(act, clean)
+    assert "<html" in page.lower() and MODEL in page
+    assert "### ml-ci dashboard" in summary
+    assert f"| `{MODEL}` | `production` | `v0.2.0` |" in summary, summary
+    assert "| `latency_p95_ms` | none |" in summary and "Open incidents" not in summary, summary
+    shutil.rmtree(act.artifacts / "ml-ci-dashboard")
 
     # a sharp latency regression in the last 90 minutes -> page: rollback + one incident
     slow = Profile(error_rate=0.002, latency_median_ms=600.0)
@@ -184,6 +204,10 @@ def test_canary_and_monitor_workflows_under_act(
     assert _remote_stages(bare)["production"] == "v0.1.0"
     incidents = [i for i in gh.issues(REPO) if i["state"] == "open"]
     assert len(incidents) == 1 and "latency-regression.md" in incidents[0]["body"]
+    # the dashboard still runs after the paging step failed, and lists the new incident
+    page, summary = _dashboard(act, paged)
+    assert "Open incidents: 1." in summary, summary
+    assert f"#{incidents[0]['number']}" in page and "slo:latency_p95_ms" in page
 
     # the next scheduled run: production is v0.1.0 now (healthy): no duplicate, no rollback
     again = act.run("schedule", "ml-ci-monitor.yml", hourly)

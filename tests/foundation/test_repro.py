@@ -170,7 +170,8 @@ def test_recorded_environment_hides_secrets() -> None:
 def test_repo_info_reads_github_variables(
     example_repo: ExampleRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ml_ci.lineage import find_base, repo_info
+    from ml_ci.lineage import find_base
+    from ml_ci.repro import repo_info
 
     event = tmp_path / "event.json"
     event.write_text(json.dumps({"pull_request": {"number": 7}}), encoding="utf-8")

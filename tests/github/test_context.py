@@ -102,7 +102,7 @@ def _test_merge_checkout(root: Path) -> tuple[str, str, str]:
 def test_record_names_the_pull_requests_head_and_the_evaluated_merge(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ml_ci.lineage import repo_info
+    from ml_ci.repro import repo_info
 
     _, head, merge = _test_merge_checkout(tmp_path / "repo")
     payload = json.loads((WEBHOOKS / "pull_request.opened.json").read_text())
@@ -120,7 +120,7 @@ def test_record_names_the_pull_requests_head_and_the_evaluated_merge(
 def test_push_event_head_is_the_pushed_commit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ml_ci.lineage import repo_info
+    from ml_ci.repro import repo_info
 
     _, _, merge = _test_merge_checkout(tmp_path / "repo")
     payload = json.loads((WEBHOOKS / "push.json").read_text())
@@ -137,7 +137,7 @@ def test_push_event_head_is_the_pushed_commit(
 def test_outside_actions_head_and_evaluated_are_the_checkout(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ml_ci.lineage import repo_info
+    from ml_ci.repro import repo_info
 
     _, _, merge = _test_merge_checkout(tmp_path / "repo")
     info = repo_info(tmp_path / "repo", None)

@@ -6,7 +6,13 @@ import pytest
 
 from ml_ci.errors import InputError
 from ml_ci.github.client import GitHubClient
-from ml_ci.github.incidents import IncidentKey, close_on_recovery, open_or_update
+from ml_ci.github.incidents import (
+    IncidentKey,
+    close_on_recovery,
+    find_incident,
+    list_incidents,
+    open_or_update,
+)
 from tests.fakegithub.server import FakeGitHub
 
 REPO = "acme/models"
@@ -90,3 +96,35 @@ def test_a_strangers_issue_quoting_the_marker_is_not_taken(fake_github: FakeGitH
     result = open_or_update(client, REPO, key, title="t", body="b")
     assert result.action == "opened" and result.number != stranger["number"]
     assert fake_github.issues(REPO)[0]["body"] == key.marker  # untouched
+
+
+def test_a_problem_of_no_version_has_version_dash(fake_github: FakeGitHub) -> None:
+    client = _client(fake_github)
+    key = IncidentKey("churn", "-", "drift")
+    opened = open_or_update(client, REPO, key, title="drift", body="table")
+    assert "version=- kind=drift" in key.marker
+    assert [(i["version"], i["kind"]) for i in list_incidents(client, REPO)] == [("-", "drift")]
+    assert close_on_recovery(client, REPO, key, comment="ok").number == opened.number
+    with pytest.raises(InputError):
+        IncidentKey("churn", "--", "drift")  # only "-" alone
+
+
+def test_an_older_marker_is_found_then_replaced(fake_github: FakeGitHub) -> None:
+    client = _client(fake_github)
+    old = "<!-- ml-ci:drift-watch model=churn -->"
+    key = IncidentKey("churn", "-", "drift")
+    stranger = fake_github.add_issue(REPO, "bait", user="mallory", body=old)
+    legacy = fake_github.add_issue(REPO, "drift", user="github-actions[bot]", body=f"{old}\nold")
+    # without the legacy marker the old issue is not ours
+    assert find_incident(client, REPO, key) is None
+    assert find_incident(client, REPO, key, legacy=(old,))["number"] == legacy["number"]  # type: ignore[index]
+    updated = open_or_update(client, REPO, key, title="drift", body="new", legacy=(old,))
+    assert (updated.action, updated.number) == ("updated", legacy["number"])
+    body = str(next(i for i in _open(fake_github) if i["number"] == legacy["number"])["body"])
+    assert old not in body and key.marker in body
+    # the current marker wins over an older one in another issue
+    fake_github.add_issue(REPO, "older", user="github-actions[bot]", body=old)
+    assert find_incident(client, REPO, key, legacy=(old,))["number"] == legacy["number"]  # type: ignore[index]
+    closed = close_on_recovery(client, REPO, key, comment="recovered", legacy=(old,))
+    assert closed.number == legacy["number"]
+    assert stranger["number"] in [i["number"] for i in _open(fake_github)]

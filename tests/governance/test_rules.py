@@ -12,6 +12,7 @@ from ml_ci.governance.rules import (
     Vote,
     evaluate,
     governance_required,
+    inconclusive_let_pass,
     parse_command,
     votes_from_comments,
     votes_from_reviews,
@@ -233,6 +234,30 @@ def test_when_approval_is_required(
         governance_required(config, needs_human=needs_human, inconclusive_let_pass=inconclusive)
         is expected
     )
+
+
+@pytest.mark.parametrize(
+    ("verdicts", "inconclusive", "expected"),
+    [
+        (None, "pass", False),  # no compare section: nothing was let pass
+        (["pass", "inconclusive"], "pass", True),
+        (["pass", "inconclusive"], "fail", False),  # the gate failed instead
+        (["pass", "pass"], "pass", False),
+    ],
+)
+def test_an_inconclusive_gate_let_pass_flags_the_release(
+    verdicts: list[str] | None, inconclusive: str, expected: bool
+) -> None:
+    from ml_ci.record import CompareSection, EvaluationRecord, GateResult
+
+    compare = None
+    if verdicts is not None:
+        gates = [
+            GateResult(metric=f"m{i}", rule="non_inferior", margin=0.01, verdict=v)  # type: ignore[arg-type]
+            for i, v in enumerate(verdicts)
+        ]
+        compare = CompareSection(gates=gates, verdict="pass")
+    assert inconclusive_let_pass(EvaluationRecord(compare=compare), inconclusive) is expected
 
 
 def test_not_required_is_satisfied_without_votes() -> None:

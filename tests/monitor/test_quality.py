@@ -66,7 +66,19 @@ def test_cbpe_estimate_beside_the_measured_value() -> None:
     predictions = np.array([1, 0, 1, 0])
     # P(own prediction right): 0.9, 0.8, 0.6, 0.3
     assert expected_correct(scores, predictions) == pytest.approx(2.6)
-    counts = QualityCounts(total=10, labelled=6, correct=5, expected_correct_unlabelled=2.6)
+    counts = QualityCounts(
+        total=10, labelled=6, correct=5, expected_correct_unlabelled=2.6, unlabelled_scored=4
+    )
     status = evaluate_quality(counts, minimum=0.5, alpha=0.05, min_coverage=0.5)
-    assert status.estimate == pytest.approx(0.76)
+    assert status.estimate == pytest.approx((5 + 2.6) / (6 + 4))
+    assert (status.estimate_rows, status.estimated_rows) == (10, 4)
     assert status.value == pytest.approx(5 / 6)
+    # rows without a score are not in the estimate: 2 of the 4 unlabelled rows scored
+    part = QualityCounts(
+        total=10, labelled=6, correct=5, expected_correct_unlabelled=1.7, unlabelled_scored=2
+    )
+    status = evaluate_quality(part, minimum=0.5, alpha=0.05, min_coverage=0.5)
+    assert status.estimate == pytest.approx((5 + 1.7) / 8)
+    # nothing to estimate: no estimate (the measured value is all there is)
+    none = QualityCounts(total=10, labelled=6, correct=5, expected_correct_unlabelled=0.0)
+    assert evaluate_quality(none, minimum=0.5, alpha=0.05, min_coverage=0.5).estimate is None

@@ -228,6 +228,7 @@ def test_write_permissions_only_where_needed() -> None:
     assert granted["ml-ci-canary.yml"] == {
         "contents": "write", "issues": "write", "deployments": "write"
     }  # fmt: skip
+    # the monitor's --apply dispatches the retraining workflow on drift (actions: write)
     assert granted["ml-ci-monitor.yml"] == {
         "contents": "write", "issues": "write", "actions": "write"
     }  # fmt: skip
@@ -243,7 +244,7 @@ def test_write_permissions_only_where_needed() -> None:
             assert scopes.get("contents") != "write", name
         if name not in incident_writers:
             assert "issues" not in scopes, name
-        if name not in ("drift-watch.yml", "ml-ci-monitor.yml"):  # both dispatch retraining
+        if name not in ("drift-watch.yml", "ml-ci-monitor.yml"):  # the retraining dispatchers
             assert scopes.get("actions") != "write", name
         if name != "ml-ci-canary.yml":
             assert "deployments" not in scopes, name

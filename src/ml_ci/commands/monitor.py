@@ -190,10 +190,17 @@ def describe(payload: dict[str, Any]) -> str:
                 f"{'-' if spent is None else f'{spent:.0%}'}; burn {burns}"
             )
         else:
+            estimate = item.get("estimate")
             lines.append(
                 f"  {item['metric']:16} {item['alert']:6} value {_fmt(item['value'])} "
                 f"(min {_fmt(item['objective']['min'])}, upper bound {_fmt(item['upper'])}); "
                 f"coverage {_fmt(item['coverage'])}; {item['state'].replace('_', ' ')}"
+                + (
+                    ""
+                    if estimate is None
+                    else f"; estimate {_fmt(estimate)} (CBPE, {item['estimated_rows']} rows "
+                    "without outcome, never alerts)"
+                )
             )
     lines += _describe_drift(payload)
     return "\n".join(lines)

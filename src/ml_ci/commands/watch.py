@@ -50,9 +50,10 @@ def command(
     dry_run: bool,
     json_mode: bool,
 ) -> None:
-    """pass: nothing. retrain: dispatch the retraining workflow. significant: open (or update)
-    one issue asking for human validation, and do not retrain. Needs GITHUB_TOKEN with
-    actions: write and issues: write (not with --dry-run)."""
+    """significant: open (or update) the model's drift incident asking for human validation,
+    and do not retrain. retrain: dispatch the retraining workflow. pass: close the open drift
+    incident ("recovered"). Needs GITHUB_TOKEN with actions: write and issues: write (not with
+    --dry-run)."""
     from ml_ci.drift.watch import WatchSettings, run_watch
     from ml_ci.github.context import from_env
     from ml_ci.record import load_record
@@ -67,9 +68,10 @@ def command(
         model=record.model,
         dry_run=dry_run,
         labels=labels,
+        version=record.release.version if record.release is not None else None,
     )
     client = None
-    if not dry_run and record.drift is not None and record.drift.verdict != "pass":
+    if not dry_run and record.drift is not None:
         from ml_ci.github.client import cli_client
 
         client = cli_client()
@@ -83,7 +85,15 @@ def _text(result: object) -> str:
     assert isinstance(result, WatchResult)
     prefix = "would " if result.dry_run else ""
     if result.action == "nothing":
-        return f"drift verdict pass: nothing to do ({result.reason})"
+        if result.incident == "closed":
+            return (
+                f"drift verdict pass: closed the drift incident #{result.issue_number} "
+                f"{result.issue_url or ''} (recovered)".replace("  ", " ")
+            )
+        what = (
+            "would close the drift incident if one is open" if result.dry_run else "nothing to do"
+        )
+        return f"drift verdict pass: {what} ({result.reason})"
     if result.action == "retrain":
         verb = "dispatch" if result.dry_run else "dispatched"
         return (
@@ -91,9 +101,10 @@ def _text(result: object) -> str:
             f"in {result.repository or '(repository not set)'} ({result.reason})"
         )
     if result.dry_run:
-        return f"drift verdict significant: would open or update the drift issue ({result.reason})"
-    verb = "opened" if result.issue_created else "updated"
+        return (
+            f"drift verdict significant: would open or update the drift incident ({result.reason})"
+        )
     return (
-        f"drift verdict significant: {verb} issue #{result.issue_number} "
+        f"drift verdict significant: {result.incident} incident #{result.issue_number} "
         f"{result.issue_url or ''} asking for human validation; no retraining".replace("  ", " ")
     )

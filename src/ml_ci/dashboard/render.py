@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import jinja2
 
-    from ml_ci.dashboard.engine import Dashboard
+    from ml_ci.dashboard.view import Dashboard
 
 
 def _environment(html: bool) -> jinja2.Environment:

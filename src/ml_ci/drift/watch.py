@@ -1,11 +1,15 @@
 """``ml-ci watch``: act on a record's drift verdict.
 
-* ``pass``: nothing.
-* ``retrain``: dispatch the retraining workflow
-  (``POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches``).
-* ``significant``: open an issue asking for human validation, with the drift table; never
-  retrain. Re-runs update that issue instead of opening another: it is found by a hidden marker
-  in its body, searching every page of the open issues.
+* ``retrain``: dispatch the retraining workflow (:func:`ml_ci.github.dispatch.dispatch_workflow`).
+* ``significant``: open the drift incident asking for human validation, with the drift table;
+  never retrain. It is the shared incident of :mod:`ml_ci.github.incidents`, keyed by
+  ``(model, version, "drift")``: re-runs update it instead of opening another.
+* ``pass``: close the open drift incident, if any, with a "recovered" comment.
+
+The version is the record's release version (``release.version``); a record from ``ml-ci
+drift`` alone names none, and its incident's version is ``-`` (the model's drift, whichever
+version serves). An issue opened by an older ml-ci (hidden marker :data:`LEGACY_MARKER`, one
+per model) is found and updated, so upgrading never duplicates the open issue.
 
 :func:`decide` is the pure decision; :func:`run_watch` performs it through
 :class:`~ml_ci.github.client.GitHubClient`.
@@ -17,16 +21,20 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from ml_ci.errors import InputError
+from ml_ci.github.incidents import IncidentKey
 from ml_ci.record.drift import DriftSection
 from ml_ci.report.safe import marker_text, md_code, md_link, md_text, plain
 
 if TYPE_CHECKING:
     from ml_ci.github.client import GitHubClient
+    from ml_ci.github.incidents import IncidentResult
 
 Action = Literal["nothing", "retrain", "ask_human"]
 
-# The hidden marker that identifies ml-ci's drift issue (one per model).
-MARKER = "<!-- ml-ci:drift-watch model={model} -->"
+KIND = "drift"
+NO_VERSION = "-"  # the incident is the model's, not a version's
+# The marker of the drift issue ml-ci wrote before the shared incident scheme (one per model).
+LEGACY_MARKER = "<!-- ml-ci:drift-watch model={model} -->"
 MAX_TABLE_ROWS = 60
 
 
@@ -49,6 +57,7 @@ class WatchSettings:
     model: str | None = None
     dry_run: bool = False
     labels: tuple[str, ...] = ()  # set when the issue is opened (GitHub creates missing ones)
+    version: str | None = None  # the record's release version (None: the model's drift)
 
 
 @dataclass
@@ -66,6 +75,8 @@ class WatchResult:
     issue_number: int | None = None
     issue_url: str | None = None
     issue_created: bool | None = None
+    version: str | None = None
+    incident: str | None = None  # opened | updated | closed | none (None: not looked up)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -92,25 +103,54 @@ def decide(section: DriftSection | None) -> Decision:
     return Decision("nothing", "pass", "no column drifted beyond the retrain threshold")
 
 
-def issue_title(model: str | None) -> str:
-    return f"Data drift needs human validation{f' ({plain(model)})' if model else ''}"
+def incident_key(model: str | None, version: str | None) -> IncidentKey:
+    """The drift incident of ``model`` at ``version`` (``-`` for either when unknown); a name
+    the marker cannot carry is an :class:`InputError`."""
+    for name, value in (("model", model), ("release version", version)):
+        try:
+            IncidentKey(value or NO_VERSION, NO_VERSION, KIND)
+        except InputError:
+            raise InputError(
+                f"the record's {name} {value!r} cannot name a drift incident: use letters, "
+                "digits and . _ : @ + - only (as ml-ci.yaml's model.name and release tags do)"
+            ) from None
+    return IncidentKey(model or NO_VERSION, version or NO_VERSION, KIND)
 
 
-def issue_marker(model: str | None) -> str:
-    """The hidden marker for ``model`` (made safe inside an HTML comment)."""
-    return MARKER.format(model=marker_text(model) if model else "-")
+def legacy_marker(model: str | None) -> str:
+    """The marker an older ml-ci wrote for ``model``'s drift issue."""
+    return LEGACY_MARKER.format(model=marker_text(model) if model else "-")
 
 
-def issue_body(section: DriftSection, model: str | None, run_url: str | None = None) -> str:
-    """The issue text: what happened, the drift table, the failed quality checks, the marker.
+def issue_title(model: str | None, version: str | None = None) -> str:
+    name = " ".join(plain(part) for part in (model, version) if part)
+    return f"Data drift needs human validation{f' ({name})' if name else ''}"
+
+
+def recovery_comment(section: DriftSection | None, run_url: str | None = None) -> str:
+    """The closing comment: the drift verdict is back to pass."""
+    share = f" ({section.share_drifted:.0%} of the checked columns drifted)" if section else ""
+    run = f" {md_link('Workflow run', run_url)}." if run_url else ""
+    return f"Recovered: `ml-ci drift` found no drift beyond the retrain threshold{share}.{run}\n"
+
+
+def issue_body(
+    section: DriftSection,
+    model: str | None,
+    run_url: str | None = None,
+    *,
+    version: str | None = None,
+) -> str:
+    """The issue text: what happened, the drift table, the failed quality checks (the incident
+    marker is added by :func:`ml_ci.github.incidents.open_or_update`).
 
     Every record value is escaped for markdown (:mod:`ml_ci.report.safe`)."""
     lines = [
-        issue_marker(model),
         "## Data drift needs human validation",
         "",
         f"`ml-ci drift` found **significant** drift"
-        f"{f' for model {md_code(model)}' if model else ''}: "
+        f"{f' for model {md_code(model)}' if model else ''}"
+        f"{f' at version {md_code(version)}' if version else ''}: "
         f"{section.share_drifted:.0%} of the checked columns drifted. Automatic retraining is "
         "**not** triggered at this level; please look at the data, then retrain or accept it.",
         "",
@@ -155,16 +195,6 @@ def _p(value: float | None) -> str:
     return "< 0.001" if value < 0.001 else f"{value:.3g}"
 
 
-def find_issue(client: GitHubClient, repository: str, marker: str) -> dict[str, Any] | None:
-    """The open issue whose body carries ``marker`` (every page; pull requests skipped)."""
-    for issue in client.paginate(f"/repos/{repository}/issues", {"state": "open"}):
-        if "pull_request" in issue:
-            continue
-        if marker in (issue.get("body") or ""):
-            return dict(issue)
-    return None
-
-
 def run_watch(
     section: DriftSection | None,
     settings: WatchSettings,
@@ -172,7 +202,8 @@ def run_watch(
     *,
     run_url: str | None = None,
 ) -> WatchResult:
-    """Decide, then (unless a dry run) dispatch the workflow or open/update the issue."""
+    """Decide, then (unless a dry run) dispatch the workflow, open/update the drift incident,
+    or close it on a pass."""
     decision = decide(section)
     result = WatchResult(
         action=decision.action,
@@ -182,59 +213,55 @@ def run_watch(
         repository=settings.repository,
         workflow=settings.workflow if decision.action == "retrain" else None,
         ref=settings.ref if decision.action == "retrain" else None,
+        version=settings.version,
     )
-    if decision.action == "nothing" or settings.dry_run:
+    # checked before any call: a bad model or version name is the user's to fix, dry run or not
+    key = incident_key(settings.model, settings.version)
+    if settings.dry_run:
         return result
     if not settings.repository:
         raise InputError("no repository: pass --repo OWNER/NAME or set GITHUB_REPOSITORY")
     if client is None:
         raise InputError("a GitHub client is needed unless --dry-run")
+    from ml_ci.github import incidents
+
+    legacy = (legacy_marker(settings.model),)
     if decision.action == "retrain":
-        client.request(
-            "POST",
-            f"/repos/{settings.repository}/actions/workflows/{settings.workflow}/dispatches",
-            json={"ref": settings.ref},
-        )
+        from ml_ci.github.dispatch import dispatch_workflow
+
+        # a drift incident stays open: retraining is not recovery, the next pass closes it
+        dispatch_workflow(client, settings.repository, settings.workflow, settings.ref)
         result.done = True
         return result
+    if decision.action == "nothing":
+        closed = incidents.close_on_recovery(
+            client,
+            settings.repository,
+            key,
+            comment=recovery_comment(section, run_url),
+            legacy=legacy,
+        )
+        _incident(result, closed)
+        result.done = closed.action == "closed"
+        return result
     assert section is not None
-    _open_or_update_issue(client, section, settings, result, run_url)
+    opened = incidents.open_or_update(
+        client,
+        settings.repository,
+        key,
+        title=issue_title(settings.model, settings.version),
+        body=issue_body(section, settings.model, run_url, version=settings.version),
+        labels=settings.labels,
+        legacy=legacy,
+    )
+    _incident(result, opened)
+    result.done = True
     return result
 
 
-def _open_or_update_issue(
-    client: GitHubClient,
-    section: DriftSection,
-    settings: WatchSettings,
-    result: WatchResult,
-    run_url: str | None,
-) -> None:
-    from ml_ci.github.client import WriteUnconfirmed
-
-    repository = settings.repository
-    marker = issue_marker(settings.model)
-    payload: dict[str, Any] = {
-        "title": issue_title(settings.model),
-        "body": issue_body(section, settings.model, run_url),
-    }
-    # labels only on creation: an update keeps whatever labels people gave the issue since
-    opening = {**payload, "labels": list(settings.labels)} if settings.labels else payload
-    issue = find_issue(client, str(repository), marker)
-    if issue is None:
-        try:
-            issue = client.request("POST", f"/repos/{repository}/issues", json=opening).json()
-            result.issue_created = True
-        except WriteUnconfirmed:
-            # the answer was lost: GitHub may have created it; look before creating again
-            issue = find_issue(client, str(repository), marker)
-            if issue is None:
-                issue = client.request("POST", f"/repos/{repository}/issues", json=opening).json()
-            result.issue_created = True
-    else:
-        issue = client.request(
-            "PATCH", f"/repos/{repository}/issues/{issue['number']}", json=payload
-        ).json()
-        result.issue_created = False
-    result.issue_number = int(issue["number"])
-    result.issue_url = issue.get("html_url")
-    result.done = True
+def _incident(result: WatchResult, incident: IncidentResult) -> None:
+    result.incident = incident.action
+    result.issue_number = incident.number
+    result.issue_url = incident.url
+    if incident.action in ("opened", "updated"):
+        result.issue_created = incident.action == "opened"

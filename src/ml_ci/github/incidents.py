@@ -25,7 +25,8 @@ from ml_ci.errors import InputError
 if TYPE_CHECKING:
     from ml_ci.github.client import GitHubClient
 
-_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@+-]{0,99}$")
+# "-" alone: the incident is not a version's (e.g. drift of a record that names none)
+_PART = re.compile(r"^(?:-|[A-Za-z0-9][A-Za-z0-9._:@+-]{0,99})$")
 TRUSTED_AUTHORS = frozenset({"OWNER", "MEMBER", "COLLABORATOR"})
 MARKER = "<!-- ml-ci:incident model={model} version={version} kind={kind} -->"
 
@@ -63,16 +64,25 @@ class IncidentResult:
         return {"action": self.action, "number": self.number, "url": self.url}
 
 
-def find_incident(client: GitHubClient, repository: str, key: IncidentKey) -> dict[str, Any] | None:
+def find_incident(
+    client: GitHubClient, repository: str, key: IncidentKey, *, legacy: tuple[str, ...] = ()
+) -> dict[str, Any] | None:
     """The open issue carrying ``key``'s marker, if any, opened by a bot (ml-ci's token) or by
     someone with a role in the repository: on a public repository anyone can open an issue
-    quoting the marker, and ml-ci must not write its incident into a stranger's issue."""
+    quoting the marker, and ml-ci must not write its incident into a stranger's issue.
+
+    ``legacy``: markers an older ml-ci wrote for the same incident; an issue carrying one is
+    found when none carries ``key``'s (and an update rewrites its body with the new marker)."""
+    older = None
     for issue in client.paginate(f"/repos/{repository}/issues", {"state": "open"}):
         if "pull_request" in issue or not _trusted_author(issue):
             continue
-        if key.marker in (issue.get("body") or ""):
+        body = issue.get("body") or ""
+        if key.marker in body:
             return dict(issue)
-    return None
+        if older is None and any(marker in body for marker in legacy):
+            older = dict(issue)
+    return older
 
 
 def _trusted_author(issue: dict[str, Any]) -> bool:
@@ -88,13 +98,14 @@ def open_or_update(
     title: str,
     body: str,
     labels: tuple[str, ...] = (),
+    legacy: tuple[str, ...] = (),
 ) -> IncidentResult:
     """Open the incident, or update the open one in place (title and body; labels are set only
-    when opening, so labels people added later stay)."""
+    when opening, so labels people added later stay). ``legacy``: see :func:`find_incident`."""
     from ml_ci.github.client import WriteUnconfirmed
 
     payload: dict[str, Any] = {"title": title, "body": f"{body.rstrip()}\n\n{key.marker}\n"}
-    issue = find_incident(client, repository, key)
+    issue = find_incident(client, repository, key, legacy=legacy)
     if issue is not None:
         updated = client.request(
             "PATCH", f"/repos/{repository}/issues/{issue['number']}", json=payload
@@ -105,7 +116,7 @@ def open_or_update(
         created = client.request("POST", f"/repos/{repository}/issues", json=opening).json()
     except WriteUnconfirmed:
         # the answer was lost: GitHub may have created it; look before creating again
-        found = find_incident(client, repository, key)
+        found = find_incident(client, repository, key, legacy=legacy)
         created = (
             found or client.request("POST", f"/repos/{repository}/issues", json=opening).json()
         )
@@ -113,10 +124,16 @@ def open_or_update(
 
 
 def close_on_recovery(
-    client: GitHubClient, repository: str, key: IncidentKey, *, comment: str
+    client: GitHubClient,
+    repository: str,
+    key: IncidentKey,
+    *,
+    comment: str,
+    legacy: tuple[str, ...] = (),
 ) -> IncidentResult:
-    """Close the open incident of ``key`` with a closing comment; ``none`` when there is none."""
-    issue = find_incident(client, repository, key)
+    """Close the open incident of ``key`` with a closing comment; ``none`` when there is none.
+    ``legacy``: see :func:`find_incident`."""
+    issue = find_incident(client, repository, key, legacy=legacy)
     if issue is None:
         return IncidentResult("none")
     number = int(issue["number"])

@@ -36,7 +36,7 @@ from ml_ci.governance.report import (
     status_description,
     to_section,
 )
-from ml_ci.governance.rules import governance_required
+from ml_ci.governance.rules import governance_required, inconclusive_let_pass
 
 if TYPE_CHECKING:
     from ml_ci.config import Config
@@ -106,8 +106,6 @@ def requirement(
     config: Config, record: EvaluationRecord | None, problem: str | None, head_sha: str
 ) -> tuple[bool, str]:
     """(approval required?, why). ``record`` can only add a requirement (see the module doc)."""
-    from ml_ci.release.release import inconclusive_let_pass
-
     rule = config.governance.require
     if rule != "flagged":
         return rule == "always", f"governance.require: {rule}"

@@ -32,10 +32,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ml_ci.config.governance import GovernanceConfig
 from ml_ci.record.governance import Decision
+
+if TYPE_CHECKING:
+    from ml_ci.record import EvaluationRecord
 
 # GitHub's base roles, weakest first; custom role names are not in here (fail closed)
 ROLE_RANK = {"read": 0, "triage": 1, "write": 2, "maintain": 3, "admin": 4}
@@ -157,6 +160,13 @@ def governance_required(
     if config.require == "never":
         return False
     return needs_human or inconclusive_let_pass
+
+
+def inconclusive_let_pass(record: EvaluationRecord, inconclusive: str) -> bool:
+    """An inconclusive gate that the config lets through (governance ``flagged`` trigger)."""
+    if record.compare is None or inconclusive == "fail":
+        return False
+    return any(g.verdict == "inconclusive" for g in record.compare.gates)
 
 
 def has_permission(permission: str | None, minimum: str) -> bool:

@@ -5,6 +5,17 @@ monitor windows) is sums over buckets, never a rescan. Latency is counted in FIX
 all sources (:data:`LATENCY_EDGES_MS`), so quantile bounds do not depend on where rows came from.
 Outcome statistics are bucketed by when the outcome ARRIVED (``label_time``), so a replay that
 sums buckets up to a look uses only outcomes known at that look.
+
+The confidence-based estimate (CBPE) of the rows WITHOUT an outcome is "as of ``window.now``":
+``unlabelled_scored`` counts the rows served in the buckets whose outcome had not arrived in
+the buckets by then (none yet, or ``label_time`` after ``now`` or after the last bucket) and
+that carry ``y_pred`` and ``y_score``, in the bucket of their REQUEST; ``expected_correct`` sums
+:func:`own_probability` over them. So every scored row served in the buckets counts exactly once
+in ``labelled + unlabelled_scored``: in its outcome's arrival bucket, or else in its request
+bucket, and a sum over any range of buckets is a disjoint set of rows. Unlike the outcome
+statistics these are NOT replayable: the cumulative sum up to an earlier look counts a row
+whose outcome came later as labelled (in a later bucket) and not as unlabelled, so the estimate
+is only meaningful over ranges ending at ``now`` (the monitor's window and recent part).
 """
 
 from __future__ import annotations
@@ -50,7 +61,16 @@ SCALARS = (
     "true_pos",
     "actual_pos",
     "brier_sum",
+    "unlabelled_scored",
+    "expected_correct",
 )
+
+
+def own_probability(scores: Array, predictions: Array) -> Array:
+    """P(the model's own prediction is right) from calibrated scores ``p = P(y=1)``:
+    ``p`` for a predicted 1, ``1 - p`` for a predicted 0 (CBPE)."""
+    result: Array = np.where(predictions == 1, scores, 1.0 - scores)
+    return result
 
 
 @dataclass
@@ -69,6 +89,9 @@ class Stats:
     brier_sum: Array
     latency: Array
     scores: Array = field(default_factory=lambda: np.zeros((0, SCORE_BINS)))
+    # CBPE, as of ``now`` (see the module doc); empty when a caller builds Stats without them
+    unlabelled_scored: Array = field(default_factory=lambda: np.zeros(0))
+    expected_correct: Array = field(default_factory=lambda: np.zeros(0))
 
     @classmethod
     def zeros(cls, buckets: int) -> Stats:
@@ -81,7 +104,7 @@ class Stats:
 
     def cumulative(self) -> Stats:
         """Running totals over time: entry ``k`` covers buckets ``0..k``."""
-        scalars = {name: np.cumsum(getattr(self, name), axis=-1) for name in SCALARS}
+        scalars = {name: _cumsum(getattr(self, name)) for name in SCALARS}
         return Stats(
             **scalars,
             latency=np.cumsum(self.latency, axis=-2),
@@ -90,12 +113,20 @@ class Stats:
 
     def at(self, index: npt.NDArray[np.int64]) -> Stats:
         """The entries at time positions ``index`` (e.g. look ends of cumulative statistics)."""
-        scalars = {name: getattr(self, name)[..., index] for name in SCALARS}
+        scalars = {name: _take(getattr(self, name), index) for name in SCALARS}
         return Stats(
             **scalars,
             latency=self.latency[..., index, :],
             scores=self.scores[..., index, :] if self.scores.size else self.scores,
         )
+
+
+def _cumsum(values: Array) -> Array:
+    return np.cumsum(values, axis=-1) if values.size else values
+
+
+def _take(values: Array, index: npt.NDArray[np.int64]) -> Array:
+    return values[..., index] if values.size else values
 
 
 @dataclass

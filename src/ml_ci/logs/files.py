@@ -20,7 +20,15 @@ import numpy as np
 from ml_ci.clock import iso
 from ml_ci.config.logs import LogColumns, LogsConfig
 from ml_ci.errors import InputError
-from ml_ci.logs.buckets import LATENCY_EDGES_MS, SCALARS, SCORE_BINS, Buckets, Stats, latency_bins
+from ml_ci.logs.buckets import (
+    LATENCY_EDGES_MS,
+    SCALARS,
+    SCORE_BINS,
+    Buckets,
+    Stats,
+    latency_bins,
+    own_probability,
+)
 
 _ZONE = re.compile(r"(?P<zone>Z|[+-]\d\d:?\d\d)$")
 _UTC = {"Z", "+00:00", "+0000", "-00:00", "-0000"}
@@ -320,7 +328,9 @@ def bucketize(
 
     Requests count in the bucket of their timestamp; outcomes in the bucket of their arrival
     (``label_time``, else the request time), so a cumulative sum up to a look only uses outcomes
-    that had arrived by then. Rows before ``origin`` are ignored.
+    that had arrived by then. Rows before ``origin`` are ignored. Scored rows whose outcome has
+    not arrived in the buckets by ``window.now`` count in ``unlabelled_scored`` and
+    ``expected_correct`` by request time (:mod:`ml_ci.logs.buckets`).
     """
     reader.require("timestamp", "model_version", "latency_ms", "error")
     keys = ["timestamp", "model_version", "latency_ms", "error"]
@@ -367,7 +377,7 @@ def bucketize(
             score_bin = np.minimum((score[known] * SCORE_BINS).astype(np.int64), SCORE_BINS - 1)
             scores += np.bincount(c[known] * SCORE_BINS + score_bin, minlength=scores.size)
         if outcomes:
-            _outcomes(batch, reader, version_index, origin, width, count, sums)
+            _outcomes(batch, reader, version_index, origin, width, count, sums, window.now)
     if ids:
         _check_unique(reader, ids)
     per_version = {}
@@ -406,6 +416,7 @@ def _outcomes(
     width: int,
     count: int,
     sums: dict[str, Any],
+    now: float,
 ) -> None:
     y_true, y_pred = batch["y_true"], batch["y_pred"]
     known = ~np.isnan(y_true)
@@ -415,7 +426,8 @@ def _outcomes(
     )
     bucket = np.floor((arrived - origin) / width).astype(np.int64)
     served = batch["timestamp"] >= origin  # outcomes of requests served before the looks began
-    use = known & served & (bucket >= 0) & (bucket < count)
+    # an outcome after ``now`` is not known to an evaluation as of ``now``
+    use = known & served & (bucket >= 0) & (bucket < count) & (arrived <= now)
     truth = y_true[use]
     if not np.isin(truth, (0.0, 1.0)).all():
         raise InputError(f"{reader.where('y_true')} must be 0 or 1 for the canary's quality gates")
@@ -433,6 +445,39 @@ def _outcomes(
         if np.isnan(score).any() or (score < 0).any() or (score > 1).any():
             raise InputError(f"{reader.where('y_score')} must be a probability in [0, 1]")
         sums["brier_sum"] += np.bincount(c, weights=(score - truth) ** 2, minlength=cells)
+        _unlabelled(batch, reader, version_index, origin, width, count, sums, use)
+
+
+def _unlabelled(
+    batch: dict[str, Any],
+    reader: LogReader,
+    version_index: Any,
+    origin: float,
+    width: int,
+    count: int,
+    sums: dict[str, Any],
+    labelled: Any,
+) -> None:
+    """CBPE sums of the scored rows served in the buckets that are not ``labelled`` in them,
+    by request time (the complement of ``_outcomes``' rows, so no row counts twice)."""
+    request = np.floor((batch["timestamp"] - origin) / width).astype(np.int64)
+    score, pred = batch["y_score"], batch["y_pred"]
+    rows = (request >= 0) & (request < count) & ~labelled & ~np.isnan(score) & ~np.isnan(pred)
+    if not rows.any():
+        return
+    pred, score = pred[rows], score[rows]
+    if not np.isin(pred, (0.0, 1.0)).all():
+        raise InputError(
+            f"{reader.where('y_pred')} must be 0 or 1 for the estimate of rows without outcomes"
+        )
+    if ((score < 0) | (score > 1)).any():
+        raise InputError(f"{reader.where('y_score')} must be a probability in [0, 1]")
+    c = version_index[rows] * count + request[rows]
+    cells = sums["requests"].size
+    sums["unlabelled_scored"] += np.bincount(c, minlength=cells)
+    sums["expected_correct"] += np.bincount(
+        c, weights=own_probability(score, pred), minlength=cells
+    )
 
 
 def _check_unique(reader: LogReader, ids: list[Any]) -> None:

@@ -211,7 +211,7 @@ class SqlLogs:
             f"sum(CASE WHEN {truth} NOT IN (0, 1) THEN 1 ELSE 0 END) "
             f"FROM {self._table()} WHERE {where} AND {ts} <= :now AND {ts} >= :origin "
             f"AND {self._col('y_true')} IS NOT NULL AND {arrived} < :origin + :count * :width "
-            "GROUP BY 1, 2",
+            f"AND {arrived} <= :now GROUP BY 1, 2",
             params,
         )
         for name, b, n, correct, pred_pos, tp, actual_pos, brier, bad in rows:
@@ -227,6 +227,48 @@ class SqlLogs:
             target.actual_pos[b] += actual_pos
             if brier is not None:
                 target.brier_sum[b] += brier
+        if self._has("y_score"):
+            self._unlabelled(window, origin, width, count, stats, arrived)
+
+    def _unlabelled(
+        self,
+        window: Window,
+        origin: float,
+        width: int,
+        count: int,
+        stats: dict[str, Stats],
+        arrived: str,
+    ) -> None:
+        """CBPE sums by request time of the scored rows NOT counted by :meth:`_outcomes` (the
+        complement of its row condition, so the same rows as the file source)."""
+        where, params = self._filters(window)
+        params.update(origin=origin, width=float(width), count=count)
+        ts = self._epoch("timestamp")
+        pred, score = f"{self._col('y_pred')}::float8", f"{self._col('y_score')}::float8"
+        labelled = (
+            f"{self._col('y_true')} IS NOT NULL AND {arrived} < :origin + :count * :width "
+            f"AND {arrived} <= :now"
+        )
+        rows = self._query(
+            f"SELECT {self._col('model_version')}::text, floor(({ts} - :origin) / :width)::int, "
+            f"count(*), sum(CASE WHEN {pred} = 1 THEN {score} ELSE 1 - {score} END), "
+            f"sum(CASE WHEN {pred} NOT IN (0, 1) THEN 1 ELSE 0 END), "
+            f"sum(CASE WHEN {score} < 0 OR {score} > 1 THEN 1 ELSE 0 END) "
+            f"FROM {self._table()} WHERE {where} AND {ts} <= :now AND {ts} >= :origin "
+            f"AND {ts} < :origin + :count * :width AND {score} IS NOT NULL AND {pred} IS NOT NULL "
+            f"AND NOT ({labelled}) GROUP BY 1, 2",
+            params,
+        )
+        for name, b, n, expected, bad_pred, bad_score in rows:
+            if bad_pred:
+                raise InputError(
+                    f"{self._where('y_pred')} must be 0 or 1 for the estimate of rows without "
+                    "outcomes"
+                )
+            if bad_score:
+                raise InputError(f"{self._where('y_score')} must be a probability in [0, 1]")
+            stats[name].unlabelled_scored[b] += n
+            stats[name].expected_correct[b] += expected
 
     def _scores(
         self, window: Window, origin: float, width: int, count: int, stats: dict[str, Stats]

@@ -8,8 +8,8 @@ window and the matching runbook; ``none`` closes an open one ("recovered"). A ``
 the paged version still holds production, so a rerun does not roll back twice.
 
 Input drift of the window (:func:`apply_drift`), one incident of kind ``drift`` per version:
-``retrain`` dispatches ``monitor.retrain.workflow`` (``workflow_dispatch``, as ``ml-ci watch``
-does) and opens the incident saying so; ``significant`` opens or updates it asking a person
+``retrain`` dispatches ``monitor.retrain.workflow``
+(:func:`ml_ci.github.dispatch.dispatch_workflow`, as ``ml-ci watch`` does) and opens the incident saying so; ``significant`` opens or updates it asking a person
 (never retrains, as ``ml-ci watch``); ``pass`` closes it. The open incident is what makes the
 dispatch idempotent: a run dispatches only when no drift incident of the version was open, so
 the scheduled reruns on the same drift update the issue and do not start another retraining;
@@ -116,6 +116,12 @@ def incident_body(
             row(f"{name}: value", view["value"])
             row(f"{name}: upper bound", view["upper"])
             row(f"{name}: coverage (outcomes arrived)", view["coverage"])
+            if view.get("estimate") is not None:  # an estimate: shown, never the alert's cause
+                row(
+                    f"{name}: estimate with rows without outcome (CBPE, calibrated scores)",
+                    view["estimate"],
+                )
+                row(f"{name}: rows estimated from scores", view["estimated_rows"])
             row(f"{name}: state", view["state"].replace("_", " "))
     lines += ["", f"Runbook: {md_link('how to confirm, roll back and whom to tell', runbook)}"]
     if run_url:
@@ -252,6 +258,8 @@ def apply_drift(
     was_open = find_incident(client, repository, key) is not None
     dispatched = None
     if verdict == "retrain" and not was_open:
+        from ml_ci.github.dispatch import dispatch_workflow
+
         dispatch_workflow(client, repository, retrain.workflow, retrain.ref)
         dispatched = {"workflow": retrain.workflow, "ref": retrain.ref}
         say(f"dispatched {retrain.workflow} on {retrain.ref}: input drift at retrain")
@@ -271,15 +279,6 @@ def apply_drift(
     )
     say(f"incident {incident.action}: {title}")
     return {"verdict": verdict, "incident": incident.to_json(), "dispatched": dispatched}
-
-
-def dispatch_workflow(client: GitHubClient, repository: str, workflow: str, ref: str) -> None:
-    """``workflow_dispatch`` of ``workflow`` on ``ref`` (the call ``ml-ci watch`` makes)."""
-    client.request(
-        "POST",
-        f"/repos/{repository}/actions/workflows/{workflow}/dispatches",
-        json={"ref": ref},
-    )
 
 
 def drift_body(

@@ -201,11 +201,15 @@ def _duration(span: timedelta) -> str:
 
 
 def _quality_counts(stats: Stats, last: int) -> QualityCounts:
+    """The last ``last`` buckets; the CBPE sums are by request time as of now, the outcomes by
+    arrival, so each scored row counts once (:mod:`ml_ci.logs.buckets`)."""
     part = slice(-last, None)
     return QualityCounts(
         total=int(stats.requests[part].sum()),
         labelled=int(stats.labelled[part].sum()),
         correct=int(stats.correct[part].sum()),
+        expected_correct_unlabelled=float(stats.expected_correct[part].sum()),
+        unlabelled_scored=round(float(stats.unlabelled_scored[part].sum())),
     )
 
 
@@ -219,7 +223,9 @@ def quality_objective(
     min_requests: int,
     promised: float | None,
 ) -> ObjectiveResult:
-    """The one-sided test of ``accuracy >= minimum`` over the window and the recent part."""
+    """The one-sided test of ``accuracy >= minimum`` over the window and the recent part, with
+    the CBPE ``estimate`` beside the measured ``value`` (``estimate_rows`` rows, of which
+    ``estimated_rows`` without an outcome); the estimate never sets the alert."""
     minimum = objective.min
     if minimum is None:
         if promised is None:
@@ -248,6 +254,8 @@ def quality_objective(
             "upper": status.upper,
             "coverage": status.coverage,
             "estimate": status.estimate,
+            "estimate_rows": status.estimate_rows,
+            "estimated_rows": status.estimated_rows,
             "state": status.state,
             "alert": status.alert,
         }
@@ -259,6 +267,9 @@ def quality_objective(
         "value": window.value,
         "upper": window.upper,
         "coverage": window.coverage,
+        "estimate": window.estimate,
+        "estimate_rows": window.estimate_rows,
+        "estimated_rows": window.estimated_rows,
         "state": window.state,
         "windows": {name: view(status) for name, status in statuses.items()},
     }

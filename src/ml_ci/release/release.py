@@ -47,6 +47,7 @@ from ml_ci.governance.rules import (
     Outcome,
     evaluate,
     governance_required,
+    inconclusive_let_pass,
     offline_permissions,
     votes_from_cli,
 )
@@ -136,13 +137,6 @@ def gates_passed(record: EvaluationRecord, inconclusive: str) -> str | None:
         if g.verdict != "pass"
     ]
     return f"the gates did not pass ({verdict}: {', '.join(failed) or 'see the report'})"
-
-
-def inconclusive_let_pass(record: EvaluationRecord, inconclusive: str) -> bool:
-    """An inconclusive gate that the config lets through (governance ``flagged`` trigger)."""
-    if record.compare is None or inconclusive == "fail":
-        return False
-    return any(g.verdict == "inconclusive" for g in record.compare.gates)
 
 
 def tag_fields(
