@@ -173,15 +173,15 @@ def apply(
             labels=tuple(monitor.labels),
         )
         say(f"incident {done.incidents[metric].action}: {title}")
-    if result.drift is not None:
-        runbook = runbook_url(server, repository, branch, monitor.runbooks, "drift")
-        done.drift = apply_drift(
-            result, result.drift, config, client, repository, runbook, run_url, say
-        )
     paged = any(item.alert == "page" for item in result.objectives)
     if paged and monitor.rollback == "auto":
         done.rolled_back = _rollback(result, config, root, push, say)
     done.stored = _store(result, root, push)
+    if result.drift is not None:  # last: a dispatch GitHub refuses (exit 2) skips nothing else
+        runbook = runbook_url(server, repository, branch, monitor.runbooks, "drift")
+        done.drift = apply_drift(
+            result, result.drift, config, client, repository, runbook, run_url, say
+        )
     return done
 
 
