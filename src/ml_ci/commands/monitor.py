@@ -34,7 +34,8 @@ from ml_ci.console import Console, json_option
     "apply_",
     is_flag=True,
     help="Act: open/update/close one incident per objective; roll back on a page "
-    "(monitor.rollback: auto). Needs GITHUB_TOKEN and --repo.",
+    "(monitor.rollback: auto); on input drift, dispatch monitor.retrain once (retrain) and "
+    "keep one drift incident. Needs GITHUB_TOKEN and --repo.",
 )
 @serving_options
 @acting_options
@@ -56,7 +57,8 @@ def command(
 
     Request objectives (error_rate, latency_pXX_ms) follow the SRE workbook's multiwindow,
     multi-burn-rate alerts; quality objectives (accuracy) a one-sided test on the outcomes
-    that have arrived, with their coverage.
+    that have arrived, with their coverage. Input drift of the window against the version's
+    training reference (drift.reference as committed at its commit) is reported, never paged.
     """
     import time
 
@@ -79,6 +81,7 @@ def command(
         logs=logs,
         version=version,
         promised=_promised(record_path),
+        config_file=found,
     )
     result = execute(settings, progress=console.progress)
     payload = result.to_json()
@@ -199,4 +202,40 @@ def describe(payload: dict[str, Any]) -> str:
                     "without outcome, never alerts)"
                 )
             )
+    lines += _describe_drift(payload)
     return "\n".join(lines)
+
+
+def _describe_drift(payload: dict[str, Any]) -> list[str]:
+    """The input drift lines: the verdict and the drifted columns, or why there is none."""
+    drift = payload.get("drift")
+    if drift is None:
+        reason = payload.get("drift_reason")
+        return [f"  input drift: not available ({_one_line(reason)})"] if reason else []
+    columns = drift["columns"]
+    drifted = [c for c in columns if c["drifted"]]
+    rows = (
+        f"{drift['rows_current']} of {drift['window_rows']} requests"
+        if drift["sampled"]
+        else (f"{drift['rows_current']} requests")
+    )
+    lines = [
+        f"  input drift: {drift['verdict']} ({len(drifted)} of {len(columns)} columns drifted; "
+        f"{rows} against the reference at {drift['commit'][:12]})"
+    ]
+    for c in sorted(drifted, key=lambda c: -(c["value"] or 0.0)):
+        lines.append(
+            f"    {_one_line(c['column']):16} {c['level']:11} {c['method']} {_fmt(c['value'])} "
+            f"(retrain at {c['threshold']:g})"
+        )
+    lines += [
+        f"    quality {f['check']} ({_one_line(f['column'] or '-')}): {f['verdict']}"
+        for f in drift["quality"]
+        if f["verdict"] == "fail"
+    ]
+    return lines
+
+
+def _one_line(text: str) -> str:
+    """A name from the data on one line (a newline in it must not forge an output line)."""
+    return " ".join(str(text).split())

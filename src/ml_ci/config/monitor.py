@@ -69,6 +69,19 @@ class PrometheusNames(Section):
     selector: str = Field("", description='Extra label matchers, e.g. model="churn".')
 
 
+class RetrainWorkflow(Section):
+    """The workflow ``--apply`` dispatches when the window's input drift is at ``retrain``."""
+
+    workflow: str = Field(
+        "retrain.yml",
+        pattern=r"^[A-Za-z0-9_.-]+\.ya?ml$",
+        description="Workflow file in .github/workflows.",
+    )
+    ref: str = Field(
+        "main", pattern=r"^[A-Za-z0-9_./-]+$", description="Branch or tag to run it on."
+    )
+
+
 class MonitorConfig(Section):
     window: str = Field("30d", description="The objectives' rolling window.")
     recent: str = Field("3d", description="Quality objectives are also judged on this much.")
@@ -86,6 +99,13 @@ class MonitorConfig(Section):
     )
     runbooks: str = Field("docs/runbooks", description="Folder of the runbooks incidents link.")
     objectives: list[Objective] = Field(default_factory=list)
+    drift_rows: int = Field(
+        200_000,
+        ge=1_000,
+        description="Input drift reads at most this many of the window's requests (an evenly "
+        "spaced sample in time order beyond it).",
+    )
+    retrain: RetrainWorkflow = Field(default_factory=RetrainWorkflow)
     prometheus: PrometheusNames = Field(default_factory=PrometheusNames)
 
     @field_validator("window", "recent", "bucket")

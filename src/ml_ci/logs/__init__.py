@@ -7,14 +7,18 @@ the same :class:`~ml_ci.logs.buckets.Buckets` for the same rows (the latency bin
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ml_ci.config.logs import LogsConfig
 from ml_ci.errors import InputError
 from ml_ci.logs.buckets import Buckets
 from ml_ci.logs.files import FileSource, LogReader, Window, bucketize, first_request
+
+if TYPE_CHECKING:
+    from ml_ci.logs.features import FeatureRows
 
 
 class LogSource(Protocol):
@@ -26,6 +30,14 @@ class LogSource(Protocol):
     def bucketize(
         self, window: Window, origin: float, width: int, count: int, outcomes: bool
     ) -> Buckets: ...
+
+    def features(
+        self, version: str, window: Window, candidates: Sequence[str], limit: int
+    ) -> FeatureRows | None:
+        """``version``'s input features in ``window`` (:mod:`ml_ci.logs.features`): the
+        ``candidates`` the logs hold, at most ``limit`` rows; None when the source keeps no
+        per-request rows (Prometheus)."""
+        ...
 
 
 @dataclass
@@ -45,6 +57,13 @@ class FileLogs:
         self, window: Window, origin: float, width: int, count: int, outcomes: bool
     ) -> Buckets:
         return bucketize(self.reader, window, origin, width, count, outcomes)
+
+    def features(
+        self, version: str, window: Window, candidates: Sequence[str], limit: int
+    ) -> FeatureRows:
+        from ml_ci.logs.features import read_file_features
+
+        return read_file_features(self.reader, version, window, candidates, limit)
 
 
 def open_source(logs: LogsConfig, base: Path, override: str | None) -> LogSource:

@@ -157,9 +157,12 @@ class LogReader:
                 "write every timestamp in UTC"
             )
 
-    def batches(self, keys: Sequence[str], window: Window) -> Iterator[dict[str, Any]]:
+    def batches(
+        self, keys: Sequence[str], window: Window, extra: Sequence[str] = ()
+    ) -> Iterator[dict[str, Any]]:
         """Batches as numpy arrays by contract key; ``timestamp`` (and ``label_time``) in epoch
-        seconds; rows of other versions and outside the window dropped."""
+        seconds; rows of other versions and outside the window dropped. ``extra``: more columns
+        by name, as they are, in one record batch under ``"extra"``."""
         import pyarrow as pa
         import pyarrow.dataset as ds
 
@@ -173,11 +176,15 @@ class LogReader:
             field = field.cast("string")  # e.g. versions written as numbers
         filter_ = field.isin(list(window.versions))
         try:
-            scanner = self.dataset.scanner(columns=columns, filter=filter_, batch_size=1 << 20)
+            scanner = self.dataset.scanner(
+                columns=list(dict.fromkeys([*columns, *extra])), filter=filter_, batch_size=1 << 20
+            )
             for batch in scanner.to_batches():
                 if batch.num_rows == 0:
                     continue
                 out: dict[str, Any] = {}
+                if extra:
+                    out["extra"] = batch.select(list(extra))
                 for key, name in zip(keys, columns, strict=True):
                     array = batch.column(name)
                     if key in ("timestamp", "label_time"):

@@ -341,6 +341,10 @@ class PrometheusLogs:
             for column, fixed in enumerate(bins):
                 target[:, fixed] += within[:, column]
 
+    def features(self, version: str, window: Window, candidates: Any, limit: int) -> None:
+        """Prometheus keeps counters, not requests: no input features to compare."""
+        return None
+
 
 def _arrays(collected: dict[tuple[tuple[str, str], ...], dict[int, float]]) -> Samples:
     out: Samples = {}

@@ -2,7 +2,10 @@
 
 Shared by the tests, the benchmark and the demo: two versions behind a router that sends a
 ``traffic`` share to the canary, log-normal latency, Bernoulli errors, and outcomes that arrive
-``label_delay`` seconds after the request (``label_time``).
+``label_delay`` seconds after the request (``label_time``). With ``features``, each row also
+carries the request's input features (:class:`Features`), drawn from their own seeded stream so
+the other columns are the same with or without them; :func:`write_reference` writes a training
+table of the same features.
 """
 
 from __future__ import annotations
@@ -23,6 +26,48 @@ class Profile:
     accuracy: float = 0.9
 
 
+@dataclass(frozen=True)
+class Features:
+    """Input features: ``numeric`` standard-normal columns ``x0, x1, ...`` and a categorical
+    ``segment`` (a/b/c with shares 0.5/0.3/0.2). ``shift=(column, since, amount)``: from
+    ``since`` on, numeric ``column`` is moved by ``amount`` standard deviations (planted drift)."""
+
+    numeric: int = 3
+    segment: bool = True
+    shift: tuple[str, float, float] | None = None
+
+    def draw(self, rng: np.random.Generator, t: np.ndarray) -> dict[str, object]:
+        n = t.size
+        columns: dict[str, object] = {}
+        for index in range(self.numeric):
+            values = rng.standard_normal(n)
+            name = f"x{index}"
+            if self.shift is not None and self.shift[0] == name:
+                values = np.where(t >= self.shift[1], values + self.shift[2], values)
+            columns[name] = values.round(6)
+        if self.segment:
+            columns["segment"] = rng.choice(np.array(["a", "b", "c"]), size=n, p=[0.5, 0.3, 0.2])
+        return columns
+
+
+def write_reference(path: Path, *, rows: int, features: Features, seed: int = 0) -> Path:
+    """A training table of ``rows`` rows of ``features`` and a 0/1 ``label`` (``.parquet`` or
+    ``.csv``); the rows are at time 0, so a shift ``since`` 0 or earlier applies to all."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng([seed, 1])
+    columns = features.draw(rng, np.zeros(rows))
+    columns["label"] = (rng.random(rows) < 0.5).astype("int8")
+    table = pa.table(columns)
+    if path.suffix == ".csv":
+        pacsv.write_csv(table, str(path))
+    else:
+        pq.write_table(table, str(path))
+    return path
+
+
 def simulate_logs(
     path: Path,
     *,
@@ -38,16 +83,19 @@ def simulate_logs(
     request_ids: bool = True,
     chunk: int = 1_000_000,
     incident: tuple[float, Profile] | None = None,
+    features: Features | None = None,
 ) -> Path:
     """Write ``requests`` rows over ``[start, start + duration)`` to ``path`` (``.parquet`` or
     ``.csv``; timestamps as UTC timestamps), sorted by time, in chunks of ``chunk`` rows.
     ``incident=(since, profile)``: from ``since`` on, production behaves like ``profile`` (a
-    drill's injected problem). ``traffic=0`` sends everything to production."""
+    drill's injected problem). ``traffic=0`` sends everything to production. ``features``: add
+    the input feature columns (:class:`Features`)."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
     rng = np.random.default_rng(seed)
+    feature_rng = np.random.default_rng([seed, 2])  # its own stream: other columns unchanged
     times = np.sort(rng.uniform(start, start + duration, size=requests))
     writer: pq.ParquetWriter | pacsv.CSVWriter | None = None
     try:
@@ -67,6 +115,9 @@ def simulate_logs(
                     incident,
                 )
             )
+            if features is not None:
+                for name, values in features.draw(feature_rng, t).items():
+                    table = table.append_column(name, pa.array(values))
             if writer is None:
                 if path.suffix == ".csv":
                     writer = pacsv.CSVWriter(str(path), table.schema)

@@ -11,13 +11,17 @@ never printed. Written for PostgreSQL (``width_bucket`` with an array of thresho
 from __future__ import annotations
 
 import os
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from ml_ci.clock import iso
 from ml_ci.config.logs import LogColumns, SqlLogsConfig
 from ml_ci.errors import InputError
 from ml_ci.logs.buckets import LATENCY_EDGES_MS, SCORE_BINS, Buckets, Stats
 from ml_ci.logs.files import Window
+
+if TYPE_CHECKING:
+    from ml_ci.logs.features import FeatureRows
 
 
 class SqlLogs:
@@ -301,6 +305,44 @@ class SqlLogs:
                 f"(e.g. {rows[0][0]!r}); deduplicate the logs "
                 "(a retried request must not count twice)"
             )
+
+    def features(
+        self, version: str, window: Window, candidates: Sequence[str], limit: int
+    ) -> FeatureRows:
+        """``version``'s input features in the window (:mod:`ml_ci.logs.features`): a count,
+        then a SELECT of the feature columns, with the evenly spaced sample in time order
+        (``row_number() OVER (ORDER BY time)``) when the window holds more than ``limit``."""
+        import pyarrow as pa
+
+        from ml_ci.logs.features import FeatureRows, feature_names
+
+        self._require("timestamp", "model_version")
+        names = feature_names(candidates, self.present, self.columns)
+        if not names:
+            return FeatureRows(pa.table({}), 0)
+        where, params = self._filters(Window([version], window.now, window.since, window.clock))
+        ts = self._epoch("timestamp")
+        base = f"FROM {self._table()} WHERE {where} AND {ts} <= :now"
+        total = int(self._query(f"SELECT count(*) {base}", params)[0][0])
+        selected = ", ".join('"' + name.replace('"', '""') + '"' for name in names)
+        if total <= limit:
+            sql = f"SELECT {selected} {base}"
+        else:
+            params.update(limit=limit, total=total)
+            rank = f"row_number() OVER (ORDER BY {ts}) - 1"
+            sql = (
+                f"SELECT {selected} FROM (SELECT {selected}, {rank} AS ml_ci_rank {base}) AS s "
+                "WHERE (ml_ci_rank * :limit) / :total < ((ml_ci_rank + 1) * :limit) / :total"
+            )
+        rows = self._query(sql, params)
+        columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
+        try:
+            table = pa.table(
+                {name: pa.array(list(values)) for name, values in zip(names, columns, strict=True)}
+            )
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
+            raise InputError(f"logs {self.name}: a feature column mixes types: {error}") from None
+        return FeatureRows(table, total)
 
 
 def _reason(error: Exception) -> str:

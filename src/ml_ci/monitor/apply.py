@@ -6,6 +6,15 @@ window and the matching runbook; ``none`` closes an open one ("recovered"). A ``
 ``monitor.rollback: auto`` also gives production back to its previous version
 (:func:`ml_ci.release.promote.rollback`, the same tag writer as ``ml-ci rollback``), only while
 the paged version still holds production, so a rerun does not roll back twice.
+
+Input drift of the window (:func:`apply_drift`), one incident of kind ``drift`` per version:
+``retrain`` dispatches ``monitor.retrain.workflow``
+(:func:`ml_ci.github.dispatch.dispatch_workflow`, as ``ml-ci watch`` does) and opens the incident saying so; ``significant`` opens or updates it asking a person
+(never retrains, as ``ml-ci watch``); ``pass`` closes it. The open incident is what makes the
+dispatch idempotent: a run dispatches only when no drift incident of the version was open, so
+the scheduled reruns on the same drift update the issue and do not start another retraining;
+closing the issue (or the drift passing) allows the next one. GitHub holds that state, so it
+holds across runs on fresh clones, which a local record would not.
 """
 
 from __future__ import annotations
@@ -15,8 +24,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ml_ci.github.incidents import IncidentKey, IncidentResult, close_on_recovery, open_or_update
-from ml_ci.monitor.engine import MonitorResult, ObjectiveResult
+from ml_ci.github.incidents import (
+    IncidentKey,
+    IncidentResult,
+    close_on_recovery,
+    find_incident,
+    open_or_update,
+)
+from ml_ci.monitor.engine import MonitorResult, ObjectiveResult, WindowDrift
 
 if TYPE_CHECKING:
     from ml_ci.config import Config
@@ -28,7 +43,9 @@ RUNBOOKS = {
     "latency_p50_ms": "latency-regression.md",
     "latency_p95_ms": "latency-regression.md",
     "latency_p99_ms": "latency-regression.md",
+    "drift": "drift.md",
 }
+MAX_DRIFT_ROWS = 30
 
 
 @dataclass
@@ -36,12 +53,14 @@ class ApplyResult:
     incidents: dict[str, IncidentResult] = field(default_factory=dict)  # metric -> action
     rolled_back: dict[str, Any] | None = None
     stored: bool = False
+    drift: dict[str, Any] | None = None  # the drift incident and dispatch (None: no drift)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "incidents": {metric: r.to_json() for metric, r in self.incidents.items()},
             "rolled_back": self.rolled_back,
             "stored": self.stored,
+            "drift": self.drift,
         }
 
 
@@ -158,6 +177,11 @@ def apply(
     if paged and monitor.rollback == "auto":
         done.rolled_back = _rollback(result, config, root, push, say)
     done.stored = _store(result, root, push)
+    if result.drift is not None:  # last: a dispatch GitHub refuses (exit 2) skips nothing else
+        runbook = runbook_url(server, repository, branch, monitor.runbooks, "drift")
+        done.drift = apply_drift(
+            result, result.drift, config, client, repository, runbook, run_url, say
+        )
     return done
 
 
@@ -173,8 +197,9 @@ def _store(result: MonitorResult, root: Path, push: bool) -> bool:
     if info is None:
         return False
     alerts = {item.objective.metric: item.alert for item in result.objectives}
+    drift = result.drift.section.verdict if result.drift is not None else None
     stored = read_results(root, info.commit, "monitor")
-    if stored and stored[-1].get("alerts") == alerts:
+    if stored and stored[-1].get("alerts") == alerts and stored[-1].get("drift") == drift:
         return False
     summary = result.to_json()
     append_result(
@@ -182,7 +207,7 @@ def _store(result: MonitorResult, root: Path, push: bool) -> bool:
         info.commit,
         "monitor",
         {"alerts": alerts, "alert": summary["alert"], "window": summary["window"],
-         "objectives": summary["objectives"]},
+         "objectives": summary["objectives"], "drift": drift},
         now=result.now,
         push=push,
     )  # fmt: skip
@@ -205,3 +230,119 @@ def _rollback(
     )
     done = rollback(settings, progress=say)
     return done.to_json()
+
+
+def apply_drift(
+    result: MonitorResult,
+    drift: WindowDrift,
+    config: Config,
+    client: GitHubClient,
+    repository: str,
+    runbook: str,
+    run_url: str | None,
+    say: Callable[[str], None],
+) -> dict[str, Any]:
+    """The drift incident and the retraining dispatch (see the module doc)."""
+    key = IncidentKey(result.model, result.version, "drift")
+    verdict = drift.section.verdict
+    retrain = config.monitor.retrain
+    if verdict == "pass":
+        closed = close_on_recovery(
+            client,
+            repository,
+            key,
+            comment=f"Recovered: the input drift of {result.model} {result.version} is back "
+            "within the retrain thresholds (ml-ci monitor).",
+        )
+        return {"verdict": verdict, "incident": closed.to_json(), "dispatched": None}
+    was_open = find_incident(client, repository, key) is not None
+    dispatched = None
+    if verdict == "retrain" and not was_open:
+        from ml_ci.github.dispatch import dispatch_workflow
+
+        dispatch_workflow(client, repository, retrain.workflow, retrain.ref)
+        dispatched = {"workflow": retrain.workflow, "ref": retrain.ref}
+        say(f"dispatched {retrain.workflow} on {retrain.ref}: input drift at retrain")
+    elif verdict == "retrain":
+        say("input drift at retrain: the drift incident is open, retraining not dispatched again")
+    title = (
+        f"ml-ci drift: {result.model} {result.version} input drift "
+        f"{'needs human validation' if verdict == 'significant' else 'retraining'}"
+    )
+    incident = open_or_update(
+        client,
+        repository,
+        key,
+        title=title,
+        body=drift_body(result, drift, config, runbook, run_url, dispatched is not None),
+        labels=tuple(config.monitor.labels),
+    )
+    say(f"incident {incident.action}: {title}")
+    return {"verdict": verdict, "incident": incident.to_json(), "dispatched": dispatched}
+
+
+def drift_body(
+    result: MonitorResult,
+    drift: WindowDrift,
+    config: Config,
+    runbook: str,
+    run_url: str | None,
+    dispatched: bool,
+) -> str:
+    """The drift incident's text: the verdict, what was done, the drifted columns (escaped)."""
+    from ml_ci.clock import iso
+    from ml_ci.report.safe import md_code, md_link, md_text
+
+    section = drift.section
+    retrain = config.monitor.retrain
+    rows = (
+        f"{section.rows_current} of the window's {drift.rows} requests (an evenly spaced sample)"
+        if drift.sampled
+        else f"the window's {section.rows_current} requests"
+    )
+    lines = [
+        f"**{section.verdict}**: the input features of {md_code(result.model)} "
+        f"{md_code(result.version)} (production) drifted from its training reference "
+        f"{md_code(section.reference or '-')} (commit {md_code(drift.commit[:12])}).",
+        "",
+        f"Window {iso(result.window_start)} .. {iso(result.now)}: {rows}; "
+        f"{section.share_drifted:.0%} of the compared columns drifted.",
+        "",
+    ]
+    workflow = f"{md_code(retrain.workflow)} on {md_code(retrain.ref)}"
+    if section.verdict == "significant":
+        lines.append(
+            "Retraining is **not** triggered at this level: look at the data (a broken feature "
+            "pipeline looks like this too), then retrain or accept it."
+        )
+    elif dispatched:
+        lines.append(f"Retraining dispatched: {workflow}.")
+    else:
+        lines.append(
+            f"Retraining ({workflow}) was requested while this incident is open; it is not "
+            "dispatched again until the incident closes."
+        )
+    ordered = sorted(section.columns, key=lambda c: (not c.drifted, -(c.value or 0.0)))
+    lines += [
+        "",
+        "| column | method | value | retrain at | significant at | level |",
+        "|---|---|---:|---:|---:|---|",
+    ]
+    for c in ordered[:MAX_DRIFT_ROWS]:
+        value = "-" if c.value is None else f"{c.value:.4f}"
+        significant = "-" if c.significant_threshold is None else f"{c.significant_threshold:g}"
+        lines.append(
+            f"| {md_code(c.column)} | {md_text(c.method)} | {value} | {c.threshold:g} | "
+            f"{significant} | {'**' + c.level + '**' if c.drifted else c.level} |"
+        )
+    if len(ordered) > MAX_DRIFT_ROWS:
+        lines.append(f"\n{len(ordered) - MAX_DRIFT_ROWS} more column(s) did not fit.")
+    failed = [f for f in section.quality if f.verdict == "fail"]
+    if failed:
+        lines += ["", "| quality check | column | verdict |", "|---|---|---|"]
+        lines += [f"| {md_text(f.check)} | {md_code(f.column or '-')} | fail |" for f in failed]
+    lines += ["", f"Runbook: {md_link('how to confirm and what to do', runbook)}"]
+    if run_url:
+        lines.append(f"Run: {md_link('the monitor run', run_url)}")
+    lines += ["", "This issue is updated by every monitor run and closed when the drift passes."]
+    return "\n".join(lines)

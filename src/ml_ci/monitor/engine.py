@@ -7,6 +7,11 @@ burn-rate rules (:mod:`ml_ci.monitor.burn`); quality objectives by a one-sided t
 outcomes that have arrived, over the window and over the last ``monitor.recent``
 (:mod:`ml_ci.monitor.quality`). The overall alert is the worst objective's.
 
+Input drift (:func:`window_drift`) compares the window's requests with the training reference
+of the version: ``drift.reference`` as committed at the version's commit (the registry maps
+version -> commit), read at that commit (git or DVC), under the working tree's ``drift``
+thresholds. It is reported, never an alert: the exit code stays the objectives'.
+
 Latency in the logs is counted in fixed bins (2 % wide); a request in the bin that straddles
 an objective's threshold counts as slow, so the bad share is at worst slightly overstated.
 """
@@ -17,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -28,6 +33,10 @@ from ml_ci.errors import InputError
 from ml_ci.logs.buckets import LATENCY_EDGES_MS, Stats
 from ml_ci.monitor.burn import WORKBOOK_RULES, Alert, BudgetStatus, evaluate_budget, worst
 from ml_ci.monitor.quality import QualityCounts, QualityStatus, evaluate_quality
+
+if TYPE_CHECKING:
+    from ml_ci.logs import LogSource, Window
+    from ml_ci.record.drift import DriftSection
 
 Array = npt.NDArray[np.float64]
 
@@ -41,6 +50,7 @@ class MonitorSettings:
     version: str | None = None
     root: Path = field(default_factory=Path.cwd)
     promised: dict[str, float] = field(default_factory=dict)  # metric -> release estimate
+    config_file: Path | None = None  # the ml-ci.yaml read (its path in the repository matters)
 
 
 @dataclass
@@ -48,6 +58,25 @@ class ObjectiveResult:
     objective: Objective
     alert: Alert
     payload: dict[str, Any]
+
+
+@dataclass
+class WindowDrift:
+    """Input drift of the window: the drift section, the commit whose reference it used, the
+    window's requests and whether the rows compared were a sample of them."""
+
+    section: DriftSection
+    commit: str
+    rows: int
+    sampled: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "commit": self.commit,
+            "window_rows": self.rows,
+            "sampled": self.sampled,
+            **self.section.model_dump(mode="json"),
+        }
 
 
 @dataclass
@@ -59,6 +88,8 @@ class MonitorResult:
     requests: int
     alert: Alert
     objectives: list[ObjectiveResult]
+    drift: WindowDrift | None = None
+    drift_reason: str | None = None  # why there is no drift section
 
     def to_json(self) -> dict[str, Any]:
         from ml_ci.clock import iso
@@ -73,6 +104,8 @@ class MonitorResult:
                 {"metric": r.objective.metric, "alert": r.alert, **r.payload}
                 for r in self.objectives
             ],
+            "drift": self.drift.to_json() if self.drift is not None else None,
+            "drift_reason": self.drift_reason,
         }
 
 
@@ -303,6 +336,7 @@ def execute(
                     promised=settings.promised.get(objective.metric),
                 )
             )
+    drift, reason = window_drift(settings, version, source, window, progress)
     return MonitorResult(
         model=settings.config.model.name,
         version=version,
@@ -311,4 +345,97 @@ def execute(
         requests=requests,
         alert=worst([r.alert for r in results]),
         objectives=results,
+        drift=drift,
+        drift_reason=reason,
     )
+
+
+def window_drift(
+    settings: MonitorSettings,
+    version: str,
+    source: LogSource,
+    window: Window,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[WindowDrift | None, str | None]:
+    """Input drift of ``version``'s requests in ``window`` (see the module doc), or None and
+    why not. A problem here (reference unreadable, no feature column, ...) is that reason,
+    not an error: the objectives' alerts must come out whatever the drift check finds."""
+    from ml_ci.errors import MlCiError
+
+    try:
+        return _window_drift(settings, version, source, window, progress)
+    except MlCiError as error:
+        return None, f"drift not computed: {error}"
+
+
+def _window_drift(
+    settings: MonitorSettings,
+    version: str,
+    source: LogSource,
+    window: Window,
+    progress: Callable[[str], None] | None,
+) -> tuple[WindowDrift | None, str | None]:
+    import pyarrow as pa
+
+    from ml_ci.config import CONFIG_FILE, load_config_at
+    from ml_ci.drift.engine import analyse
+    from ml_ci.drift.sources import Table, load_table, parse_spec
+    from ml_ci.gitutil import repo_root, resolve_ref
+    from ml_ci.release.registry import load_registry
+
+    say = progress or (lambda _message: None)
+    if source.features(version, window, [], 1) is None:  # before reading any reference
+        return None, "not available from Prometheus (it keeps no per-request feature columns)"
+    try:
+        root = repo_root(settings.root)
+    except InputError:
+        return None, "not in a git repository: the reference is read at the version's commit"
+    state = load_registry(root).get(settings.config.model.name)
+    info = state.versions.get(version) if state else None
+    if info is None:
+        return None, f"version {version!r} is not in the registry, so its commit is unknown"
+    commit = info.commit
+    relative = _config_in_repo(settings.config_file, root) or CONFIG_FILE
+    committed = load_config_at(root, commit, relative)
+    if committed is None or committed.drift.reference is None:
+        return None, f"no drift.reference in {relative} at {version}'s commit {commit[:12]}"
+    spec = parse_spec(committed.drift.reference, cwd=root)
+    branch = committed.baseline.default_branch
+    pin = {branch: commit, f"origin/{branch}": commit}  # "main" meant main as of the version
+    at = commit if spec.ref is None else resolve_ref(root, spec.ref, pin=pin, what=spec.label)
+    say(f"reading the drift reference {spec.path} at {at[:12]}")
+    reference = load_table(parse_spec(f"{spec.path}@{at}", cwd=root), cwd=root)
+    drift = settings.config.drift
+    candidates = drift.columns if drift.columns is not None else reference.column_names
+    rows = source.features(version, window, candidates, settings.config.monitor.drift_rows)
+    if rows is None:
+        return None, "not available from Prometheus (it keeps no per-request feature columns)"
+    names = [name for name in rows.table.column_names if name in reference.column_names]
+    if not names:
+        return None, f"no feature column of {spec.path} in the serving logs of {source.name}"
+    if rows.table.num_rows == 0:
+        return None, f"no request of {version} in the window"
+    say(f"input drift: {len(names)} columns, {rows.table.num_rows} of {rows.rows} requests")
+    # the reference's columns that the logs cannot hold (label, ids) are not missing features
+    trained = Table.from_arrow(
+        pa.table({name: reference.column(name) for name in names}), reference.label
+    )
+    current = Table.from_arrow(rows.table.select(names), f"serving logs of {version}")
+    checked = drift.model_copy(
+        update={
+            "columns": None if drift.columns is None else names,
+            "methods": {k: v for k, v in drift.methods.items() if k in names},
+            "id_column": drift.id_column if drift.id_column in names else None,
+        }
+    )
+    section = analyse(trained, current, checked, progress=progress)
+    return WindowDrift(section, commit, rows.rows, rows.sampled), None
+
+
+def _config_in_repo(path: Path | None, root: Path) -> str | None:
+    if path is None:
+        return None
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return None
