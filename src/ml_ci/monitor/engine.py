@@ -381,7 +381,7 @@ def _window_drift(
     from ml_ci.drift.engine import analyse
     from ml_ci.drift.sources import Table, load_table, parse_spec
     from ml_ci.gitutil import repo_root, resolve_ref
-    from ml_ci.release.registry import load_registry
+    from ml_ci.registry import load_registry
 
     say = progress or (lambda _message: None)
     if source.features(version, window, [], 1) is None:  # before reading any reference
