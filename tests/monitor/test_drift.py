@@ -150,6 +150,40 @@ def test_a_shift_planted_in_one_column_gives_its_verdict(
     assert drift["window_rows"] == drift["rows_current"] == 20_000 and not drift["sampled"]
 
 
+def test_drift_looks_at_the_recent_part_so_a_new_shift_is_not_diluted(
+    repo: Path, tmp_path: Path
+) -> None:
+    """A 0.6 sd shift in the last 6 h of a 4-day window: 1/16 of the window's rows, so over
+    the whole window the Wasserstein distance is about 0.6 / 16 = 0.04 (below retrain, 0.1);
+    over drift_window 6h it is the whole 0.6 (significant)."""
+    logs = simulate_logs(
+        tmp_path / "logs.parquet",
+        start=NOW - 4 * DAY,
+        duration=4 * DAY - 1,
+        requests=64_000,
+        canary=("v9.9.9", Profile()),
+        production=("v0.1.0", Profile()),
+        traffic=0.0,
+        seed=5,
+        features=Features(shift=("x0", NOW - DAY / 4, 0.6)),
+    )
+    verdicts = {}
+    for name, span in (("window", "4d"), ("6h", "6h")):
+        _config(repo, "data/other.parquet", window="4d", recent="4d", drift_window=span)
+        try:
+            done = monitor(repo, logs)
+        finally:
+            _config(repo, "data/other.parquet")
+        assert done.returncode == 0, done.stderr
+        drift = json.loads(done.stdout)["drift"]
+        verdicts[name] = drift["verdict"]
+        x0 = next(c for c in drift["columns"] if c["column"] == "x0")
+        expected = 0.6 / 16 if name == "window" else 0.6
+        assert x0["value"] == pytest.approx(expected, abs=0.03), name
+    assert verdicts == {"window": "pass", "6h": "significant"}
+    assert drift["since"] == "2025-12-31T18:00:00Z"
+
+
 def test_the_window_is_sampled_beyond_drift_rows(repo: Path, tmp_path: Path) -> None:
     _config(repo, "data/other.parquet", drift_rows=5_000)
     try:

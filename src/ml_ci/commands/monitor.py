@@ -223,6 +223,9 @@ def _describe_drift(payload: dict[str, Any]) -> list[str]:
         f"  input drift: {drift['verdict']} ({len(drifted)} of {len(columns)} columns drifted; "
         f"{rows} against the reference at {drift['commit'][:12]})"
     ]
+    if drift.get("absent_from_logs"):
+        names = ", ".join(_one_line(name) for name in drift["absent_from_logs"])
+        lines.append(f"    not in the serving logs, so not checked (drift.columns): {names}")
     for c in sorted(drifted, key=lambda c: -(c["value"] or 0.0)):
         lines.append(
             f"    {_one_line(c['column']):16} {c['level']:11} {c['method']} {_fmt(c['value'])} "

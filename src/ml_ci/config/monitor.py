@@ -105,13 +105,19 @@ class MonitorConfig(Section):
         description="Input drift reads at most this many of the window's requests (an evenly "
         "spaced sample in time order beyond it).",
     )
+    drift_window: str | None = Field(
+        None,
+        description="Input drift compares this last part of the window with the reference "
+        "(default: recent; a shift of the last day is a few percent of a 30-day window).",
+    )
     retrain: RetrainWorkflow = Field(default_factory=RetrainWorkflow)
     prometheus: PrometheusNames = Field(default_factory=PrometheusNames)
 
-    @field_validator("window", "recent", "bucket")
+    @field_validator("window", "recent", "bucket", "drift_window")
     @classmethod
-    def _duration(cls, value: str) -> str:
-        parse_duration(value)
+    def _duration(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_duration(value)
         return value
 
     @model_validator(mode="after")
@@ -126,9 +132,13 @@ class MonitorConfig(Section):
             span = parse_duration(getattr(self, key))
             if span % bucket or span < bucket:
                 raise ValueError(f"{key} {getattr(self, key)} is not a whole number of buckets")
-        if parse_duration(self.recent) > parse_duration(self.window):
-            raise ValueError("recent is longer than window")
+        for key in ("recent", "drift_window"):
+            value = getattr(self, key)
+            if value is not None and parse_duration(value) > parse_duration(self.window):
+                raise ValueError(f"{key} {value} is longer than window {self.window}")
         return self
 
-    def seconds(self, key: Literal["window", "recent", "bucket"]) -> int:
-        return parse_duration(getattr(self, key))
+    def seconds(self, key: Literal["window", "recent", "bucket", "drift_window"]) -> int:
+        """The span of ``key`` in seconds (``drift_window`` unset: ``recent``'s)."""
+        value = getattr(self, key)
+        return parse_duration(self.recent if value is None else value)

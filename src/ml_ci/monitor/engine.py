@@ -69,10 +69,16 @@ class WindowDrift:
     commit: str
     rows: int
     sampled: bool
+    since: float | None = None  # the compared part of the window: [since, now]
+    absent: list[str] = field(default_factory=list)  # drift.columns the logs do not hold
 
     def to_json(self) -> dict[str, Any]:
+        from ml_ci.clock import iso
+
         return {
             "commit": self.commit,
+            "since": None if self.since is None else iso(self.since),
+            "absent_from_logs": self.absent,
             "window_rows": self.rows,
             "sampled": self.sampled,
             **self.section.model_dump(mode="json"),
@@ -336,7 +342,10 @@ def execute(
                     promised=settings.promised.get(objective.metric),
                 )
             )
-    drift, reason = window_drift(settings, version, source, window, progress)
+    # drift looks at the last drift_window only: a recent shift is not diluted by a month
+    drift_since = max(origin, settings.now - config.seconds("drift_window"))
+    drift_span = Window([version], settings.now, drift_since)
+    drift, reason = window_drift(settings, version, source, drift_span, progress)
     return MonitorResult(
         model=settings.config.model.name,
         version=version,
@@ -429,7 +438,8 @@ def _window_drift(
         }
     )
     section = analyse(trained, current, checked, progress=progress)
-    return WindowDrift(section, commit, rows.rows, rows.sampled), None
+    absent = [c for c in drift.columns or [] if c not in names]
+    return WindowDrift(section, commit, rows.rows, rows.sampled, window.since, absent), None
 
 
 def _config_in_repo(path: Path | None, root: Path) -> str | None:
