@@ -34,6 +34,18 @@ def test_full_demo_reaches_release_canary_and_rollback(example_repo: ExampleRepo
     assert verdicts["canary-promote"].startswith("promote at ")
     assert "'production': 'v0.2.0'" in verdicts["canary-promote"]
     assert verdicts["rollback"].startswith("production back to v0.1.0")
+    # production monitoring of v0.2.0: objectives met, the CBPE estimate beside the measured
+    # accuracy, the planted mean_radius shift of the last day found, the dashboard drawn
+    monitor = verdicts["monitor"]
+    assert monitor.startswith("v0.2.0 alert none (exit 0); accuracy "), monitor
+    assert "input drift retrain (mean_radius)" in monitor or (
+        "input drift significant (mean_radius)" in monitor
+    ), monitor
+    measured, estimate = (float(monitor.split(word)[1].split()[0]) for word in (
+        "accuracy ", "estimate "))  # fmt: skip
+    assert abs(measured - 0.95) < 0.01 and abs(estimate - 0.95) < 0.01, monitor
+    page = (example_repo.workdir / "ci-checkout/site/index.html").read_text(encoding="utf-8")
+    assert "v0.2.0" in page and "<svg" in page
 
     checkout = example_repo.workdir / "ci-checkout"
     record = load_record(checkout / "ml-ci-record.json")

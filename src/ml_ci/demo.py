@@ -16,6 +16,10 @@ would, and keeps its verdict:
   away; production untouched).
 * ``canary-promote``: v0.2.0 back in canary after the fix; on healthy traffic ``ml-ci canary
   --apply`` promotes it to production.
+* ``monitor``: three days of v0.2.0's production traffic (outcomes arriving six hours late,
+  the inputs resampled from its training table, ``mean_radius`` shifted over the last day):
+  ``ml-ci monitor`` judges its objectives, estimates accuracy for the rows still without
+  outcome (CBPE) and finds the input drift; ``ml-ci dashboard`` draws ``site/index.html``.
 * ``rollback``: production rolls back to v0.1.0 by hand.
 
 After each registry change, ``ml-ci registry show`` is checked against ``gto show`` (when
@@ -218,6 +222,69 @@ def _step_canary_promote(context: DemoContext) -> str:
     return f"{result['verdict']} at {result['decided_at']}: {registry_agrees(root)}"
 
 
+MONITOR_DAYS = 3
+DASHBOARD = "site"
+
+
+def _production_logs(root: Path, now: float) -> Path:
+    """Three days of v0.2.0 in production: the example's log generator for requests and
+    outcomes (they arrive 6 h late, so the last 6 h have none yet), inputs resampled from the
+    training table of the merged commit, ``mean_radius`` +1.5 sd over the last day."""
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from ml_ci.logs.simulate import Profile, simulate_logs
+
+    path = root / SERVING_LOGS
+    path.parent.mkdir(parents=True, exist_ok=True)
+    start = now - MONITOR_DAYS * 86_400
+    simulate_logs(
+        path,
+        start=start,
+        duration=MONITOR_DAYS * 86_400 - 1,
+        requests=150_000,
+        canary=("v0.3.0", Profile()),
+        production=("v0.2.0", Profile(error_rate=0.002, accuracy=0.95)),
+        traffic=0.0,
+        label_delay=6 * 3600,
+        seed=13,
+    )
+    logs = pq.read_table(path)
+    train = pd.read_csv(root / "data/train.csv").drop(columns=["id", "malignant"])
+    rng = np.random.default_rng(13)
+    inputs = train.iloc[rng.integers(0, len(train), logs.num_rows)].reset_index(drop=True)
+    times = logs.column("timestamp").cast(pa.int64()).to_numpy() / 1e6
+    late = times >= now - 86_400
+    inputs.loc[late, "mean_radius"] += 1.5 * train["mean_radius"].std()
+    for name in inputs.columns:
+        logs = logs.append_column(name, pa.array(inputs[name].to_numpy()))
+    pq.write_table(logs, path)
+    return path
+
+
+def _step_monitor(context: DemoContext) -> str:
+    """v0.2.0 in production: objectives, the CBPE estimate, input drift, the dashboard."""
+    import time
+
+    root = context.require_checkout()
+    now = float(int(time.time()))
+    logs = _production_logs(root, now)
+    code, result = _json(["monitor", "--logs", str(logs), "--now", str(now)], root, allow=(0, 1))
+    accuracy = next(o for o in result["objectives"] if o["metric"] == "accuracy")
+    drift = result["drift"] or {}
+    drifted = [c["column"] for c in drift.get("columns", []) if c["drifted"]]
+    ml_ci(["dashboard", "--output", DASHBOARD, "--logs", str(logs), "--now", str(now)], root)
+    return (
+        f"{result['version']} alert {result['alert']} (exit {code}); accuracy "
+        f"{accuracy['value']:.3f} on {accuracy['coverage']:.0%} with outcomes, estimate "
+        f"{accuracy['estimate']:.3f} with the {accuracy['estimated_rows']} without; input drift "
+        f"{drift.get('verdict', result.get('drift_reason'))} ({', '.join(drifted) or 'none'}); "
+        f"dashboard {DASHBOARD}/index.html"
+    )
+
+
 def _step_rollback(context: DemoContext) -> str:
     root = context.require_checkout()
     _, result = _json(["rollback", "--stage", "production"], root)
@@ -235,5 +302,6 @@ FULL_DEMO_STEPS: list[DemoStep] = [
     ("release", _step_release),
     ("canary-rollback", _step_canary_rollback),
     ("canary-promote", _step_canary_promote),
+    ("monitor", _step_monitor),
     ("rollback", _step_rollback),
 ]

@@ -20,7 +20,9 @@ from ml_ci.console import Console, json_option
 @click.option("--show", is_flag=True, help="Also print the full markdown report.")
 @json_option
 def command(workdir: Path | None, show: bool, json_mode: bool) -> None:
-    """Build the example (git + DVC, offline) and run pull and verified reproduction on it.
+    """Build the example (git + DVC, offline) and run the whole flow on it: pull, verified
+    reproduction, compare, drift, report, release (with its model card), canary rollback and
+    promotion, production monitoring with the dashboard, and a rollback.
 
     Nothing leaves the machine: the git and DVC remotes are local folders.
     """

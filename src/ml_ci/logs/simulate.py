@@ -68,6 +68,19 @@ def write_reference(path: Path, *, rows: int, features: Features, seed: int = 0)
     return path
 
 
+def calibrated_confidence(accuracy: np.ndarray, uniform: np.ndarray) -> np.ndarray:
+    """Confidence in the own prediction, ``c = 0.5 + 0.5 * u**k`` on [0.5, 1] with
+    ``E[c] = 0.5 + 0.5 / (k + 1) = accuracy``, i.e. ``k = 0.5 / (accuracy - 0.5) - 1``
+    (accuracy clipped to [0.5, 1]: 0.75 is uniform confidence, 1 always sure). A prediction is
+    right with probability ``c``, so the scores are calibrated and the expected accuracy is
+    ``accuracy``: what NannyML's CBPE assumes of a model's scores."""
+    a = np.clip(accuracy, 0.5, 1.0)
+    with np.errstate(divide="ignore"):
+        k = np.where(a > 0.5, 0.5 / np.maximum(a - 0.5, 1e-12) - 1.0, np.inf)
+    values: np.ndarray = 0.5 + 0.5 * uniform**k
+    return values
+
+
 def simulate_logs(
     path: Path,
     *,
@@ -168,9 +181,10 @@ def _columns(
         columns["request_id"] = np.arange(offset, offset + n, dtype=np.int64)
     if outcomes:
         y_true = (rng.random(n) < 0.5).astype("int8")
-        right = rng.random(n) < per("accuracy")
+        u_right, u_confidence = rng.random(n), rng.random(n)
+        confidence = calibrated_confidence(per("accuracy"), u_confidence)
+        right = u_right < confidence  # calibrated: P(right | confidence) = confidence
         y_pred = np.where(right, y_true, 1 - y_true).astype("int8")
-        confidence = 0.5 + 0.5 * rng.random(n)
         y_score = np.where(y_pred == 1, confidence, 1 - confidence).round(4)
         arrival = t + rng.exponential(label_delay, size=n)
         columns["y_true"] = y_true
