@@ -5,8 +5,11 @@ script itself runs with ``sys.version_info`` faked and ``tomllib`` hidden (as on
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import zipfile
+from pathlib import Path
 
 from ml_ci.pack import install
 from tests.pack.snapshot import PROJECT
@@ -35,3 +38,37 @@ def test_an_old_interpreter_gets_one_line_not_a_traceback() -> None:
     assert done.returncode == 2
     assert done.stderr.startswith("::error::ml-ci needs Python 3.11") and "3.10.14" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+
+
+def test_the_projects_requirements_go_into_ml_cis_environment(tmp_path: Path) -> None:
+    """A real pip install -r (of a local folder package, no index) into a real venv."""
+    import venv
+
+    from ml_ci.pack.install import install_requirements
+
+    env_dir = tmp_path / "env"
+    venv.EnvBuilder(with_pip=True).create(env_dir)
+    wheel = tmp_path / "needed_by_training-1.0-py3-none-any.whl"  # the smallest valid wheel
+    info = "needed_by_training-1.0.dist-info"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr("needed_by_training/__init__.py", "VALUE = 42\n")
+        archive.writestr(
+            f"{info}/METADATA", "Metadata-Version: 2.1\nName: needed-by-training\nVersion: 1.0\n"
+        )
+        archive.writestr(
+            f"{info}/WHEEL",
+            "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        )
+        archive.writestr(f"{info}/RECORD", "")
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text(f"{wheel}\n")
+    environ = {**os.environ, "PIP_NO_INDEX": "1"}
+    assert not install_requirements(env_dir / "bin", str(tmp_path / "absent.txt"), environ)
+    assert not install_requirements(env_dir / "bin", "", environ)
+    assert install_requirements(env_dir / "bin", str(requirements), environ)
+    done = subprocess.run(
+        [str(env_dir / "bin/python"), "-c", "import needed_by_training as m; print(m.VALUE)"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.stdout.strip() == "42", done.stderr

@@ -12,6 +12,12 @@ on ``$GITHUB_PATH`` for the following steps:
   it (``PIP_INDEX_URL``, ``PIP_NO_INDEX``, ``PIP_FIND_LINKS``); ``ML_CI_PIP_ARGS`` adds
   arguments to that one ``pip install`` only (e.g. ``--no-index --find-links /wheelhouse``).
 
+Then the project's own requirements (``$ML_CI_REQUIREMENTS``, the action's ``requirements``
+input, default ``requirements.txt``; skipped when that file does not exist) go into the same
+environment, so ``dvc repro`` and ``predict.command`` find what the training code imports, as
+the release job does: the pull request's check and the release score in the same kind of
+environment.
+
 The interpreter is checked first (ml-ci needs :data:`MINIMUM_PYTHON`; ``tomllib`` is 3.11's),
 so an older ``python3`` on the runner gets one line saying what to add, not a traceback.
 """
@@ -85,6 +91,21 @@ def install(root: Path, version: str, environ: dict[str, str]) -> Path:
     return bin_dir
 
 
+def install_requirements(bin_dir: Path, requirements: str, environ: dict[str, str]) -> bool:
+    """``pip install -r requirements`` into ml-ci's environment; False when there is no such
+    file (nothing to do). The interpreter is the venv's, else this one (ml-ci found on PATH)."""
+    if not requirements or not Path(requirements).is_file():
+        return False
+    python = bin_dir / "python"
+    interpreter = str(python) if python.exists() else sys.executable
+    subprocess.run(
+        [interpreter, "-m", "pip", "install", "-r", requirements],
+        env={**environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
+        check=True,
+    )
+    return True
+
+
 def main() -> int:
     """Install, then append the bin folder to ``$GITHUB_PATH`` and the version to the outputs."""
     problem = python_problem((sys.version_info[0], sys.version_info[1], sys.version_info[2]))
@@ -101,6 +122,17 @@ def main() -> int:
             file=sys.stderr,
         )
         return 3
+    requirements = environ.get("ML_CI_REQUIREMENTS", "requirements.txt")
+    try:
+        if install_requirements(bin_dir, requirements, environ):
+            print(f"installed {requirements} into ml-ci's environment")
+    except subprocess.CalledProcessError as error:
+        print(
+            f"::error::ml-ci: pip install -r {requirements} failed (exit {error.returncode}); "
+            "fix the file or set the action's requirements input to another one ('' to skip)",
+            file=sys.stderr,
+        )
+        return 2
     for name, line in (("GITHUB_PATH", str(bin_dir)), ("GITHUB_OUTPUT", f"version={version}")):
         if environ.get(name):
             with Path(environ[name]).open("a", encoding="utf-8") as handle:
