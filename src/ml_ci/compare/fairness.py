@@ -68,14 +68,9 @@ class GroupCells:
 
 def missing_rows(values: npt.ArrayLike) -> int:
     """Rows without a group value: ``None``, NaN or NaT (what a table's nulls read as)."""
-    array = np.asarray(values)
-    if array.dtype.kind == "f":
-        return int(np.count_nonzero(np.isnan(array)))
-    if array.dtype.kind in "mM":
-        return int(np.count_nonzero(np.isnat(array)))
-    if array.dtype.kind == "O":
-        return sum(1 for v in array.ravel() if v is None or (isinstance(v, float) and v != v))
-    return 0
+    import pandas as pd
+
+    return int(np.count_nonzero(pd.isna(np.asarray(values))))
 
 
 def group_labels(values: npt.ArrayLike) -> npt.NDArray[np.str_]:

@@ -106,18 +106,16 @@ MISSING_SLICE = "(missing)"
 def slice_labels(values: Array) -> npt.NDArray[np.str_]:
     """A slice column as text; rows without a value form the slice ``(missing)`` (rows with a
     missing feature often behave differently, so they are a slice to see, not an error)."""
+    import pandas as pd
+
     array = np.asarray(values)
-    if array.dtype.kind == "f":
-        absent = np.isnan(array)
-    elif array.dtype.kind in "mM":
-        absent = np.isnat(array)
-    elif array.dtype.kind == "O":
-        absent = np.array([v is None or (isinstance(v, float) and v != v) for v in array])
-    else:
-        absent = np.zeros(array.shape, dtype=bool)
-    labels = array.astype(str).astype(object)
-    labels[absent] = MISSING_SLICE
-    result: npt.NDArray[np.str_] = labels.astype(str)
+    labels = array.astype(str)
+    absent = np.asarray(pd.isna(array), dtype=bool)  # None, NaN, NaT: what nulls read as
+    if absent.any():
+        labels = labels.astype(object)
+        labels[absent] = MISSING_SLICE
+        labels = labels.astype(str)
+    result: npt.NDArray[np.str_] = labels
     return result
 
 
