@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 import yaml
@@ -279,3 +280,66 @@ def test_a_bucket_that_does_not_divide_the_rules_windows_is_a_config_error(tmp_p
         [sys.executable, "-m", "ml_ci", "validate"], cwd=tmp_path, capture_output=True, text=True
     )
     assert done.returncode == 2 and "monitor: bucket 10m must divide 5m" in done.stderr
+
+
+def test_now_in_the_past_ignores_the_later_rows(tmp_path: Path) -> None:
+    """``--now`` a day before the logs end (a look back, as the docs' "as of --now"): the later
+    rows are not yet known, not "in the future"; the result is that of logs cut at --now."""
+    _config(tmp_path, OBJECTIVES)
+    logs = write_logs(tmp_path / "logs.parquet")
+    cut = pq.read_table(logs)
+    stamps = pc.cast(cut["timestamp"], pa.int64()).to_numpy() / 1e6
+    pq.write_table(cut.filter(pa.array(stamps <= NOW - DAY)), tmp_path / "cut.parquet")
+
+    def run(path: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "ml_ci", "monitor", "--logs", str(path), "--version", VERSION,
+             "--now", str(NOW - DAY), "--json"],
+            cwd=tmp_path, capture_output=True, text=True,
+        )  # fmt: skip
+
+    looked_back, truncated = run(logs), run(tmp_path / "cut.parquet")
+    assert truncated.returncode == 0, truncated.stderr
+    assert looked_back.returncode == 0, looked_back.stderr
+    assert (
+        json.loads(looked_back.stdout)["objectives"] == json.loads(truncated.stdout)["objectives"]
+    )
+
+
+def test_apply_on_a_fresh_clone_stores_no_second_copy_of_the_same_state(
+    tmp_path: Path, fake_github: Any
+) -> None:
+    """The workflow's checkout has no ``refs/notes/ml-ci``: the last stored result is the
+    remote's, so an hourly run on a fresh clone that finds the same state adds no line."""
+    from ml_ci.registry import load_registry
+    from ml_ci.release.results import REF, read_results
+    from tests.release.helpers import clone
+    from tests.release.helpers import run as git
+
+    root = _registry(tmp_path)
+    git(["git", "push", "-q", "origin", "main", "--tags"], root)
+    body = {
+        "model": {"name": "churn", "path": "models/model.pkl"},
+        "monitor": {"objectives": [{"metric": "latency_p95_ms", "max": 200}], "min_requests": 50},
+    }
+    gh = fake_github
+    gh.add_token("ghs_monitor", "github-actions[bot]", app=True)
+    gh.add_repo("acme/churn")
+    env = {**os.environ, "GITHUB_API_URL": gh.url, "GITHUB_TOKEN": "ghs_monitor"}
+    logs = write_logs(tmp_path / "clean.parquet", days=2, per_hour=1200, seed=5)
+    stored = []
+    for name in ("first", "second"):
+        checkout = clone(tmp_path / "repo" / "origin.git", tmp_path / name)
+        (checkout / "ml-ci.yaml").write_text(yaml.safe_dump(body))
+        done = subprocess.run(
+            [sys.executable, "-m", "ml_ci", "monitor", "--now", str(NOW), "--apply",
+             "--repo", "acme/churn", "--json", "--logs", str(logs)],
+            cwd=checkout, env=env, capture_output=True, text=True,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        stored.append(json.loads(done.stdout)["applied"]["stored"])
+    assert stored == [True, False]
+    fresh = clone(tmp_path / "repo" / "origin.git", tmp_path / "fresh")
+    git(["git", "fetch", "-q", "origin", f"{REF}:{REF}"], fresh)
+    commit_of = load_registry(fresh)["churn"].versions["v0.2.0"].commit
+    assert len(read_results(fresh, commit_of, "monitor")) == 1

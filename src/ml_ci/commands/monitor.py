@@ -82,6 +82,7 @@ def command(
         version=version,
         promised=_promised(record_path),
         config_file=found,
+        clock=time.time(),
     )
     result = execute(settings, progress=console.progress)
     payload = result.to_json()

@@ -190,7 +190,7 @@ def _store(result: MonitorResult, root: Path, push: bool) -> bool:
     an hourly run that finds the same state adds nothing (a note is rewritten whole on every
     append, so one line an hour would grow the repository by its square)."""
     from ml_ci.registry import load_registry
-    from ml_ci.release.results import append_result, read_results
+    from ml_ci.release.results import append_result, fetch_results, read_results
 
     state = load_registry(root).get(result.model)
     info = state.versions.get(result.version) if state else None
@@ -198,6 +198,8 @@ def _store(result: MonitorResult, root: Path, push: bool) -> bool:
         return False
     alerts = {item.objective.metric: item.alert for item in result.objectives}
     drift = result.drift.section.verdict if result.drift is not None else None
+    if push:  # the checkout has no notes: the last stored result is the remote's
+        fetch_results(root)
     stored = read_results(root, info.commit, "monitor")
     if stored and stored[-1].get("alerts") == alerts and stored[-1].get("drift") == drift:
         return False

@@ -51,6 +51,7 @@ class MonitorSettings:
     root: Path = field(default_factory=Path.cwd)
     promised: dict[str, float] = field(default_factory=dict)  # metric -> release estimate
     config_file: Path | None = None  # the ml-ci.yaml read (its path in the repository matters)
+    clock: float | None = None  # the real time (rows after it are in the future); None: now
 
 
 @dataclass
@@ -308,14 +309,16 @@ def execute(
     if progress:
         progress(f"reading serving logs from {source.name} for {version}")
     quality = any(o.metric not in ("error_rate", *LATENCY_QUANTILES) for o in config.objectives)
-    window = Window([version], settings.now, origin)
+    window = Window([version], settings.now, origin, settings.clock)
     buckets = source.bucketize(window, origin, width, count, quality)
     stats = buckets.versions[version]
     requests = int(stats.requests.sum())
     if requests == 0:
         from ml_ci.clock import iso
 
-        source.first_request(version, Window([version], settings.now, None))  # names the cause
+        source.first_request(
+            version, Window([version], settings.now, None, settings.clock)
+        )  # names the cause
         raise InputError(
             f"logs {source.name}: version {version!r} served no request between "
             f"{iso(origin)} and {iso(settings.now)}; check --now and the logs"

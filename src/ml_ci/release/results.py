@@ -84,6 +84,12 @@ def append_result(
     )
 
 
+def fetch_results(root: Path, remote: str = "origin") -> bool:
+    """Merge the remote's stored results into the local notes (a fresh clone has none): read
+    this before deciding from the last stored result (False: the remote has none)."""
+    return _fetch(root, remote)
+
+
 def read_results(root: Path, commit: str, kind: str | None = None) -> list[dict[str, Any]]:
     """The results stored for ``commit`` (of ``kind``), oldest first."""
     done = _git(root, "notes", f"--ref={NOTES}", "show", commit, check=False)
