@@ -128,3 +128,35 @@ def test_an_older_marker_is_found_then_replaced(fake_github: FakeGitHub) -> None
     closed = close_on_recovery(client, REPO, key, comment="recovered", legacy=(old,))
     assert closed.number == legacy["number"]
     assert stranger["number"] in [i["number"] for i in _open(fake_github)]
+
+
+def test_another_bots_issue_quoting_the_marker_is_not_taken(fake_github: FakeGitHub) -> None:
+    # any app can open issues on a repository it is installed on (renovate, dependabot):
+    # only ml-ci's own bot identity and people with a repository role are trusted
+    client = _client(fake_github)
+    key = IncidentKey("churn", "v0.3.0", "canary")
+    bait = fake_github.add_issue(REPO, "bait", user="renovate[bot]", body=f"> {key.marker}")
+    assert find_incident(client, REPO, key) is None
+    assert close_on_recovery(client, REPO, key, comment="x").action == "none"
+    assert list_incidents(client, REPO) == []
+    result = open_or_update(client, REPO, key, title="t", body="b")
+    assert result.action == "opened" and result.number != bait["number"]
+    assert fake_github.issues(REPO)[0]["state"] == "open"  # untouched
+    assert fake_github.issues(REPO)[0]["body"] == f"> {key.marker}"
+
+
+def test_ml_cis_own_bot_and_configured_bots_are_trusted(fake_github: FakeGitHub) -> None:
+    client = _client(fake_github)
+    key = IncidentKey("churn", "v0.3.0", "canary")
+    ours = fake_github.add_issue(REPO, "ours", user="github-actions[bot]", body=key.marker)
+    app = fake_github.add_issue(
+        REPO, "app", user="acme-ml[bot]", body=key.marker.replace("canary", "drift")
+    )
+    assert find_incident(client, REPO, key)["number"] == ours["number"]  # type: ignore[index]
+    drift = IncidentKey("churn", "v0.3.0", "drift")
+    assert find_incident(client, REPO, drift) is None
+    found = find_incident(client, REPO, drift, bots=("github-actions[bot]", "acme-ml[bot]"))
+    assert found is not None and found["number"] == app["number"]
+    assert [i["number"] for i in list_incidents(client, REPO, bots=("acme-ml[bot]",))] == [
+        app["number"]
+    ]

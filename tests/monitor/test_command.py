@@ -39,7 +39,12 @@ def write_logs(
     n = days * 24 * per_hour
     times = np.sort(rng.uniform(NOW - days * DAY, NOW, size=n))
     late = times >= NOW - tail_seconds
-    params = {"slow_share": slow_share, "error_rate": error_rate, "accuracy": accuracy}
+    params = {
+        "slow_share": slow_share,
+        "error_rate": error_rate,
+        "accuracy": accuracy,
+        "labelled": labelled,
+    }
     values = {k: np.where(late, (tail or {}).get(k, v), v) for k, v in params.items()}
     slow = rng.random(n) < values["slow_share"]
     latency = np.where(slow, rng.uniform(300, 900, n), rng.uniform(20, 150, n))
@@ -47,7 +52,7 @@ def write_logs(
     y_true = rng.integers(0, 2, n)
     right = rng.random(n) < values["accuracy"]
     y_pred = np.where(right, y_true, 1 - y_true)
-    known = rng.random(n) < labelled
+    known = rng.random(n) < values["labelled"]
     table = pa.table(
         {
             "timestamp": pa.array((times * 1e6).astype(np.int64), pa.timestamp("us", tz="UTC")),
@@ -343,3 +348,66 @@ def test_apply_on_a_fresh_clone_stores_no_second_copy_of_the_same_state(
     git(["git", "fetch", "-q", "origin", f"{REF}:{REF}"], fresh)
     commit_of = load_registry(fresh)["churn"].versions["v0.2.0"].commit
     assert len(read_results(fresh, commit_of, "monitor")) == 1
+
+
+def _apply_env(gh: Any) -> dict[str, str]:
+    gh.add_token("ghs_monitor", "github-actions[bot]", app=True)
+    gh.add_repo("acme/churn")
+    return {**os.environ, "GITHUB_API_URL": gh.url, "GITHUB_TOKEN": "ghs_monitor"}
+
+
+def _apply(root: Path, env: dict[str, str], logs: Path, now: float = NOW) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, "-m", "ml_ci", "monitor", "--now", str(now), "--apply",
+         "--repo", "acme/churn", "--json", "--logs", str(logs)],
+        cwd=root, env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode in (0, 1), done.stderr
+    return dict(json.loads(done.stdout))
+
+
+def test_an_accuracy_incident_stays_open_when_the_outcomes_stop_arriving(
+    tmp_path: Path, fake_github: Any
+) -> None:
+    """No outcomes in the recent window is no verdict (alert none, as too little evidence
+    always is): the incident is not closed as recovered but says so; a run that finds the
+    objective met in both windows closes it."""
+    root = _registry(tmp_path)
+    (root / "ml-ci.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "model": {"name": "churn", "path": "models/model.pkl"},
+                "monitor": {
+                    "objectives": [{"metric": "accuracy", "min": 0.88}],
+                    "min_requests": 50,
+                },
+            }
+        )
+    )
+    env = _apply_env(fake_github)
+    bad = write_logs(tmp_path / "bad.parquet", accuracy=0.85, seed=3)
+    first = _apply(root, env, bad)
+    assert first["objectives"][0]["alert"] == "ticket"
+    assert first["applied"]["incidents"]["accuracy"]["action"] == "opened"
+
+    silent = write_logs(
+        tmp_path / "silent.parquet", tail={"labelled": 0.0}, tail_seconds=4 * DAY, seed=6
+    )
+    second = _apply(root, env, silent)
+    windows = second["objectives"][0]["windows"]
+    assert second["objectives"][0]["alert"] == "none"
+    assert (windows["window"]["state"], windows["recent"]["state"]) == (
+        "ok",
+        "not_enough_outcomes",
+    )
+    assert second["applied"]["incidents"]["accuracy"]["action"] == "updated"
+    (issue,) = fake_github.issues("acme/churn")
+    assert issue["state"] == "open" and "ml-ci ticket" in issue["title"]
+    assert "no verdict" in issue["body"] and "not enough outcomes" in issue["body"]
+    assert "| recent: coverage (outcomes arrived) | 0 |" in issue["body"]
+    assert not fake_github.comments("acme/churn", issue["number"])
+
+    clean = write_logs(tmp_path / "clean.parquet", seed=7)
+    third = _apply(root, env, clean)
+    assert third["applied"]["incidents"]["accuracy"]["action"] == "closed"
+    assert [i["state"] for i in fake_github.issues("acme/churn")] == ["closed"]

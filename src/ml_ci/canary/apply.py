@@ -175,9 +175,14 @@ def apply(
     for tag in done.tags:
         say(f"tagged {tag}")
     if client is not None and repository:
+        bots = tuple(config.monitor.incident_bots)
         if result.verdict == "promote":
             done.incident = close_on_recovery(
-                client, repository, key, comment=f"Promoted {result.canary} to production."
+                client,
+                repository,
+                key,
+                comment=f"Promoted {result.canary} to production.",
+                bots=bots,
             )
         else:
             title = f"ml-ci canary {result.verdict}: {model} {result.canary}"
@@ -188,6 +193,7 @@ def apply(
                 title=title,
                 body=incident_body(result, runbook, run_url),
                 labels=tuple(config.monitor.labels),
+                bots=bots,
             )
         if result.verdict in DEPLOY_STATE:
             environment, state = DEPLOY_STATE[result.verdict]

@@ -98,6 +98,12 @@ class MonitorConfig(Section):
         default_factory=lambda: ["ml-ci", "incident"], description="Labels of new incidents."
     )
     runbooks: str = Field("docs/runbooks", description="Folder of the runbooks incidents link.")
+    incident_bots: list[str] = Field(
+        default_factory=lambda: ["github-actions[bot]"],
+        description="Bot logins ml-ci's token writes incidents as (monitor, canary): only their "
+        "issues and those of people with a repository role are taken as incidents. Add "
+        "'<app-slug>[bot]' when a GitHub App's token runs ml-ci.",
+    )
     objectives: list[Objective] = Field(default_factory=list)
     drift_rows: int = Field(
         200_000,

@@ -428,7 +428,9 @@ def build(settings: DashboardSettings, progress: Callable[[str], None] | None = 
     if settings.repo and settings.client is not None:
         from ml_ci.github.incidents import list_incidents
 
-        dashboard.incidents = list_incidents(settings.client, settings.repo)
+        dashboard.incidents = list_incidents(
+            settings.client, settings.repo, bots=tuple(settings.config.monitor.incident_bots)
+        )
     else:
         dashboard.notes.append("incidents: not fetched (offline)")
     return dashboard

@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 # "-" alone: the incident is not a version's (e.g. drift of a record that names none)
 _PART = re.compile(r"^(?:-|[A-Za-z0-9][A-Za-z0-9._:@+-]{0,99})$")
 TRUSTED_AUTHORS = frozenset({"OWNER", "MEMBER", "COLLABORATOR"})
+# ml-ci's own identity with the workflow's GITHUB_TOKEN; another GitHub App's token writes as
+# "<app-slug>[bot]" (config: monitor.incident_bots)
+BOTS: tuple[str, ...] = ("github-actions[bot]",)
 MARKER = "<!-- ml-ci:incident model={model} version={version} kind={kind} -->"
 
 
@@ -65,17 +68,23 @@ class IncidentResult:
 
 
 def find_incident(
-    client: GitHubClient, repository: str, key: IncidentKey, *, legacy: tuple[str, ...] = ()
+    client: GitHubClient,
+    repository: str,
+    key: IncidentKey,
+    *,
+    legacy: tuple[str, ...] = (),
+    bots: tuple[str, ...] = BOTS,
 ) -> dict[str, Any] | None:
-    """The open issue carrying ``key``'s marker, if any, opened by a bot (ml-ci's token) or by
-    someone with a role in the repository: on a public repository anyone can open an issue
-    quoting the marker, and ml-ci must not write its incident into a stranger's issue.
+    """The open issue carrying ``key``'s marker, if any, opened by ml-ci's own bot (a login in
+    ``bots``) or by someone with a role in the repository: on a public repository anyone can
+    open an issue quoting the marker, and so can every app installed on it (renovate[bot],
+    dependabot[bot]); ml-ci must not write its incident into, or close, someone else's issue.
 
     ``legacy``: markers an older ml-ci wrote for the same incident; an issue carrying one is
     found when none carries ``key``'s (and an update rewrites its body with the new marker)."""
     older = None
     for issue in client.paginate(f"/repos/{repository}/issues", {"state": "open"}):
-        if "pull_request" in issue or not _trusted_author(issue):
+        if "pull_request" in issue or not trusted_author(issue, bots):
             continue
         body = issue.get("body") or ""
         if key.marker in body:
@@ -85,9 +94,12 @@ def find_incident(
     return older
 
 
-def _trusted_author(issue: dict[str, Any]) -> bool:
+def trusted_author(issue: dict[str, Any], bots: tuple[str, ...] = BOTS) -> bool:
+    """Opened by one of ``bots`` (a bot account: its login cannot be taken by a person) or by
+    an owner, member or collaborator of the repository."""
     user = issue.get("user") or {}
-    return user.get("type") == "Bot" or issue.get("author_association") in TRUSTED_AUTHORS
+    ours = user.get("type") == "Bot" and user.get("login") in bots
+    return ours or issue.get("author_association") in TRUSTED_AUTHORS
 
 
 def open_or_update(
@@ -99,13 +111,15 @@ def open_or_update(
     body: str,
     labels: tuple[str, ...] = (),
     legacy: tuple[str, ...] = (),
+    bots: tuple[str, ...] = BOTS,
 ) -> IncidentResult:
     """Open the incident, or update the open one in place (title and body; labels are set only
-    when opening, so labels people added later stay). ``legacy``: see :func:`find_incident`."""
+    when opening, so labels people added later stay). ``legacy``, ``bots``: see
+    :func:`find_incident`."""
     from ml_ci.github.client import WriteUnconfirmed
 
     payload: dict[str, Any] = {"title": title, "body": f"{body.rstrip()}\n\n{key.marker}\n"}
-    issue = find_incident(client, repository, key, legacy=legacy)
+    issue = find_incident(client, repository, key, legacy=legacy, bots=bots)
     if issue is not None:
         updated = client.request(
             "PATCH", f"/repos/{repository}/issues/{issue['number']}", json=payload
@@ -116,11 +130,33 @@ def open_or_update(
         created = client.request("POST", f"/repos/{repository}/issues", json=opening).json()
     except WriteUnconfirmed:
         # the answer was lost: GitHub may have created it; look before creating again
-        found = find_incident(client, repository, key, legacy=legacy)
+        found = find_incident(client, repository, key, legacy=legacy, bots=bots)
         created = (
             found or client.request("POST", f"/repos/{repository}/issues", json=opening).json()
         )
     return IncidentResult("opened", int(created["number"]), created.get("html_url"))
+
+
+def update_open(
+    client: GitHubClient,
+    repository: str,
+    key: IncidentKey,
+    *,
+    body: str,
+    legacy: tuple[str, ...] = (),
+    bots: tuple[str, ...] = BOTS,
+) -> IncidentResult:
+    """Rewrite the body of the open incident of ``key`` (title and labels kept); ``none`` when
+    there is none (nothing is opened). ``legacy``, ``bots``: see :func:`find_incident`."""
+    issue = find_incident(client, repository, key, legacy=legacy, bots=bots)
+    if issue is None:
+        return IncidentResult("none")
+    updated = client.request(
+        "PATCH",
+        f"/repos/{repository}/issues/{issue['number']}",
+        json={"body": f"{body.rstrip()}\n\n{key.marker}\n"},
+    ).json()
+    return IncidentResult("updated", int(updated["number"]), updated.get("html_url"))
 
 
 def close_on_recovery(
@@ -130,10 +166,11 @@ def close_on_recovery(
     *,
     comment: str,
     legacy: tuple[str, ...] = (),
+    bots: tuple[str, ...] = BOTS,
 ) -> IncidentResult:
     """Close the open incident of ``key`` with a closing comment; ``none`` when there is none.
-    ``legacy``: see :func:`find_incident`."""
-    issue = find_incident(client, repository, key, legacy=legacy)
+    ``legacy``, ``bots``: see :func:`find_incident`."""
+    issue = find_incident(client, repository, key, legacy=legacy, bots=bots)
     if issue is None:
         return IncidentResult("none")
     number = int(issue["number"])
@@ -151,12 +188,14 @@ _MARKER_FOUND = re.compile(
 )
 
 
-def list_incidents(client: GitHubClient, repository: str) -> list[dict[str, Any]]:
+def list_incidents(
+    client: GitHubClient, repository: str, *, bots: tuple[str, ...] = BOTS
+) -> list[dict[str, Any]]:
     """Every open incident of the repository (one item per issue carrying a valid marker, from
     a trusted author, as :func:`find_incident` accepts them), by issue number."""
     found = []
     for issue in client.paginate(f"/repos/{repository}/issues", {"state": "open"}):
-        if "pull_request" in issue or not _trusted_author(issue):
+        if "pull_request" in issue or not trusted_author(issue, bots):
             continue
         match = _MARKER_FOUND.search(issue.get("body") or "")
         if match is None or not all(_PART.match(part) for part in match.groups()):

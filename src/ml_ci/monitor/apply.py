@@ -2,7 +2,9 @@
 
 Per objective, through :mod:`ml_ci.github.incidents` (one issue per model, version and
 ``slo:<metric>``): ``page`` or ``ticket`` opens or updates the incident with the figures, the
-window and the matching runbook; ``none`` closes an open one ("recovered"). A ``page`` with
+window and the matching runbook; ``none`` closes an open one ("recovered") only on a verdict
+of ok (:func:`no_verdict`): with too few outcomes or requests the open incident stays and says
+"no verdict". A ``page`` with
 ``monitor.rollback: auto`` also gives production back to its previous version
 (:func:`ml_ci.release.promote.rollback`, the same tag writer as ``ml-ci rollback``), only while
 the paged version still holds production, so a rerun does not roll back twice.
@@ -30,6 +32,7 @@ from ml_ci.github.incidents import (
     close_on_recovery,
     find_incident,
     open_or_update,
+    update_open,
 )
 from ml_ci.monitor.engine import MonitorResult, ObjectiveResult, WindowDrift
 
@@ -68,17 +71,46 @@ def runbook_url(server: str, repository: str, branch: str, folder: str, metric: 
     return f"{server}/{repository}/blob/{branch}/{folder.strip('/')}/{RUNBOOKS[metric]}"
 
 
+def no_verdict(item: ObjectiveResult, min_requests: int) -> str | None:
+    """Why an objective without an alert is not known to be met (``None``: it is met).
+
+    An alert of ``none`` is also what too little evidence gives (a window never alerts on too
+    few requests or outcomes); only a verdict of ok recovers an incident: a quality objective
+    ``ok`` in every window it is judged on (the CBPE estimate decides nothing), a request
+    objective with at least ``min_requests`` requests in the window."""
+    p = item.payload
+    if p["kind"] == "requests":
+        if p["requests"] < min_requests:
+            return f"too few requests ({p['requests']} of the {min_requests} needed)"
+        return None
+    states = {name: view["state"] for name, view in p["windows"].items()}
+    missing = [f"{name}: {state.replace('_', ' ')}" for name, state in states.items()
+               if state != "ok"]  # fmt: skip
+    return "; ".join(missing) or None
+
+
 def incident_body(
-    result: MonitorResult, item: ObjectiveResult, runbook: str, run_url: str | None
+    result: MonitorResult,
+    item: ObjectiveResult,
+    runbook: str,
+    run_url: str | None,
+    unknown: str | None = None,
 ) -> str:
-    """The incident text: what is wrong, the figures, the window, the runbook (escaped)."""
+    """The incident text: what is wrong, the figures, the window, the runbook (escaped).
+    ``unknown``: this run has no verdict (:func:`no_verdict`'s reason); the incident stays."""
     from ml_ci.clock import iso
-    from ml_ci.report.safe import md_code, md_link
+    from ml_ci.report.safe import md_code, md_link, md_text
 
     p = item.payload
+    what = f"{md_code(item.objective.metric)} of {md_code(result.model)} {md_code(result.version)}"
+    head = (
+        f"**no verdict: {md_text(unknown)}**: this run cannot tell whether {what} (production) "
+        "meets its objective again; the incident stays open until a run finds it met."
+        if unknown
+        else f"**{item.alert}**: {what} (production) misses its objective."
+    )
     lines = [
-        f"**{item.alert}**: {md_code(item.objective.metric)} of {md_code(result.model)} "
-        f"{md_code(result.version)} (production) misses its objective.",
+        head,
         "",
         f"Window {iso(result.window_start)} .. {iso(result.now)}, {result.requests} requests.",
         "",
@@ -148,10 +180,19 @@ def apply(
 ) -> ApplyResult:
     say = progress or (lambda _message: None)
     monitor = config.monitor
+    bots = tuple(monitor.incident_bots)
     done = ApplyResult()
     for item in result.objectives:
         metric = item.objective.metric
         key = IncidentKey(result.model, result.version, f"slo:{metric}")
+        runbook = runbook_url(server, repository, branch, monitor.runbooks, metric)
+        unknown = no_verdict(item, monitor.min_requests) if item.alert == "none" else None
+        if unknown is not None:  # too little evidence: an open incident says so, stays open
+            body = incident_body(result, item, runbook, run_url, unknown)
+            done.incidents[metric] = update_open(client, repository, key, body=body, bots=bots)
+            if done.incidents[metric].action == "updated":
+                say(f"incident kept open: {metric} has no verdict ({unknown})")
+            continue
         if item.alert == "none":
             closed = close_on_recovery(
                 client,
@@ -159,10 +200,10 @@ def apply(
                 key,
                 comment=f"Recovered: {metric} of {result.model} {result.version} meets its "
                 "objective again (ml-ci monitor).",
+                bots=bots,
             )
             done.incidents[metric] = closed
             continue
-        runbook = runbook_url(server, repository, branch, monitor.runbooks, metric)
         title = f"ml-ci {item.alert}: {result.model} {result.version} {metric} misses its objective"
         done.incidents[metric] = open_or_update(
             client,
@@ -171,6 +212,7 @@ def apply(
             title=title,
             body=incident_body(result, item, runbook, run_url),
             labels=tuple(monitor.labels),
+            bots=bots,
         )
         say(f"incident {done.incidents[metric].action}: {title}")
     paged = any(item.alert == "page" for item in result.objectives)
