@@ -361,3 +361,38 @@ def test_the_text_output_keeps_a_hostile_column_name_on_its_line() -> None:
     drift |= {"sampled": False, "rows_current": 10, "window_rows": 10}
     lines = _describe_drift({"drift": drift})
     assert len(lines) == 2 and lines[1].startswith("    x0 error_rate none")
+
+
+def test_drift_going_from_significant_to_retrain_dispatches_once(
+    repo: Path, tmp_path: Path, fake_github: Any
+) -> None:
+    """The drift incident opened at ``significant`` (no retraining) is still open when the drift
+    reaches ``retrain``: retraining is dispatched then, once for the incident, remembered in
+    its body across the rewrites of later runs."""
+    gh = fake_github
+    gh.add_token("ghs_monitor", "github-actions[bot]", app=True)
+    gh.add_repo("acme/churn")
+    env = {**os.environ, "GITHUB_API_URL": gh.url, "GITHUB_TOKEN": "ghs_monitor"}
+    act = ("--apply", "--repo", "acme/churn", "--no-push")
+    significant = window_logs(tmp_path / "significant.parquet", 0.6)
+    retrain = window_logs(tmp_path / "retrain.parquet", 0.15)
+    seen = []
+    for logs in (significant, retrain, retrain, significant, retrain):
+        done = monitor(repo, logs, *act, env=env)
+        assert done.returncode == 0, done.stderr
+        applied = json.loads(done.stdout)["applied"]["drift"]
+        (issue,) = gh.issues("acme/churn")
+        seen.append((applied["verdict"], applied["dispatched"] is not None, issue["body"]))
+    assert [(v, d) for v, d, _ in seen] == [
+        ("significant", False),
+        ("retrain", True),
+        ("retrain", False),
+        ("significant", False),
+        ("retrain", False),
+    ]
+    assert [d["workflow"] for d in gh.dispatches("acme/churn")] == ["retrain.yml"]
+    assert "not** triggered" in seen[0][2] and "dispatched" not in seen[0][2].lower()
+    assert "Retraining dispatched: `retrain.yml` on `main`" in seen[1][2]
+    for _, _, body in seen[2:]:  # every later rewrite says it truthfully, and keeps the mark
+        assert "Retraining (`retrain.yml` on `main`) was dispatched at `20" in body
+        assert "<!-- ml-ci:dispatched workflow=retrain.yml ref=main at=" in body

@@ -11,16 +11,20 @@ the paged version still holds production, so a rerun does not roll back twice.
 
 Input drift of the window (:func:`apply_drift`), one incident of kind ``drift`` per version:
 ``retrain`` dispatches ``monitor.retrain.workflow``
-(:func:`ml_ci.github.dispatch.dispatch_workflow`, as ``ml-ci watch`` does) and opens the incident saying so; ``significant`` opens or updates it asking a person
-(never retrains, as ``ml-ci watch``); ``pass`` closes it. The open incident is what makes the
-dispatch idempotent: a run dispatches only when no drift incident of the version was open, so
-the scheduled reruns on the same drift update the issue and do not start another retraining;
-closing the issue (or the drift passing) allows the next one. GitHub holds that state, so it
-holds across runs on fresh clones, which a local record would not.
+(:func:`ml_ci.github.dispatch.dispatch_workflow`, as ``ml-ci watch`` does) and opens or
+updates the incident saying so; ``significant`` opens or updates it asking a person (never
+retrains, as ``ml-ci watch``); ``pass`` closes it. The open incident is what makes the
+dispatch idempotent: the dispatch is recorded in its body (a hidden :data:`DISPATCH_MARK`,
+kept by every rewrite), and a run at ``retrain`` dispatches only when the open incident has
+no such mark, so the scheduled reruns on the same drift do not start another retraining,
+while an incident opened at ``significant`` still retrains when the drift reaches
+``retrain``; closing the issue (or the drift passing) allows the next one. GitHub holds that
+state, so it holds across runs on fresh clones, which a local record would not.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -290,6 +294,7 @@ def apply_drift(
     key = IncidentKey(result.model, result.version, "drift")
     verdict = drift.section.verdict
     retrain = config.monitor.retrain
+    bots = tuple(config.monitor.incident_bots)
     if verdict == "pass":
         closed = close_on_recovery(
             client,
@@ -297,18 +302,22 @@ def apply_drift(
             key,
             comment=f"Recovered: the input drift of {result.model} {result.version} is back "
             "within the retrain thresholds (ml-ci monitor).",
+            bots=bots,
         )
         return {"verdict": verdict, "incident": closed.to_json(), "dispatched": None}
-    was_open = find_incident(client, repository, key) is not None
+    open_issue = find_incident(client, repository, key, bots=bots)
+    mark = dispatch_mark(open_issue.get("body") or "") if open_issue is not None else None
     dispatched = None
-    if verdict == "retrain" and not was_open:
+    if verdict == "retrain" and mark is None:
+        from ml_ci.clock import iso
         from ml_ci.github.dispatch import dispatch_workflow
 
         dispatch_workflow(client, repository, retrain.workflow, retrain.ref)
         dispatched = {"workflow": retrain.workflow, "ref": retrain.ref}
+        mark = {**dispatched, "at": iso(result.now)}
         say(f"dispatched {retrain.workflow} on {retrain.ref}: input drift at retrain")
     elif verdict == "retrain":
-        say("input drift at retrain: the drift incident is open, retraining not dispatched again")
+        say("input drift at retrain: retraining was dispatched for the open incident already")
     title = (
         f"ml-ci drift: {result.model} {result.version} input drift "
         f"{'needs human validation' if verdict == 'significant' else 'retraining'}"
@@ -318,8 +327,9 @@ def apply_drift(
         repository,
         key,
         title=title,
-        body=drift_body(result, drift, config, runbook, run_url, dispatched is not None),
+        body=drift_body(result, drift, config, runbook, run_url, dispatched is not None, mark),
         labels=tuple(config.monitor.labels),
+        bots=bots,
     )
     say(f"incident {incident.action}: {title}")
     return {"verdict": verdict, "incident": incident.to_json(), "dispatched": dispatched}
@@ -332,8 +342,11 @@ def drift_body(
     runbook: str,
     run_url: str | None,
     dispatched: bool,
+    mark: dict[str, str] | None = None,
 ) -> str:
-    """The drift incident's text: the verdict, what was done, the drifted columns (escaped)."""
+    """The drift incident's text: the verdict, what was done, the drifted columns (escaped).
+    ``mark``: the retraining dispatched for this incident (this run: ``dispatched``), kept in
+    the body as :data:`DISPATCH_MARK` so the next runs know."""
     from ml_ci.clock import iso
     from ml_ci.report.safe import md_code, md_link, md_text
 
@@ -353,19 +366,24 @@ def drift_body(
         f"{section.share_drifted:.0%} of the compared columns drifted.",
         "",
     ]
-    workflow = f"{md_code(retrain.workflow)} on {md_code(retrain.ref)}"
+    if mark is not None:
+        workflow = f"{md_code(mark['workflow'])} on {md_code(mark['ref'])}"
+    else:
+        workflow = f"{md_code(retrain.workflow)} on {md_code(retrain.ref)}"
     if section.verdict == "significant":
         lines.append(
             "Retraining is **not** triggered at this level: look at the data (a broken feature "
             "pipeline looks like this too), then retrain or accept it."
         )
-    elif dispatched:
+    if dispatched:
         lines.append(f"Retraining dispatched: {workflow}.")
-    else:
+    elif mark is not None:
         lines.append(
-            f"Retraining ({workflow}) was requested while this incident is open; it is not "
-            "dispatched again until the incident closes."
+            f"Retraining ({workflow}) was dispatched at {md_code(mark['at'])} for this "
+            "incident; it is not dispatched again until the incident closes."
         )
+    elif section.verdict == "retrain":  # mark-less retrain: only when the dispatch failed
+        lines.append(f"Retraining ({workflow}) was not dispatched.")
     ordered = sorted(section.columns, key=lambda c: (not c.drifted, -(c.value or 0.0)))
     lines += [
         "",
@@ -389,4 +407,23 @@ def drift_body(
     if run_url:
         lines.append(f"Run: {md_link('the monitor run', run_url)}")
     lines += ["", "This issue is updated by every monitor run and closed when the drift passes."]
+    if mark is not None:
+        lines += ["", DISPATCH_MARK.format(**mark)]
     return "\n".join(lines)
+
+
+DISPATCH_MARK = "<!-- ml-ci:dispatched workflow={workflow} ref={ref} at={at} -->"
+_DISPATCH_FOUND = re.compile(
+    r"<!-- ml-ci:dispatched workflow=([A-Za-z0-9_.-]{1,100}\.ya?ml) ref=([A-Za-z0-9_./-]{1,200}) "
+    r"at=(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ) -->"
+)
+
+
+def dispatch_mark(body: str) -> dict[str, str] | None:
+    """The retraining dispatch recorded in a drift incident's body (:data:`DISPATCH_MARK`);
+    read only from an issue :func:`~ml_ci.github.incidents.find_incident` trusts."""
+    found = _DISPATCH_FOUND.search(body)
+    if found is None:
+        return None
+    workflow, ref, at = found.groups()
+    return {"workflow": workflow, "ref": ref, "at": at}
