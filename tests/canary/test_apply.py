@@ -125,3 +125,34 @@ def test_a_slow_canary_is_rolled_back_with_one_incident(
     again = _run(root, gh, "--canary", "v0.2.0", "--production", "v0.1.0")
     assert again.returncode == 1
     assert len(gh.issues(REPO)) == 1 and len(gh.deployments(REPO)) == 1
+
+
+def test_apply_on_a_fresh_clone_stores_no_second_copy_of_the_same_verdict(
+    tmp_path: Path, fake_github: Any
+) -> None:
+    """The workflow's checkout has no ``refs/notes/ml-ci``: the stored verdicts to compare with
+    are the remote's, so a scheduled rerun on a fresh clone adds no second line."""
+    import shutil
+
+    from ml_ci.release.results import REF
+    from tests.release.helpers import clone
+    from tests.release.helpers import run as git
+
+    gh = fake_github
+    root = _setup(tmp_path, gh, Profile(latency_median_ms=135.0))
+    git(["git", "push", "-q", "origin", "main", "--tags"], root)
+    stored = []
+    for name in ("first", "second"):
+        checkout = clone(tmp_path / "repo" / "origin.git", tmp_path / name)
+        (checkout / "ml-ci.yaml").write_text(CONFIG, encoding="utf-8")
+        shutil.copy(root / "logs.parquet", checkout / "logs.parquet")
+        done = _run(checkout, gh, "--canary", "v0.2.0", "--production", "v0.1.0")
+        assert done.returncode == 1, done.stderr
+        payload = json.loads(done.stdout)
+        assert payload["verdict"] == "rollback"
+        stored.append(payload["applied"]["stored"])
+    assert stored == [True, False]
+    fresh = clone(tmp_path / "repo" / "origin.git", tmp_path / "fresh")
+    git(["git", "fetch", "-q", "origin", f"{REF}:{REF}"], fresh)
+    commit_of = git(["git", "rev-list", "-n1", "churn@v0.2.0"], fresh).strip()
+    assert len(read_results(fresh, commit_of, "canary")) == 1

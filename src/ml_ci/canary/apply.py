@@ -10,7 +10,8 @@
 * ``hold`` (the traffic split is not what the router was told): the incident, nothing else.
 * ``continue`` (and ``idle``: no canary in progress): nothing.
 
-Final verdicts are stored, once, beside the version's record (:mod:`ml_ci.release.results`).
+Final verdicts are stored, once, beside the version's record (:mod:`ml_ci.release.results`),
+compared with the remote's stored results when pushing (a workflow's checkout has none).
 Deployments are created with ``auto_merge: false`` and ``required_contexts: []``: a model tag
 points at an older commit, which GitHub would otherwise try to merge the default branch into
 (409). Every step checks what already exists first, so a rerun or a concurrent run of the
@@ -147,7 +148,7 @@ def apply(
     from ml_ci.registry import load_registry
     from ml_ci.registry.tags import version_tag
     from ml_ci.release.promote import AssignSettings, promote
-    from ml_ci.release.results import append_result, read_results
+    from ml_ci.release.results import append_result, fetch_results, read_results
     from ml_ci.release.retire import unassign
 
     say = progress or (lambda _message: None)
@@ -201,6 +202,8 @@ def apply(
             done.deployment = _deploy(client, repository, tag, environment, state, run_url)
     info = load_registry(root)[model].versions.get(result.canary)
     if info is not None:
+        if push:  # the checkout has no notes: the verdicts stored so far are the remote's
+            fetch_results(root)
         stored = read_results(root, info.commit, "canary")
         if not any(
             e.get("verdict") == result.verdict and e.get("decided_at") == result.decided_at
