@@ -346,3 +346,22 @@ def test_a_hostile_version_is_escaped(tmp_path: Path) -> None:
     assert "<svg onload" not in html and "&lt;svg onload=alert(1)&gt;v9" in html
     text = summary.read_text(encoding="utf-8")
     assert "<svg" not in text and "&lt;svg onload=alert\\(1\\)&gt;v9" in text
+
+
+def test_now_in_the_past_ignores_the_later_rows(tmp_path: Path) -> None:
+    """``--now`` six hours before the logs end (a look back): the later rows are not yet known,
+    not "in the future" (the real clock decides that); as logs cut at --now."""
+    import pyarrow.compute as pc
+
+    root = registry(tmp_path)
+    write_logs(root / "logs.parquet", "v0.1.0")
+    past = NOW - 6 * HOUR
+    table = pq.read_table(root / "logs.parquet")
+    stamps = pc.cast(table["timestamp"], pa.int64()).to_numpy() / 1e6
+    pq.write_table(table.filter(pa.array(stamps <= past)), root / "cut.parquet")
+    views = []
+    for logs in ("logs.parquet", "cut.parquet"):
+        payload = ml_ci(root, "dashboard", "--output", "out", "--now", str(past), "--logs", logs,
+                        "--json", env={"GITHUB_STEP_SUMMARY": ""})  # fmt: skip
+        views.append(payload["objectives"])
+    assert len(views[0]) == 3 and views[0] == views[1]

@@ -82,6 +82,7 @@ def command(
         repo=repo,
         client=client,
         server_url=context.server_url,
+        clock=time.time(),
     )
     dashboard = execute(settings, progress=console.progress)
     if context.step_summary is not None:

@@ -53,6 +53,7 @@ class DashboardSettings:
     repo: str | None = None
     client: GitHubClient | None = None
     server_url: str = "https://github.com"
+    clock: float | None = None  # the real time (rows after it are in the future); None: now
 
 
 def _iso(seconds: float) -> str:
@@ -287,7 +288,7 @@ def objectives(settings: DashboardSettings, dashboard: Dashboard) -> None:
     source = open_source(logs, settings.base, settings.logs)
     quality = any(o.metric not in REQUEST_METRICS for o in monitor.objectives)
     stats = source.bucketize(
-        Window([version], settings.now, origin), origin, width, count, quality
+        Window([version], settings.now, origin, settings.clock), origin, width, count, quality
     ).versions[version]
     dashboard.production = version
     dashboard.window = {"start": _iso(origin), "end": _iso(settings.now)}
