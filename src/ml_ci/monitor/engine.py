@@ -347,7 +347,7 @@ def execute(
             )
     # drift looks at the last drift_window only: a recent shift is not diluted by a month
     drift_since = max(origin, settings.now - config.seconds("drift_window"))
-    drift_span = Window([version], settings.now, drift_since)
+    drift_span = Window([version], settings.now, drift_since, settings.clock)
     drift, reason = window_drift(settings, version, source, drift_span, progress)
     return MonitorResult(
         model=settings.config.model.name,
