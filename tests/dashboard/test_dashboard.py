@@ -365,3 +365,55 @@ def test_now_in_the_past_ignores_the_later_rows(tmp_path: Path) -> None:
                         "--json", env={"GITHUB_STEP_SUMMARY": ""})  # fmt: skip
         views.append(payload["objectives"])
     assert len(views[0]) == 3 and views[0] == views[1]
+
+
+def test_monitor_apply_stores_the_drift_the_dashboard_draws(
+    tmp_path: Path, fake_github: Any
+) -> None:
+    """``monitor --apply`` keeps the window's drift per column beside the version: on a change
+    of verdict, else at most once a day; the dashboard draws one point per entry stored."""
+    from ml_ci.logs.simulate import Features
+    from tests.monitor.test_drift import DAY as MDAY
+    from tests.monitor.test_drift import NOW as MNOW
+    from tests.monitor.test_drift import dvc_registry
+
+    root = dvc_registry(tmp_path)
+    gh = fake_github
+    gh.add_token("ghs_dash", "github-actions[bot]", app=True)
+    gh.add_repo(REPO)
+    api = {"GITHUB_API_URL": gh.url, "GITHUB_TOKEN": "ghs_dash"}
+    logs = {}
+    for name, shift in (("retrain", 0.15), ("significant", 0.6)):
+        logs[name] = simulate_logs(
+            tmp_path / f"{name}.parquet", start=MNOW - 3 * MDAY, duration=3 * MDAY - 1,
+            requests=60_000, canary=("v9.9.9", Profile()), production=("v0.1.0", Profile()),
+            traffic=0.0, seed=2, features=Features(shift=("x0", 0.0, shift)),
+        )  # fmt: skip
+    runs = [  # (logs, --now, drift entry expected)
+        ("retrain", MNOW - 2 * MDAY, True),
+        ("retrain", MNOW - 2 * MDAY + 6 * HOUR, False),  # same verdict within a day
+        ("significant", MNOW - 2 * MDAY + 12 * HOUR, True),  # the verdict changed
+        ("significant", MNOW - MDAY + 6 * HOUR, False),
+        ("significant", MNOW - MDAY + 12 * HOUR, True),  # a day after the last entry
+    ]
+    for name, now, expected in runs:
+        done = ml_ci(root, "monitor", "--logs", str(logs[name]), "--now", str(now), "--apply",
+                     "--repo", REPO, "--no-push", "--json", env=api)  # fmt: skip
+        assert done["drift"] is not None, done["drift_reason"]
+        assert done["drift"]["verdict"] == name
+        assert done["applied"]["stored_drift"] is expected, (name, now)
+    commit_of = load_registry(root)["churn"].versions["v0.1.0"].commit
+    from ml_ci.release.results import read_results
+
+    entries = read_results(root, commit_of, "drift")
+    assert [e["verdict"] for e in entries] == ["retrain", "significant", "significant"]
+    columns = {c["column"] for c in entries[0]["columns"]}
+    assert "x0" in columns and all(
+        {"method", "value", "threshold", "level"} <= set(c) for c in entries[0]["columns"]
+    )
+    payload = ml_ci(root, "dashboard", "--output", "site", "--now", str(MNOW), "--json",
+                    env={"GITHUB_STEP_SUMMARY": ""})  # fmt: skip
+    assert not any(n.startswith("drift per column") for n in payload["notes"])
+    parser = Figures()
+    parser.feed(chromium.dump_dom(root / "site" / "index.html", tmp_path))
+    assert parser.charts["drift-1-1"]["circles"] == {name: 3 for name in sorted(columns)}

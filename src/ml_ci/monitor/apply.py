@@ -61,12 +61,14 @@ class ApplyResult:
     rolled_back: dict[str, Any] | None = None
     stored: bool = False
     drift: dict[str, Any] | None = None  # the drift incident and dispatch (None: no drift)
+    stored_drift: bool = False  # a drift entry was stored (for the dashboard)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "incidents": {metric: r.to_json() for metric, r in self.incidents.items()},
             "rolled_back": self.rolled_back,
             "stored": self.stored,
+            "stored_drift": self.stored_drift,
             "drift": self.drift,
         }
 
@@ -222,7 +224,7 @@ def apply(
     paged = any(item.alert == "page" for item in result.objectives)
     if paged and monitor.rollback == "auto":
         done.rolled_back = _rollback(result, config, root, push, say)
-    done.stored = _store(result, root, push)
+    done.stored, done.stored_drift = _store(result, root, push)
     if result.drift is not None:  # last: a dispatch GitHub refuses (exit 2) skips nothing else
         runbook = runbook_url(server, repository, branch, monitor.runbooks, "drift")
         done.drift = apply_drift(
@@ -231,35 +233,82 @@ def apply(
     return done
 
 
-def _store(result: MonitorResult, root: Path, push: bool) -> bool:
+def _store(result: MonitorResult, root: Path, push: bool) -> tuple[bool, bool]:
     """Keep the result beside the version when its alerts changed since the last one stored:
     an hourly run that finds the same state adds nothing (a note is rewritten whole on every
-    append, so one line an hour would grow the repository by its square)."""
+    append, so one line an hour would grow the repository by its square).
+
+    The window's input drift, when computed, is also kept as an entry of kind ``drift`` (what
+    the dashboard draws per column), under the same rule with a floor of one a day: when its
+    verdict changed since the last drift entry or that one is at least :data:`DRIFT_EVERY`
+    older than ``result.now``, so a 5-minute schedule adds at most one line a day.
+    Returns (monitor entry stored, drift entry stored)."""
     from ml_ci.registry import load_registry
     from ml_ci.release.results import append_result, fetch_results, read_results
 
     state = load_registry(root).get(result.model)
     info = state.versions.get(result.version) if state else None
     if info is None:
-        return False
+        return False, False
     alerts = {item.objective.metric: item.alert for item in result.objectives}
     drift = result.drift.section.verdict if result.drift is not None else None
     if push:  # the checkout has no notes: the last stored result is the remote's
         fetch_results(root)
     stored = read_results(root, info.commit, "monitor")
-    if stored and stored[-1].get("alerts") == alerts and stored[-1].get("drift") == drift:
-        return False
-    summary = result.to_json()
-    append_result(
-        root,
-        info.commit,
-        "monitor",
-        {"alerts": alerts, "alert": summary["alert"], "window": summary["window"],
-         "objectives": summary["objectives"], "drift": drift},
-        now=result.now,
-        push=push,
-    )  # fmt: skip
-    return True
+    changed = not (
+        stored and stored[-1].get("alerts") == alerts and stored[-1].get("drift") == drift
+    )
+    if changed:
+        summary = result.to_json()
+        append_result(
+            root,
+            info.commit,
+            "monitor",
+            {"alerts": alerts, "alert": summary["alert"], "window": summary["window"],
+             "objectives": summary["objectives"], "drift": drift},
+            now=result.now,
+            push=push,
+        )  # fmt: skip
+    if result.drift is None or not _drift_due(result, read_results(root, info.commit, "drift")):
+        return changed, False
+    append_result(root, info.commit, "drift", drift_entry(result.drift), now=result.now, push=push)
+    return changed, True
+
+
+DRIFT_EVERY = 86_400  # seconds: the same drift verdict is stored at most once a day
+
+
+def _drift_due(result: MonitorResult, stored: list[dict[str, Any]]) -> bool:
+    """A drift entry is due: none stored, the verdict changed, or the last is a day old."""
+    from ml_ci.clock import parse_time
+    from ml_ci.errors import InputError
+
+    if not stored or result.drift is None:
+        return result.drift is not None
+    last = stored[-1]
+    if last.get("verdict") != result.drift.section.verdict:
+        return True
+    try:
+        at = parse_time(str(last.get("at")), "at")
+    except InputError:  # an entry we cannot date: store a fresh one
+        return True
+    return result.now - at >= DRIFT_EVERY
+
+
+def drift_entry(drift: WindowDrift) -> dict[str, Any]:
+    """What a stored drift entry holds: the verdict, the compared part of the window, and per
+    column the method, value, retrain threshold and level."""
+    from ml_ci.clock import iso
+
+    return {
+        "verdict": drift.section.verdict,
+        "since": None if drift.since is None else iso(drift.since),
+        "columns": [
+            {"column": c.column, "method": c.method, "value": c.value,
+             "threshold": c.threshold, "level": c.level}
+            for c in drift.section.columns
+        ],
+    }  # fmt: skip
 
 
 def _rollback(
