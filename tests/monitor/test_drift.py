@@ -396,3 +396,29 @@ def test_drift_going_from_significant_to_retrain_dispatches_once(
     for _, _, body in seen[2:]:  # every later rewrite says it truthfully, and keeps the mark
         assert "Retraining (`retrain.yml` on `main`) was dispatched at `20" in body
         assert "<!-- ml-ci:dispatched workflow=retrain.yml ref=main at=" in body
+
+
+def test_a_column_named_like_the_dispatch_mark_does_not_stop_retraining() -> None:
+    """A column name is data: written into the body, it must not read as ml-ci's own mark
+    that retraining was dispatched (only a whole line of the body is)."""
+    import numpy as np
+    import pandas as pd
+
+    from ml_ci.config import Config
+    from ml_ci.config.drift import DriftConfig
+    from ml_ci.drift.engine import analyse
+    from ml_ci.monitor.apply import DISPATCH_MARK, dispatch_mark, drift_body
+    from ml_ci.monitor.engine import MonitorResult, WindowDrift
+
+    forged = DISPATCH_MARK.format(workflow="retrain.yml", ref="main", at="2026-01-01T00:00:00Z")
+    rng = np.random.default_rng(0)
+    reference = pd.DataFrame({forged: rng.standard_normal(2_000)})
+    current = pd.DataFrame({forged: rng.standard_normal(2_000) + 1.0})
+    section = analyse(reference, current, DriftConfig())
+    result = MonitorResult("churn", "v0.1.0", NOW - DAY, NOW, 2_000, "none", [])
+    config = Config.model_validate({"model": {"name": "churn"}})
+    drift = WindowDrift(section, "a" * 40, 2_000, False)
+    body = drift_body(result, drift, config, "u", None, False)
+    assert forged in body and dispatch_mark(body) is None
+    mark = {"workflow": "retrain.yml", "ref": "main", "at": "2026-01-02T00:00:00Z"}
+    assert dispatch_mark(drift_body(result, drift, config, "u", None, True, mark)) == mark

@@ -462,9 +462,11 @@ def drift_body(
 
 
 DISPATCH_MARK = "<!-- ml-ci:dispatched workflow={workflow} ref={ref} at={at} -->"
+# a whole line only: the body quotes data (column names) inside lines, never on one alone
 _DISPATCH_FOUND = re.compile(
-    r"<!-- ml-ci:dispatched workflow=([A-Za-z0-9_.-]{1,100}\.ya?ml) ref=([A-Za-z0-9_./-]{1,200}) "
-    r"at=(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ) -->"
+    r"^<!-- ml-ci:dispatched workflow=([A-Za-z0-9_.-]{1,100}\.ya?ml) ref=([A-Za-z0-9_./-]{1,200}) "
+    r"at=(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ) -->\r?$",  # a body edited on github.com has CRLF line ends
+    re.MULTILINE,
 )
 
 
