@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -98,7 +98,9 @@ class MonitorConfig(Section):
         default_factory=lambda: ["ml-ci", "incident"], description="Labels of new incidents."
     )
     runbooks: str = Field("docs/runbooks", description="Folder of the runbooks incidents link.")
-    incident_bots: list[str] = Field(
+    incident_bots: list[
+        Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}\[bot\]$")]
+    ] = Field(
         default_factory=lambda: ["github-actions[bot]"],
         description="Bot logins ml-ci's token writes incidents as (monitor, canary): only their "
         "issues and those of people with a repository role are taken as incidents. Add "
