@@ -166,7 +166,8 @@ def incident_body(
         lines.append(f"Run: {md_link('the monitor run', run_url)}")
     lines.append("")
     lines.append(
-        "This issue is updated by every monitor run and closed when the objective recovers."
+        "This issue is updated by every monitor run and closed when a run finds the objective "
+        "met (with enough requests and outcomes to tell)."
     )
     return "\n".join(lines)
 
