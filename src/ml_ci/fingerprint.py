@@ -203,23 +203,24 @@ def locked_pins(name: str, data: bytes) -> tuple[dict[str, set[str]], bool]:
     import tomllib
 
     pins: dict[str, set[str]] = {}
+    kind = _file_name(name)  # the format is the file name's (release.lockfile may be in a folder)
 
     def add(package: object, version: object) -> None:
         if isinstance(package, str) and isinstance(version, str) and version:
             pins.setdefault(canonical_name(package), set()).add(version.lstrip("="))
 
     try:
-        if name.endswith(".txt") or name == "requirements.lock":
+        if kind.endswith(".txt") or kind == "requirements.lock":
             for line in _requirement_lines(data):
                 match = _PIN.match(line)
                 if match and _marker_applies(match.group(3)):
                     add(match.group(1), match.group(2))
             return pins, True
-        if name.endswith(".lock") and name != "Pipfile.lock":  # uv, poetry, pdm: TOML
+        if kind.endswith(".lock") and kind != "Pipfile.lock":  # uv, poetry, pdm: TOML
             for package in tomllib.loads(data.decode("utf-8")).get("package", []):
                 if isinstance(package, dict):
                     add(package.get("name"), package.get("version"))
-        elif name == "Pipfile.lock":
+        elif kind == "Pipfile.lock":
             document = json.loads(data)
             for group in ("default", "develop"):
                 for package, spec in (document.get(group) or {}).items():
@@ -235,6 +236,10 @@ def locked_pins(name: str, data: bytes) -> tuple[dict[str, set[str]], bool]:
     except Exception as error:  # yaml's errors: one line, not a traceback
         raise ValueError(f"{name} cannot be read as a lock file ({type(error).__name__})") from None
     return pins, False
+
+
+def _file_name(path: str) -> str:
+    return path.replace("\\", "/").rsplit("/", 1)[-1]
 
 
 def _marker_applies(marker: str | None) -> bool:
@@ -264,18 +269,19 @@ def declared_python(
     import json
     import tomllib
 
+    kind = _file_name(name)
     try:
-        if name in ("uv.lock", "pdm.lock", "poetry.lock"):
+        if kind in ("uv.lock", "pdm.lock", "poetry.lock"):
             document = tomllib.loads(data.decode("utf-8"))
             meta = document.get("metadata") or {}
             value = document.get("requires-python") or meta.get("requires_python")
             value = value or meta.get("python-versions")
             return value if isinstance(value, str) else None
-        if name == "Pipfile.lock":
+        if kind == "Pipfile.lock":
             requires = (json.loads(data).get("_meta") or {}).get("requires") or {}
             value = requires.get("python_full_version") or requires.get("python_version")
             return value if isinstance(value, str) else None
-        if name == "conda-lock.yml":
+        if kind == "conda-lock.yml":
             versions = locked_pins(name, data)[0].get("python")
             return sorted(versions)[0] if versions and len(versions) == 1 else None
     except (ValueError, AttributeError, TypeError, UnicodeDecodeError):

@@ -262,3 +262,20 @@ def test_without_a_release_tag_the_base_is_its_commits_lock_file(tmp_path: Path)
 
     save_record(path, EvaluationRecord(environment=section))
     assert load_record(path).environment == section
+
+
+@pytest.mark.parametrize("folder", ["ci/", "locks/prod/"])
+def test_a_configured_lock_file_in_a_folder_is_read_by_its_file_name(folder: str) -> None:
+    """``release.lockfile`` may name a file in a folder (``ci/Pipfile.lock``): its format is
+    its file name's, as at the repository root."""
+    pipfile = json.dumps(
+        {
+            "_meta": {"requires": {"python_version": "3.11"}},
+            "default": {"numpy": {"version": "==2.0.1"}},
+        }
+    ).encode()
+    uv = b'requires-python = ">=3.11"\n[[package]]\nname = "numpy"\nversion = "2.0.1"\n'
+    for name, data in (("Pipfile.lock", pipfile), ("uv.lock", uv)):
+        assert locked_pins(folder + name, data) == locked_pins(name, data)
+        assert declared_python(folder + name, data, None) == declared_python(name, data, None)
+        assert declared_python(name, data, None) is not None

@@ -37,7 +37,7 @@ is tagged (a missing stage tag or GitHub release asset is completed) and the res
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -278,10 +278,11 @@ def execute(
         kind: Bump = settings.bump or bump_from_labels(labels) or config.release.bump
     else:
         say(f"{model} {done.version} is already registered at {commit[:7]}")
-        carried = settings.record_path.with_name(CARRIED_FILE)
-        if claimed.release is not None and claimed.release.commit == commit:
-            # an interrupted run of this release: resume with the record it carried
-            record = load_record(carried) if carried.is_file() else claimed
+        # an interrupted run of this release: resume with the record it carried, known by the
+        # digest its tag holds (the file beside the record may come from the artifact: a claim)
+        resumed = _tagged_record(settings.record_path.with_name(CARRIED_FILE), done.fields)
+        if resumed is not None:
+            record = resumed
         approved = [a.strip() for a in done.fields.get("approvers", "").split(",") if a.strip()]
         approved = [a for a in approved if a != "-"]
         kind = config.release.bump
@@ -351,6 +352,21 @@ def execute(
         claimed=claimed_verdicts(claimed),
         model_card=str(card_path),
     )
+
+
+def _tagged_record(path: Path, fields: Mapping[str, str]) -> EvaluationRecord | None:
+    """The record at ``path`` when its digest is the tag's ``record-digest`` (the record this
+    release tagged), else None: a missing, unreadable or different file is not resumed from."""
+    from ml_ci.errors import MlCiError
+    from ml_ci.record import load_record, record_digest
+
+    if not path.is_file():
+        return None
+    try:
+        record = load_record(path)
+    except MlCiError:
+        return None
+    return record if fields.get("record-digest") == f"sha256:{record_digest(record)}" else None
 
 
 def _save(path: Path, record: EvaluationRecord, claimed: EvaluationRecord) -> None:
