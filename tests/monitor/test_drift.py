@@ -459,3 +459,42 @@ def test_a_config_variant_not_committed_then_falls_back_to_the_committed_ml_ci_y
     assert payload["drift_reason"] is None, payload["drift_reason"]
     tag = _run(["git", "rev-list", "-n", "1", "churn@v0.1.0"], repo)
     assert payload["drift"]["reference"] == f"data/train.parquet@{tag}"
+
+
+def test_a_config_variant_committed_at_the_version_is_the_one_read(tmp_path: Path) -> None:
+    """v0.1.0's commit holds ml-ci.yaml (reference data/a.parquet, shifted +1 sd in x0) and
+    ml-ci-sql.yaml (data/b.parquet, like the logs): ``--config ml-ci-sql.yaml`` reads the
+    variant's reference, so no column drifts; the default reads ml-ci.yaml's, so x0 does."""
+    from ml_ci.release.apply import apply_tags
+    from ml_ci.release.promote import AssignSettings, promote
+    from ml_ci.release.release import release_planner
+    from tests.release.helpers import config, init_repo
+
+    (tmp_path / "repo").mkdir()
+    root, _ = init_repo(tmp_path / "repo")
+    (root / "data").mkdir()
+    write_reference(
+        root / "data/a.parquet", rows=5_000, features=Features(shift=("x0", 0.0, 1.0)), seed=1
+    )
+    write_reference(root / "data/b.parquet", rows=5_000, features=Features(), seed=2)
+    _config(root, "data/b.parquet")
+    (root / "ml-ci.yaml").rename(root / "ml-ci-sql.yaml")
+    _config(root, "data/a.parquet")
+    _run(["git", "add", "-A"], root)
+    _run(["git", "commit", "-q", "-m", "train v0.1.0"], root)
+    sha = _run(["git", "rev-parse", "HEAD"], root)
+    apply_tags(root, "churn", release_planner("churn", sha, "canary", "minor", {}))
+    promote(AssignSettings(root=root, config=config(), model="churn", stage="production"))
+    logs = window_logs(tmp_path / "logs.parquet")
+    drifted = {}
+    for extra in ((), ("--config", "ml-ci-sql.yaml")):
+        done = monitor(root, logs, *extra)
+        assert done.returncode == 0, done.stderr
+        drift = json.loads(done.stdout)["drift"]
+        assert drift is not None, json.loads(done.stdout)["drift_reason"]
+        drifted[extra] = (
+            drift["reference"],
+            [c["column"] for c in drift["columns"] if c["drifted"]],
+        )
+    assert drifted[()] == (f"data/a.parquet@{sha}", ["x0"])
+    assert drifted[("--config", "ml-ci-sql.yaml")] == (f"data/b.parquet@{sha}", [])
