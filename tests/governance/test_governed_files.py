@@ -52,3 +52,18 @@ def test_approve_status_requires_approval_for_a_governed_file(
     assert f"changes {changed} ({key})" in result["required_reason"]
     gh.add_comment(REPO, 7, f"/ml-ci approve {HEAD}", "alice")
     assert governance(capsys, "--record", str(clean))["governance"]["satisfied"] is True
+
+
+def test_moving_a_governed_file_away_needs_approval(
+    gh: FakeGitHub, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """GitHub lists a rename under the new name, with the old one as previous_filename."""
+    (tmp_path / "ml-ci.yaml").write_text(
+        "governance:\n  approvers: [alice]\n  require: flagged\n  model_card: docs/use.md\n",
+        encoding="utf-8",
+    )
+    moved = ("docs/use.md", "docs/old-use.md")
+    gh.add_pull(REPO, 7, head_sha=HEAD, user="bob", files=["src/train.py", moved])
+    result = governance(capsys, "--record", str(record(tmp_path, "pass")))
+    assert result["governance"]["required"] is True
+    assert "changes docs/use.md (governance.model_card)" in result["required_reason"]
