@@ -18,7 +18,8 @@ artifact), so it is treated as a CLAIM and checked against what this run can see
    sets ``release.trust_record: true`` (a documented risk);
 3. governance is satisfied at the head SHA -- approvals are fetched again from the API,
    never read from the record -- under the first parent's governance rules; a change to
-   ``ml-ci.yaml`` always needs an approval;
+   ``ml-ci.yaml``, or to the catalog or model-card file the first parent's config names,
+   needs an approval (:func:`ml_ci.governance.rules.governed_files`, as in approve-status);
 4. the model artifact in the merged tree has the DVC hash the record evaluated (from
    ``dvc.lock``/``.dvc`` files of the merge commit): nobody swapped the model after review.
 
@@ -48,8 +49,10 @@ from ml_ci.gitutil import rev_parse
 from ml_ci.governance.report import to_section
 from ml_ci.governance.rules import (
     Outcome,
+    describe_changes,
     evaluate,
     governance_required,
+    governed_changes,
     inconclusive_let_pass,
     offline_permissions,
     votes_from_cli,
@@ -260,15 +263,24 @@ def execute(
             problem = gates_passed(record, config.compare.inconclusive)
             if problem:
                 raise GateFailed(f"release refused: recomputed at {commit[:7]}: {problem}")
+        # the rule approve-status applies: the config or a file it names changed since P
+        governed = _governed_changes(settings, commit, config)
         outcome = _governance(
             settings,
             config,
             client,
             record,
             pull,
-            # fail closed: a changed ml-ci.yaml, or a claim of significant drift, adds the need
-            extra=config_changed or claimed.needs_human,
+            # fail closed: a changed ml-ci.yaml or governed file, or a claim of significant
+            # drift, adds the need
+            extra=config_changed or claimed.needs_human or bool(governed),
         )
+        if not outcome.satisfied and governed:
+            raise GateFailed(
+                f"release refused: the merge changes {describe_changes(governed)}, which needs "
+                f"{config.governance.required_approvals} governance approval(s) of the head "
+                f"commit ({outcome.summary})"
+            )
         if not outcome.satisfied:
             raise GateFailed(f"release refused: governance not satisfied ({outcome.summary})")
         _check_artifact(root, config.model.path, claimed, commit, model_artifact)
@@ -527,6 +539,24 @@ def _check_record(
     problem = gates_passed(record, config.compare.inconclusive)
     if problem:
         raise GateFailed(f"release refused: the pull request's record: {problem}")
+
+
+def _governed_changes(
+    settings: ReleaseSettings, commit: str, config: Config
+) -> list[tuple[str, str]]:
+    """The governed files (:func:`governed_changes`, keys from P's config) that differ between
+    P and ``commit``; none for a first version (no P: nothing to compare with) or under
+    ``governance.require: never``, as in approve-status."""
+    from ml_ci.gitutil import git
+    from ml_ci.release.recompute import bar
+
+    parent, _ = bar(settings.root, commit, settings.config_file)
+    if parent is None or config.governance.require == "never":
+        return []
+    # every changed path, NUL-separated (unquoted), filtered by the rule: a key naming a path
+    # outside the repository is then simply never changed, not a git error
+    changed = git(["diff", "--name-only", "--no-renames", "-z", parent, commit], settings.root)
+    return governed_changes(settings.config_file, config.governance, changed.split("\0"))
 
 
 def _governance(
