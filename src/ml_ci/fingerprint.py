@@ -26,7 +26,7 @@ import os
 import platform
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -96,20 +96,33 @@ def working_tree_locks(root: Path, configured: str | None = None) -> dict[str, b
     return {name: data for name, data in found.items() if data is not None}
 
 
-def _requirement_lines(data: bytes) -> list[str]:
-    """Requirement lines of a requirements file: comments, options and continuations out."""
-    text = data.decode("utf-8", errors="replace").replace("\\\n", " ")
+def _logical_lines(text: str) -> list[str]:
+    """The lines of a requirements file: comments and continuations out, options kept."""
+    text = text.replace("\r\n", "\n").replace("\\\n", " ")
     # ``name==1.0 --hash=sha256:...``: the options after a requirement are not part of it
-    lines = [line.split(" #", 1)[0].split(" --", 1)[0].strip() for line in text.splitlines()]
-    return [line for line in lines if line and not line.startswith(("#", "-"))]
+    # ``#`` after whitespace (a space or a tab) starts a comment, as pip reads it
+    lines = [_OPTIONS.split(_COMMENT.sub("", line), 1)[0].strip() for line in text.splitlines()]
+    return [line for line in lines if line]
+
+
+_COMMENT = re.compile(r"(?:^|\s)#.*$")
+_OPTIONS = re.compile(r"\s+--")
+
+
+def _requirement_lines(text: str) -> list[str]:
+    """Requirement lines of a requirements file: comments, options and continuations out."""
+    return [line for line in _logical_lines(text) if not line.startswith("-")]
 
 
 def _all_pinned(data: bytes) -> bool:
-    lines = _requirement_lines(data)
+    lines = _requirement_lines(data.decode("utf-8", errors="replace"))
     return bool(lines) and all(_PIN.match(line) for line in lines)
 
 
-_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*===?\s*([^\s;,]+)\s*(?:;(.*))?$")
+_PIN = re.compile(
+    r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*(?P<op>===?)\s*"
+    r"(?P<version>[^\s;,]+)\s*(?:;(?P<marker>.*))?$"
+)
 
 
 def _read(path: Path) -> bytes | None:
@@ -186,6 +199,13 @@ def image_digest(env: Mapping[str, str], name: str | None) -> str | None:
     return value.strip()
 
 
+def check_settings(config: Config, environ: Mapping[str, str] | None = None) -> None:
+    """Raise :class:`~ml_ci.errors.ConfigError` now for what :func:`record_environment` would
+    refuse at the end (``$release.image_env`` not a digest): a command checks before its
+    work, so a bad input costs no computation and loses no result."""
+    image_digest(os.environ if environ is None else environ, config.release.image_env)
+
+
 def diff(
     base: Mapping[str, str | None], head: Mapping[str, str | None]
 ) -> list[tuple[str, str | None, str | None]]:
@@ -194,32 +214,52 @@ def diff(
 
 
 # ---------------------------------------------------------------- what a lock file states
-def locked_pins(name: str, data: bytes) -> tuple[dict[str, set[str]], bool]:
+#: Reads a file of the commit by its repository path (``None``: not there), for ``-r``/``-c``.
+Reader = Callable[[str], bytes | None]
+
+
+def locked_pins(
+    name: str, data: bytes, read: Reader | None = None
+) -> tuple[dict[str, set[str]], bool]:
     """(PEP 503 name -> the versions the lock file allows, strict). ``strict``: the file is
     one flat environment (a requirements file), so a pin that is not installed is a mismatch;
     the other formats lock every platform and optional group, so only the installed
-    distributions they name are compared. Unreadable files raise :class:`ValueError`."""
+    distributions they name are compared. A version is the ``==`` pin's text, or ``===``
+    and the text of an arbitrary-equality pin. A requirements file's ``-r``/``-c`` includes
+    are read with ``read`` (see :func:`_requirements`). Unreadable files raise
+    :class:`ValueError`."""
+    pins, strict, _constraints = _lock(name, data, read)
+    return pins, strict
+
+
+def _lock(
+    name: str, data: bytes, read: Reader | None
+) -> tuple[dict[str, set[str]], bool, set[str]]:
+    """:func:`locked_pins` and the names pinned only by a ``-c`` constraints file (compared
+    when installed, never required: a constraint does not install anything)."""
     import json
     import tomllib
 
     pins: dict[str, set[str]] = {}
+    kind = _file_name(name)  # the format is the file name's (release.lockfile may be in a folder)
 
     def add(package: object, version: object) -> None:
         if isinstance(package, str) and isinstance(version, str) and version:
-            pins.setdefault(canonical_name(package), set()).add(version.lstrip("="))
+            arbitrary = version.startswith("===")
+            version = version.lstrip("=")
+            if version:
+                pins.setdefault(canonical_name(package), set()).add(
+                    "===" + version if arbitrary else version
+                )
 
+    if kind.endswith(".txt") or kind == "requirements.lock":
+        return _requirements(name, data, read)  # its errors are one line already
     try:
-        if name.endswith(".txt") or name == "requirements.lock":
-            for line in _requirement_lines(data):
-                match = _PIN.match(line)
-                if match and _marker_applies(match.group(3)):
-                    add(match.group(1), match.group(2))
-            return pins, True
-        if name.endswith(".lock") and name != "Pipfile.lock":  # uv, poetry, pdm: TOML
+        if kind.endswith(".lock") and kind != "Pipfile.lock":  # uv, poetry, pdm: TOML
             for package in tomllib.loads(data.decode("utf-8")).get("package", []):
                 if isinstance(package, dict):
                     add(package.get("name"), package.get("version"))
-        elif name == "Pipfile.lock":
+        elif kind == "Pipfile.lock":
             document = json.loads(data)
             for group in ("default", "develop"):
                 for package, spec in (document.get(group) or {}).items():
@@ -234,7 +274,100 @@ def locked_pins(name: str, data: bytes) -> tuple[dict[str, set[str]], bool]:
         raise ValueError(f"{name} cannot be read as a lock file ({error})") from None
     except Exception as error:  # yaml's errors: one line, not a traceback
         raise ValueError(f"{name} cannot be read as a lock file ({type(error).__name__})") from None
-    return pins, False
+    return pins, False, set()
+
+
+class _IncludeError(Exception):
+    """A requirements file that cannot be read or followed (its message is the one line)."""
+
+
+_INCLUDE = re.compile(r"^(?:(-[rc])|(--requirement|--constraint)(?=[\s=]|$))\s*=?\s*(.*)$")
+
+
+def _requirements(
+    name: str, data: bytes, read: Reader | None
+) -> tuple[dict[str, set[str]], bool, set[str]]:
+    """The pins of a requirements file and of the files it includes (``-r``/``--requirement``
+    and ``-c``/``--constraint``, a path relative to the including file, as pip reads it), each
+    read once with ``read``; an include loop, a path outside the repository or a URL, a
+    missing file, or no ``read`` at all is an error: an include is never skipped."""
+    pins: dict[str, set[str]] = {}
+    constraints: dict[str, set[str]] = {}
+    done: set[str] = set()
+
+    def visit(path: str, content: bytes, chain: list[str], constraint: bool) -> None:
+        done.add(path)
+        if b"\x00" in content:
+            raise _IncludeError(f"{path} cannot be read as a lock file (binary, not text)")
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            raise _IncludeError(f"{path} cannot be read as a lock file ({error})") from None
+        for line in _logical_lines(text):
+            include = _INCLUDE.match(line)
+            if include:
+                flag = include.group(1) or include.group(2)
+                target = _include_path(path, flag, include.group(3).strip(), chain, read)
+                if target in done:
+                    continue  # included twice (not a loop): read once
+                assert read is not None  # _include_path refuses without a reader
+                included = read(target)
+                if included is None:
+                    raise _IncludeError(
+                        f"{path}: {flag} {include.group(3).strip()}: {target} does not exist "
+                        "at the commit; commit it or remove the include"
+                    )
+                nested = constraint or flag in ("-c", "--constraint")
+                visit(target, included, [*chain, target], nested)
+                continue
+            if line.startswith("-"):
+                continue  # another option (-e ., --index-url ...): not a pin
+            match = _PIN.match(line)
+            if match and _marker_applies(match.group("marker")):
+                into = constraints if constraint else pins
+                version = ("===" if match.group("op") == "===" else "") + match.group("version")
+                into.setdefault(canonical_name(match.group("name")), set()).add(version)
+
+    try:
+        visit(name, data, [name], False)
+    except _IncludeError as error:
+        raise ValueError(str(error)) from None
+    only_constrained = set(constraints) - set(pins)
+    for package, versions in constraints.items():
+        pins.setdefault(package, set()).update(versions)
+    return pins, True, only_constrained
+
+
+def _include_path(
+    current: str, flag: str, value: str, chain: list[str], read: Reader | None
+) -> str:
+    """The repository path ``-r value`` in ``current`` names (see :func:`_requirements`)."""
+    import posixpath
+
+    shown = f"{current}: {flag} {value}".rstrip()
+    if not value:
+        raise _IncludeError(f"{shown} names no file; give the file to include")
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", value) and not re.match(r"^[A-Za-z]:[/\\]", value):
+        raise _IncludeError(
+            f"{shown} is not a file in the repository; commit the file and include its path"
+        )
+    path = value.replace("\\", "/")
+    target = posixpath.normpath(posixpath.join(posixpath.dirname(current), path))
+    if path.startswith("/") or re.match(r"^[A-Za-z]:/", path) or target.split("/")[0] == "..":
+        raise _IncludeError(f"{shown} is outside the repository; include a file inside it")
+    if target in chain:
+        loop = " -> ".join([*chain[chain.index(target) :], target])
+        raise _IncludeError(f"{shown} is an include loop ({loop}); remove one of the includes")
+    if read is None:
+        raise _IncludeError(
+            f"{shown} cannot be followed without the commit to read it from; "
+            "pass the commit's files"
+        )
+    return target
+
+
+def _file_name(path: str) -> str:
+    return path.replace("\\", "/").rsplit("/", 1)[-1]
 
 
 def _marker_applies(marker: str | None) -> bool:
@@ -264,18 +397,19 @@ def declared_python(
     import json
     import tomllib
 
+    kind = _file_name(name)
     try:
-        if name in ("uv.lock", "pdm.lock", "poetry.lock"):
+        if kind in ("uv.lock", "pdm.lock", "poetry.lock"):
             document = tomllib.loads(data.decode("utf-8"))
             meta = document.get("metadata") or {}
             value = document.get("requires-python") or meta.get("requires_python")
             value = value or meta.get("python-versions")
             return value if isinstance(value, str) else None
-        if name == "Pipfile.lock":
+        if kind == "Pipfile.lock":
             requires = (json.loads(data).get("_meta") or {}).get("requires") or {}
             value = requires.get("python_full_version") or requires.get("python_version")
             return value if isinstance(value, str) else None
-        if name == "conda-lock.yml":
+        if kind == "conda-lock.yml":
             versions = locked_pins(name, data)[0].get("python")
             return sorted(versions)[0] if versions and len(versions) == 1 else None
     except (ValueError, AttributeError, TypeError, UnicodeDecodeError):
@@ -308,24 +442,62 @@ def installed_versions() -> dict[str, str]:
     }
 
 
+def version_matches(pinned: str, installed: str, arbitrary: bool = False) -> bool:
+    """``installed`` is the version ``==pinned`` names (PEP 440: ``1.26`` is ``1.26.0``; a
+    pin without a local label ignores the installed one's, ``+cpu``, a pin with one requires
+    it). ``arbitrary`` (``===``): the same text, ignoring case as ``packaging`` and pip do.
+    A version that is not PEP 440 (``1.*`` is a range, not a pin) is compared as text."""
+    from packaging.version import Version
+
+    if arbitrary:
+        return pinned.lower() == installed.lower()
+    try:
+        want, have = Version(pinned), Version(installed)
+    except ValueError:  # InvalidVersion, or a number too long to convert
+        return pinned == installed
+    if want.local is None:
+        have = Version(have.public)
+    return want == have
+
+
+def _allows(versions: set[str], installed: str | None) -> bool:
+    """``installed`` is one of the lock file's ``versions`` (``===`` marks arbitrary ones)."""
+    return installed is not None and any(
+        version_matches(v[3:], installed, True)
+        if v.startswith("===")
+        else version_matches(v, installed)
+        for v in versions
+    )
+
+
+def _shown(name: str, versions: set[str]) -> str:
+    """``numpy==1.26.0`` (``|`` between versions; ``===`` as the file says it)."""
+    shown = (v if len(v) <= 40 else v[:37] + "..." for v in sorted(versions))  # one short line
+    return name + "|".join(v if v.startswith("===") else f"=={v}" for v in shown)
+
+
 def environment_problems(
     required: list[str],
     lock: tuple[str, bytes] | None,
     python_version: bytes | None,
     actual: Mapping[str, str | None],
     installed: Mapping[str, str],
+    read: Reader | None = None,
 ) -> list[str]:
     """One line per required key on which this environment (``actual``, ``installed``) does
-    not match what the commit states (``lock``: its lock file; ``python_version``: its
-    ``.python-version``). Every line names the key, the expected and the actual value."""
+    not match what the commit states (``lock``: its lock file, its includes read with
+    ``read``; ``python_version``: its ``.python-version``). Every line names the key, the
+    expected and the actual value. ``lockfile`` also fails when nothing would be compared:
+    the file pins nothing, or no package it pins is installed here."""
     unknown = sorted(set(required) - set(CHECKABLE))
     if unknown:
         raise ValueError(f"unknown fingerprint keys {unknown}; use {', '.join(CHECKABLE)}")
     problems: list[str] = []
     pins: dict[str, set[str]] = {}
     strict = False
+    constrained: set[str] = set()
     if lock is not None:
-        pins, strict = locked_pins(*lock)
+        pins, strict, constrained = _lock(lock[0], lock[1], read)
     where = lock[0] if lock else None
     for key in required:
         if key == "python":
@@ -347,25 +519,48 @@ def environment_problems(
             )
             continue
         if key == "lockfile":
-            wrong = [
-                f"{name}=={'|'.join(sorted(pins[name]))} (installed: {installed.get(name, 'none')})"
-                for name in sorted(pins)
-                if installed.get(name) not in pins[name] and (strict or name in installed)
-            ]
-            if wrong:
-                more = f" and {len(wrong) - 3} more" if len(wrong) > 3 else ""
-                problems.append(
-                    f"lockfile: {where} ({_short_hash(lock[1])}) pins {', '.join(wrong[:3])}{more}"
-                )
+            problems += _lock_problems(lock, pins, strict, constrained, installed)
             continue
         package = "ml-ci" if key == "ml_ci" else key
         have = actual.get(key) or "-"
         if package not in pins:
             problems.append(f"{key}: {where} does not pin {package}, this environment has {have}")
-        elif have not in pins[package]:
-            shown = "|".join(sorted(pins[package]))
-            problems.append(f"{key}: {where} pins {package}=={shown}, this environment has {have}")
+        elif not _allows(pins[package], actual.get(key)):
+            shown = _shown(package, pins[package])
+            problems.append(f"{key}: {where} pins {shown}, this environment has {have}")
     return problems
+
+
+def _lock_problems(
+    lock: tuple[str, bytes],
+    pins: Mapping[str, set[str]],
+    strict: bool,
+    constrained: set[str],
+    installed: Mapping[str, str],
+) -> list[str]:
+    """The ``lockfile`` line, if any (see :func:`environment_problems`)."""
+    head = f"lockfile: {lock[0]} ({_short_hash(lock[1])})"
+    if not pins:  # an empty or foreign file would otherwise pass with nothing compared
+        return [
+            f"{head} pins nothing (no name==version that applies here); set release.lockfile to the "
+            "lock file the environment is installed from"
+        ]
+    if not set(pins) & set(installed):
+        named = ", ".join(_shown(name, pins[name]) for name in sorted(pins)[:3])
+        return [
+            f"{head} names no package installed here (it pins {named}"
+            f"{' and more' if len(pins) > 3 else ''}); install the environment from it"
+        ]
+    wrong = [
+        f"{_shown(name, pins[name])} (installed: {installed.get(name, 'none')})"
+        for name in sorted(pins)
+        if not _allows(pins[name], installed.get(name))
+        and ((strict and name not in constrained) or name in installed)
+    ]
+    if not wrong:
+        return []
+    more = f" and {len(wrong) - 3} more" if len(wrong) > 3 else ""
+    return [f"{head} pins {', '.join(wrong[:3])}{more}"]
 
 
 def _short_hash(data: bytes) -> str:
@@ -392,6 +587,13 @@ def from_tag_value(text: str) -> dict[str, str | None]:
 
 
 # ---------------------------------------------------------------- the record's section
+def commit_reader(root: Path, commit: str) -> Reader:
+    """Reads a file of ``commit`` (the lock file's ``-r``/``-c`` includes), not the work tree."""
+    from ml_ci import gitutil
+
+    return lambda path: gitutil.show_file(root, commit, path)
+
+
 def commit_locks(root: Path, commit: str, configured: str | None = None) -> dict[str, bytes]:
     """The candidate lock files (and ``configured``) at the root of ``commit``'s tree."""
     from ml_ci import gitutil

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -63,7 +64,8 @@ def lookup_ref(
        clone (``git clone -b candidate``) has only ``origin/main``;
     4. the tag ``refs/tags/<ref>``;
     5. anything else git accepts as a commit: a full or unique abbreviated SHA, ``HEAD~1``,
-       ``origin/main``.
+       ``origin/main``. ``HEAD`` and ``HEAD~n`` go straight here: the checkout, never
+       ``refs/remotes/origin/HEAD`` (a clone's remote default branch).
 
     Not found: ONE :class:`InputError` naming ``what`` and ``ref`` and saying what to fetch.
     """
@@ -80,6 +82,8 @@ def lookup_ref(
     if not ref or ref.startswith("-") or any(c in ref for c in "\0\n\r"):
         raise InputError(f"{what} {ref!r} is not a valid git ref name; fix the name")
     names = [f"refs/heads/{ref}", *(f"refs/remotes/{r}/{ref}" for r in remotes), f"refs/tags/{ref}"]
+    if re.fullmatch(r"HEAD([~^@].*)?", ref):  # the checkout (refs/remotes/origin/HEAD is not)
+        names = []
     for name in names:
         sha = _commit(root, name)
         if sha is not None:

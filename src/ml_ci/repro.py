@@ -45,7 +45,7 @@ from ml_ci.dvcrepo import (
     with_progress,
 )
 from ml_ci.errors import ConfigError, InputError
-from ml_ci.fingerprint import record_environment
+from ml_ci.fingerprint import check_settings, record_environment
 from ml_ci.lineage import BaseCommit, build_lineage, find_base, model_artifact
 from ml_ci.record import OutputCheck, RepoInfo, ReproSection, load_record, save_record
 
@@ -112,6 +112,7 @@ def execute(settings: ReproSettings, progress: Callable[[str], None] | None = No
     """Reproduce, verify, and return the ``repro`` record section (the caller saves it)."""
     say = with_progress(progress)
     root = settings.root
+    check_settings(settings.config)  # write_record's check, before a long reproduction
     require_dvc_repo(root)
     head = gitutil.head_sha(root)
     if head is None:

@@ -70,6 +70,7 @@ def simulate_stats(
         true_pos=zeros,
         actual_pos=zeros,
         brier_sum=zeros,
+        brier_rows=zeros,
         latency=latency,
         scores=np.zeros((sims, LOOKS, SCORE_BINS)),
     )

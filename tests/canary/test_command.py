@@ -191,3 +191,67 @@ def test_score_drift_is_reported_not_gated(
         for v in ("v1", "v2")
     }
     assert drift["value"] == pytest.approx(psi(hist["v1"], hist["v2"]))
+
+
+def test_brier_gate_on_partial_scores_equals_sklearn_on_the_scored_rows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A labelled row without a score is left out of Brier: the gate's value is sklearn's
+    ``brier_score_loss`` over the labelled rows (as of now) that have a score, not that sum
+    divided by all labelled rows."""
+    from sklearn.metrics import brier_score_loss
+
+    path = _logs(tmp_path, Profile(accuracy=0.87))
+    frame = pd.read_parquet(path)
+    frame["y_score"] = frame["y_score"].astype("float64")
+    frame.loc[np.random.default_rng(3).random(len(frame)) < 0.1, "y_score"] = np.nan
+    frame.to_parquet(path, index=False)
+    (tmp_path / "ml-ci.yaml").write_text(
+        CONFIG.replace("{metric: accuracy, margin: 0.05}", "{metric: brier, margin: 0.05}"),
+        encoding="utf-8",
+    )
+    code, payload = _canary(capsys, tmp_path, "--replay")
+    assert code in (0, 1)
+    gate = next(g for g in payload["gates"] if g["metric"] == "brier")  # at the verdict's look
+    seconds = frame["timestamp"].astype("int64") / 1e6
+    origin = seconds[frame["model_version"] == "v2"].min()
+    end = origin + len(payload["looks"]) * 600
+    arrived = np.maximum(frame["label_time"].astype("int64") / 1e6, seconds)
+    labelled = frame.y_true.notna() & (seconds >= origin) & (arrived < end)
+    for version, key in (("v2", "canary"), ("v1", "production")):
+        rows = frame[labelled & (frame.model_version == version)]
+        scored = rows[rows.y_score.notna()]
+        assert 0 < len(scored) < len(rows)
+        expected = brier_score_loss(scored.y_true.astype(int), scored.y_score)
+        assert gate[key] == pytest.approx(expected, rel=1e-9)
+
+
+@pytest.mark.parametrize("scores", ["absent", "all null"])
+def test_brier_gate_without_any_score_is_one_line_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], scores: str
+) -> None:
+    """Without a score on any labelled row Brier has no rows: it used to read as 0 (a perfect
+    model, promoted) when the column was absent; now it says what is missing."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = _logs(tmp_path, Profile())
+    table = pq.read_table(path)
+    at = table.schema.get_field_index("y_score")
+    if scores == "absent":
+        table = table.remove_column(at)
+    else:
+        table = table.set_column(at, "y_score", pa.nulls(len(table), pa.float64()))
+    pq.write_table(table, path)
+    (tmp_path / "ml-ci.yaml").write_text(
+        CONFIG.replace("{metric: accuracy, margin: 0.05}", "{metric: brier, margin: 0.05}"),
+        encoding="utf-8",
+    )
+    code = main(
+        ["canary", "--config", str(tmp_path / "ml-ci.yaml"), "--canary", "v2",
+         "--production", "v1", "--now", str(START + HOURS * 3600), "--json"]
+    )  # fmt: skip
+    out, err = capsys.readouterr()
+    lines = [line for line in err.splitlines() if not line.startswith("...")]  # progress
+    assert code == 2 and out == "" and len(lines) == 1, err
+    assert "y_score" in lines[0] and "brier" in lines[0]

@@ -154,13 +154,15 @@ def test_rows_without_a_slice_value_form_the_missing_slice_not_nan(
         frame = pd.read_csv(path)
         frame["segment"] = np.where(np.arange(len(frame)) % 4 == 0, None, frame["segment"])
         frame["score_band"] = np.where(np.arange(len(frame)) % 5 == 0, np.nan, 1.0)
+        frame["tier"] = np.where(np.arange(len(frame)) % 7 == 0, np.nan, np.arange(len(frame)) % 2)
         target = path.with_suffix(f".{suffix}")
         frame.to_parquet(target) if suffix == "parquet" else frame.to_csv(target, index=False)
         paths.append(target)
-    config = "task: binary\nslices:\n  columns: [segment, score_band]\n  min_size: 10\n"
+    config = "task: binary\nslices:\n  columns: [segment, score_band, tier]\n  min_size: 10\n"
     config += "gates:\n  - metric: accuracy\n    rule: non_inferior\n    margin: 0.5\n"
     assert run_compare(tmp_path, paths[0], paths[1], config) == 0, capsys.readouterr().err
     record = json.loads((tmp_path / "record.json").read_text())
     shown = {m["slice"] for m in record["compare"]["metrics"] if m["slice"]}
     assert "segment=(missing)" in shown and "score_band=(missing)" in shown, shown
+    assert {"tier=0", "tier=1", "tier=(missing)"} <= shown, shown  # integers stay integers
     assert not any(s.endswith(("=nan", "=None")) for s in shown), shown

@@ -111,7 +111,8 @@ class Repo:
     default_branch: str = "main"
     pulls: dict[int, dict[str, Any]] = field(default_factory=dict)
     pull_commits: dict[int, list[str]] = field(default_factory=dict)
-    pull_files: dict[int, list[str]] = field(default_factory=dict)
+    # a name, or (previous name, name) for a rename
+    pull_files: dict[int, list[str | tuple[str, str]]] = field(default_factory=dict)
     issues: dict[int, dict[str, Any]] = field(default_factory=dict)
     comments: dict[int, dict[str, Any]] = field(default_factory=dict)
     comment_issue: dict[int, int] = field(default_factory=dict)
@@ -254,7 +255,7 @@ class FakeGitHub:
         labels: Iterable[str] = (),
         draft: bool = False,
         commits: Iterable[str] | None = None,
-        files: Iterable[str] = (),
+        files: Iterable[str | tuple[str, str]] = (),
     ) -> dict[str, Any]:
         """Add (or replace) pull request ``number`` in ``repo`` (created if missing)."""
         with self.lock:
@@ -1525,7 +1526,11 @@ class FakeGitHub:
         files = []
         for name in state_repo.pull_files[int(number)]:
             entry = dict(template)
-            entry.update(filename=name, status="modified")
+            entry.pop("previous_filename", None)
+            if isinstance(name, tuple):
+                entry.update(filename=name[1], previous_filename=name[0], status="renamed")
+            else:
+                entry.update(filename=name, status="modified")
             files.append(entry)
         return self._page(ctx, files)
 

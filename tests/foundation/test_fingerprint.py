@@ -6,10 +6,12 @@ import hashlib
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from ml_ci.example import ExampleRepo
 from ml_ci.fingerprint import (
     KEYS,
     canonical_name,
@@ -26,6 +28,7 @@ from ml_ci.fingerprint import (
     python_matches,
     record_environment,
     tag_value,
+    version_matches,
 )
 
 LOCKS = Path(__file__).parent / "locks"
@@ -262,3 +265,200 @@ def test_without_a_release_tag_the_base_is_its_commits_lock_file(tmp_path: Path)
 
     save_record(path, EvaluationRecord(environment=section))
     assert load_record(path).environment == section
+
+
+@pytest.mark.parametrize("folder", ["ci/", "locks/prod/"])
+def test_a_configured_lock_file_in_a_folder_is_read_by_its_file_name(folder: str) -> None:
+    """``release.lockfile`` may name a file in a folder (``ci/Pipfile.lock``): its format is
+    its file name's, as at the repository root."""
+    pipfile = json.dumps(
+        {
+            "_meta": {"requires": {"python_version": "3.11"}},
+            "default": {"numpy": {"version": "==2.0.1"}},
+        }
+    ).encode()
+    uv = b'requires-python = ">=3.11"\n[[package]]\nname = "numpy"\nversion = "2.0.1"\n'
+    for name, data in (("Pipfile.lock", pipfile), ("uv.lock", uv)):
+        assert locked_pins(folder + name, data) == locked_pins(name, data)
+        assert declared_python(folder + name, data, None) == declared_python(name, data, None)
+        assert declared_python(name, data, None) is not None
+
+
+# ------------------------------------------------ issue 15.6: a lock that compares nothing
+@pytest.mark.parametrize(
+    ("name", "data", "why"),
+    [
+        ("uv.lock", b"", "pins nothing"),
+        ("uv.lock", b"package = [1, 'x']\n", "pins nothing"),
+        ("uv.lock", b"[[package]]\nname = 1\nversion = 2\n", "pins nothing"),
+        ("Pipfile.lock", b'{"default": []}', "pins nothing"),
+        ("conda-lock.yml", b"package: [[1]]\n", "pins nothing"),
+        ("requirements.txt", b"numpy>=1.26\npandas\n", "pins nothing"),
+        ("requirements.txt", b"# only a comment\n", "pins nothing"),
+        ("uv.lock", b'[[package]]\nname = "not-installed-here"\nversion = "1.0"\n', "names no"),
+    ],
+)
+def test_a_lock_file_that_compares_nothing_refuses(name: str, data: bytes, why: str) -> None:
+    actual = {"python": "3.11.9", "dvc": None, "ml_ci": None}
+    problems = environment_problems(["lockfile"], (name, data), None, actual, {"click": "8.1.7"})
+    assert len(problems) == 1 and problems[0].startswith(f"lockfile: {name} ")
+    assert why in problems[0]
+
+
+def test_a_binary_requirements_file_is_unreadable_not_an_empty_lock() -> None:
+    for data in (b"\xff\xfe\x00binary\x00", b"numpy==1.0\n\x00\x00"):
+        with pytest.raises(ValueError, match=r"requirements\.txt cannot be read as a lock file"):
+            locked_pins("requirements.txt", data)
+
+
+# ------------------------------------------------ issue 15.6: -r / -c includes are followed
+def _reader(files: dict[str, bytes]) -> Callable[[str], bytes | None]:
+    return files.get
+
+
+def test_requirements_includes_are_followed_relative_to_the_including_file() -> None:
+    files = {
+        "ci/requirements.txt": b"-r base.txt\n--requirement=sub/extra.txt\n-c pins.txt\nclick==8.1.7\n",
+        "ci/base.txt": b"numpy==2.0.1\n",
+        "ci/sub/extra.txt": b"-r ../base.txt\npandas==2.2.2  # included twice: read once\n",
+        "ci/pins.txt": b"scipy==1.14.0\nnot-installed==9.9\n",
+    }
+    pins, strict = locked_pins("ci/requirements.txt", files["ci/requirements.txt"], _reader(files))
+    assert strict and pins == {
+        "numpy": {"2.0.1"}, "pandas": {"2.2.2"}, "click": {"8.1.7"},
+        "scipy": {"1.14.0"}, "not-installed": {"9.9"},
+    }  # fmt: skip
+    installed = {"numpy": "2.0.1", "pandas": "2.2.2", "click": "8.1.7", "scipy": "1.14.0"}
+    actual = {"python": "3.11.9", "dvc": None, "ml_ci": None}
+    lock = ("ci/requirements.txt", files["ci/requirements.txt"])
+    # a constraint only limits what is installed: not installed is no mismatch
+    assert environment_problems(["lockfile"], lock, None, actual, installed, _reader(files)) == []
+    wrong = environment_problems(
+        ["lockfile"], lock, None, actual, {**installed, "numpy": "1.26.4"}, _reader(files)
+    )
+    assert len(wrong) == 1 and "numpy==2.0.1 (installed: 1.26.4)" in wrong[0]
+    wrong = environment_problems(
+        ["lockfile"], lock, None, actual, {**installed, "scipy": "1.13.0"}, _reader(files)
+    )
+    assert len(wrong) == 1 and "scipy==1.14.0 (installed: 1.13.0)" in wrong[0]
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ({"requirements.txt": b"-r requirements.txt\n"}, "include loop"),
+        ({"requirements.txt": b"-r a.txt\n", "a.txt": b"-c requirements.txt\n"}, "include loop"),
+        ({"requirements.txt": b"-r ../../etc/passwd\n"}, "outside the repository"),
+        ({"requirements.txt": b"-r /etc/passwd\n"}, "outside the repository"),
+        ({"requirements.txt": b"-r https://example.com/r.txt\n"}, "not a file in the repository"),
+        ({"requirements.txt": b"-r missing.txt\n"}, "missing.txt does not exist"),
+        ({"requirements.txt": b"-r\n"}, "names no file"),
+    ],
+)
+def test_a_bad_include_is_one_line(files: dict[str, bytes], message: str) -> None:
+    with pytest.raises(ValueError, match=message) as error:
+        locked_pins("requirements.txt", files["requirements.txt"], _reader(files))
+    assert "\n" not in str(error.value) and "requirements.txt" in str(error.value)
+
+
+def test_without_a_commit_to_read_an_include_is_refused_not_skipped() -> None:
+    with pytest.raises(ValueError, match=r"requirements\.txt: -r base\.txt cannot be followed"):
+        locked_pins("requirements.txt", b"-r base.txt\nnumpy==2.0.1\n")
+
+
+# ------------------------------------------------ issue 15.6: PEP 440 version equality
+@pytest.mark.parametrize(
+    ("pinned", "installed"),
+    [
+        ("1.26", "1.26.0"),
+        ("1.26.0", "1.26"),
+        ("1.26", "1.26.1"),
+        ("1.26", "1.26.0+cpu"),  # a public pin ignores the local label
+        ("1.26+cpu", "1.26.0+cpu"),
+        ("1.26+cpu", "1.26.0"),  # a local pin requires the label
+        ("2.3.0+cpu", "2.3.0+cu121"),
+        ("1.26rc1", "1.26"),
+        ("1.0.post1", "1.0"),
+        ("1.0", "1.0.dev0"),
+        ("1!1.0", "1.0"),
+        ("1.0", "v1.0"),
+        ("1.0a1", "1.0.0alpha1"),
+    ],
+)
+def test_versions_are_equal_as_pep_440_says(pinned: str, installed: str) -> None:
+    from packaging.specifiers import Specifier
+
+    reference = Specifier(f"=={pinned}").contains(installed, prereleases=True)
+    assert version_matches(pinned, installed) is reference
+    assert version_matches(pinned, installed, arbitrary=True) is (pinned == installed)
+
+
+def test_versions_that_are_not_pep_440_and_arbitrary_equality_compare_as_text() -> None:
+    assert version_matches("1.*", "1.26.4") is False  # a wildcard is a range, not a pin
+    assert version_matches("2024.custom", "2024.custom") is True
+    assert version_matches("2024.custom", "2024.Custom") is False
+    assert version_matches("1.26", "weird-build") is False
+    assert version_matches("9" * 5000, "1.0") is False  # too long for int(): text, no crash
+    assert environment_problems(
+        ["lockfile"], ("requirements.txt", b"numpy==1.26\t# a tab, then a comment\n"),
+        None, {}, {"numpy": "1.26.0"},
+    ) == []  # fmt: skip
+    long = environment_problems(
+        ["lockfile"], ("requirements.txt", b"numpy==" + b"9" * 5000 + b"\n"), None, {},
+        {"numpy": "1.26.0"},
+    )  # fmt: skip
+    assert len(long) == 1 and len(long[0]) < 200
+    actual = {"python": "3.11.9", "dvc": "3.50.0", "ml_ci": None}
+    flat = ("requirements.txt", b"numpy==1.26\ndvc==3.50\n")
+    installed = {"numpy": "1.26.0", "dvc": "3.50.0"}
+    assert environment_problems(["lockfile", "dvc"], flat, None, actual, installed) == []
+    arbitrary = ("requirements.txt", b"numpy===1.26\n")
+    wrong = environment_problems(["lockfile"], arbitrary, None, actual, installed)
+    assert len(wrong) == 1 and "numpy===1.26 (installed: 1.26.0)" in wrong[0]
+    exact = ("requirements.txt", b"numpy===1.26.0\n")
+    assert environment_problems(["lockfile"], exact, None, actual, installed) == []
+
+
+# ------------------------------------------------ issue 15.6: settings checked before the work
+BAD_DIGEST = "not-a-digest"
+
+
+def test_compare_checks_the_image_variable_before_computing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ml_ci.record import EvaluationRecord, load_record, save_record
+    from tests.compare.helpers import run_compare, write_binary
+
+    base, cand = write_binary(tmp_path, n=200)
+    save_record(tmp_path / "record.json", EvaluationRecord(model="kept"))
+    config = "task: binary\nrelease: {image_env: JOB_IMAGE}\n"
+    monkeypatch.setenv("JOB_IMAGE", BAD_DIGEST)
+    assert run_compare(tmp_path, base, cand, config) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    # the one line, and no "reading ..." progress: nothing was computed to be thrown away
+    assert len(lines) == 1 and "release.image_env: $JOB_IMAGE is not an image digest" in lines[0]
+    assert load_record(tmp_path / "record.json") == EvaluationRecord(model="kept")
+    monkeypatch.setenv("JOB_IMAGE", "sha256:" + "ab" * 32)
+    assert run_compare(tmp_path, base, cand, config) in (0, 1)
+    assert load_record(tmp_path / "record.json").environment.image == "sha256:" + "ab" * 32  # type: ignore[union-attr]
+
+
+def test_repro_checks_the_image_variable_before_reproducing(
+    example_repo: ExampleRepo,
+) -> None:
+    import os
+
+    root = example_repo.root
+    config = root / "image-env.yaml"  # untracked, in the repository the config names
+    config.write_text(
+        (root / "ml-ci.yaml").read_text(encoding="utf-8") + "\nrelease: {image_env: JOB_IMAGE}\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "ml_ci", "repro", "--config", str(config)],
+        cwd=root, capture_output=True, text=True, env={**os.environ, "JOB_IMAGE": BAD_DIGEST},
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "release.image_env: $JOB_IMAGE is not an image digest" in lines[0]
+    assert "reproducing" not in done.stderr and not (root / "ml-ci-record.json").exists()

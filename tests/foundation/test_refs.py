@@ -57,6 +57,18 @@ def test_order_local_branch_remote_branch_tag_sha(repo: Path) -> None:
     assert gitutil.resolve_ref(repo, "main") == head
 
 
+def test_head_is_the_checkout_never_the_remotes_head(repo: Path) -> None:
+    """A clone has ``refs/remotes/origin/HEAD``: ``HEAD`` (``--commit``'s default) and
+    ``HEAD~1`` are the checked-out commit's, not the remote's default branch's."""
+    assert gitutil.git(["rev-parse", "--verify", "refs/remotes/origin/HEAD"], repo)
+    gitutil.git(["checkout", "-q", "--detach", "HEAD~1"], repo)  # b, origin/HEAD stays at c
+    here = gitutil.git(["rev-parse", "HEAD"], repo)
+    below = gitutil.git(["rev-parse", "HEAD~1"], repo)
+    assert gitutil.resolve_ref(repo, "HEAD") == here
+    assert gitutil.resolve_ref(repo, "HEAD~1") == below
+    assert gitutil.resolve_ref(repo, "HEAD^") == below
+
+
 def test_pin_wins_over_everything(repo: Path) -> None:
     first_parent = gitutil.git(["rev-parse", "HEAD~1"], repo)
     assert gitutil.resolve_ref(repo, "main", pin={"main": first_parent}) == first_parent

@@ -135,7 +135,7 @@ def test_cumulative_and_at_keep_the_new_sums(logs: Path) -> None:
     )
     # Stats built without the CBPE sums (older callers) still cumulate and index
     bare = Stats(**{k: getattr(stats, k) for k in ("requests", "errors", "labelled", "correct",
-                 "pred_pos", "true_pos", "actual_pos", "brier_sum", "latency")})  # fmt: skip
+                 "pred_pos", "true_pos", "actual_pos", "brier_sum", "brier_rows", "latency")})  # fmt: skip
     assert bare.cumulative().at(ends).expected_correct.size == 0
 
 

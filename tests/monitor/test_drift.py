@@ -363,6 +363,143 @@ def test_the_text_output_keeps_a_hostile_column_name_on_its_line() -> None:
     assert len(lines) == 2 and lines[1].startswith("    x0 error_rate none")
 
 
+def _break_column(logs: Path, column: str, how: str) -> Path:
+    """The logs with ``column`` as a broken feature pipeline writes it."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(logs)
+    values = table[column].to_numpy()
+    n = table.num_rows
+    broken = {
+        "null": lambda: pa.nulls(n, pa.float64()),
+        "nan": lambda: pa.array(np.full(n, np.nan)),
+        "text": lambda: pa.array([f"{v:.3f}" for v in values]),
+        "dictionary": lambda: pa.array([f"{v:.3f}" for v in values]).dictionary_encode(),
+        "timestamp": lambda: pa.array(np.arange(n).astype("datetime64[s]")),
+        "duration": lambda: pa.array(np.arange(n).astype("timedelta64[s]")),
+        "list": lambda: pa.array([[1.0]] * n),
+    }[how]()
+    table = table.set_column(table.schema.get_field_index(column), column, broken)
+    out = logs.with_name(f"broken-{how}.parquet")
+    pq.write_table(table, out)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("how", "check", "detail"),
+    [
+        ("null", "missing_values", "all missing"),
+        ("nan", "missing_values", "all missing"),
+        ("text", "schema", "number in the reference but text"),
+        ("dictionary", "schema", "number in the reference but text"),
+        ("timestamp", "schema", "number in the reference but datetime"),
+        ("duration", "schema", "cannot compare"),
+        ("list", "schema", "cannot compare"),
+    ],
+)
+def test_a_broken_feature_column_is_a_failed_finding_not_a_switched_off_check(
+    repo: Path, tmp_path: Path, how: str, check: str, detail: str
+) -> None:
+    """One feature column broken (all missing, another type) must flag the drift check
+    (significant: a person looks, nothing retrains on it), not turn it off; the other
+    columns are still compared."""
+    logs = _break_column(window_logs(tmp_path / "logs.parquet", 0.6, column="x1"), "x0", how)
+    done = monitor(repo, logs)
+    assert done.returncode == 0, done.stderr
+    payload = json.loads(done.stdout)
+    assert payload["drift_reason"] is None, payload["drift_reason"]
+    drift = payload["drift"]
+    assert drift["verdict"] == "significant"
+    failed = [f for f in drift["quality"] if f["verdict"] == "fail"]
+    assert [(f["check"], f["column"]) for f in failed] == [(check, "x0")], failed
+    assert detail in failed[0]["detail"]
+    columns = {c["column"]: c for c in drift["columns"]}
+    assert set(columns) == {"x1", "x2", "segment"}  # x0 is not compared, the others are
+    assert columns["x1"]["level"] == "significant" and not columns["x2"]["drifted"]
+    text = subprocess.run(
+        [sys.executable, "-m", "ml_ci", "monitor", "--logs", str(logs), "--now", str(NOW)],
+        cwd=repo, capture_output=True, text=True,
+    )  # fmt: skip
+    assert "not available" not in text.stdout and "x0" in text.stdout, text.stdout
+
+
+def test_a_broken_column_opens_the_incident_and_never_dispatches_retraining(
+    repo: Path, tmp_path: Path, fake_github: Any
+) -> None:
+    """Only x0 broken, no shift elsewhere: the verdict is significant, not pass or retrain."""
+    gh = fake_github
+    gh.add_token("ghs_monitor", "github-actions[bot]", app=True)
+    gh.add_repo("acme/churn")
+    env = {**os.environ, "GITHUB_API_URL": gh.url, "GITHUB_TOKEN": "ghs_monitor"}
+    logs = _break_column(window_logs(tmp_path / "logs.parquet"), "x0", "null")
+    done = monitor(repo, logs, "--apply", "--repo", "acme/churn", "--no-push", env=env)
+    assert done.returncode == 0, done.stderr
+    applied = json.loads(done.stdout)["applied"]["drift"]
+    assert applied["verdict"] == "significant" and applied["dispatched"] is None
+    assert applied["incident"]["action"] == "opened"
+    assert gh.dispatches("acme/churn") == []
+    assert "`x0`" in gh.issues("acme/churn")[0]["body"]
+
+
+def test_a_config_variant_not_committed_then_falls_back_to_the_committed_ml_ci_yaml(
+    repo: Path, tmp_path: Path
+) -> None:
+    """``--config ml-ci-sql.yaml``, a variant written after the release: v0.1.0's commit has no
+    file of that name, so its reference is the one its committed ml-ci.yaml names."""
+    variant = repo / "ml-ci-sql.yaml"
+    variant.write_text((repo / "ml-ci.yaml").read_text())
+    try:
+        done = monitor(repo, window_logs(tmp_path / "logs.parquet"), "--config", variant.name)
+    finally:
+        variant.unlink()
+    assert done.returncode == 0, done.stderr
+    payload = json.loads(done.stdout)
+    assert payload["drift_reason"] is None, payload["drift_reason"]
+    tag = _run(["git", "rev-list", "-n", "1", "churn@v0.1.0"], repo)
+    assert payload["drift"]["reference"] == f"data/train.parquet@{tag}"
+
+
+def test_a_config_variant_committed_at_the_version_is_the_one_read(tmp_path: Path) -> None:
+    """v0.1.0's commit holds ml-ci.yaml (reference data/a.parquet, shifted +1 sd in x0) and
+    ml-ci-sql.yaml (data/b.parquet, like the logs): ``--config ml-ci-sql.yaml`` reads the
+    variant's reference, so no column drifts; the default reads ml-ci.yaml's, so x0 does."""
+    from ml_ci.release.apply import apply_tags
+    from ml_ci.release.promote import AssignSettings, promote
+    from ml_ci.release.release import release_planner
+    from tests.release.helpers import config, init_repo
+
+    (tmp_path / "repo").mkdir()
+    root, _ = init_repo(tmp_path / "repo")
+    (root / "data").mkdir()
+    write_reference(
+        root / "data/a.parquet", rows=5_000, features=Features(shift=("x0", 0.0, 1.0)), seed=1
+    )
+    write_reference(root / "data/b.parquet", rows=5_000, features=Features(), seed=2)
+    _config(root, "data/b.parquet")
+    (root / "ml-ci.yaml").rename(root / "ml-ci-sql.yaml")
+    _config(root, "data/a.parquet")
+    _run(["git", "add", "-A"], root)
+    _run(["git", "commit", "-q", "-m", "train v0.1.0"], root)
+    sha = _run(["git", "rev-parse", "HEAD"], root)
+    apply_tags(root, "churn", release_planner("churn", sha, "canary", "minor", {}))
+    promote(AssignSettings(root=root, config=config(), model="churn", stage="production"))
+    logs = window_logs(tmp_path / "logs.parquet")
+    drifted = {}
+    for extra in ((), ("--config", "ml-ci-sql.yaml")):
+        done = monitor(root, logs, *extra)
+        assert done.returncode == 0, done.stderr
+        drift = json.loads(done.stdout)["drift"]
+        assert drift is not None, json.loads(done.stdout)["drift_reason"]
+        drifted[extra] = (
+            drift["reference"],
+            [c["column"] for c in drift["columns"] if c["drifted"]],
+        )
+    assert drifted[()] == (f"data/a.parquet@{sha}", ["x0"])
+    assert drifted[("--config", "ml-ci-sql.yaml")] == (f"data/b.parquet@{sha}", [])
+
+
 def test_drift_going_from_significant_to_retrain_dispatches_once(
     repo: Path, tmp_path: Path, fake_github: Any
 ) -> None:

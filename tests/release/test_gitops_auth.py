@@ -46,5 +46,27 @@ def test_outside_actions_nothing_is_added() -> None:
 
 def test_existing_git_config_entries_are_kept() -> None:
     env = remote_env({**ACTIONS, "GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "a.b"})
-    assert env["GIT_CONFIG_COUNT"] == "2" and env["GIT_CONFIG_KEY_0"] == "a.b"
+    assert env["GIT_CONFIG_COUNT"] == "3" and env["GIT_CONFIG_KEY_0"] == "a.b"
     assert env["GIT_CONFIG_KEY_1"] == "http.https://github.com/.extraheader"
+
+
+def test_no_hook_runs_with_the_token(tmp_path: Path) -> None:
+    """A pre-push hook (e.g. written by code the release ran) never sees the header: git runs
+    no hook in a command that carries the token."""
+    import os
+
+    remote, clone = tmp_path / "remote.git", tmp_path / "clone"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    subprocess.run(["git", "init", "-q", str(clone)], check=True)
+    run = {"cwd": clone, "check": True, "capture_output": True}
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q",
+                    "--allow-empty", "-m", "x"], **run)  # type: ignore[call-overload]  # fmt: skip
+    stolen = tmp_path / "stolen.txt"
+    hook = clone / ".git" / "hooks" / "pre-push"
+    hook.write_text(f"#!/bin/sh\nenv > {stolen}\n")
+    hook.chmod(0o755)
+    env = {**remote_env(ACTIONS), "HOME": str(tmp_path), "PATH": os.environ["PATH"]}
+    subprocess.run(["git", "push", "-q", str(remote), "HEAD:refs/heads/main"], env=env, **run)  # type: ignore[call-overload]
+    assert not stolen.exists()
+    subprocess.run(["git", "push", "-q", str(remote), "HEAD:refs/heads/other"], **run)  # type: ignore[call-overload]
+    assert stolen.exists()  # the hook is real: without the token's environment it runs

@@ -165,3 +165,81 @@ def test_an_unreadable_or_missing_lock_file_is_one_line(tmp_path: Path) -> None:
     named = Config(release=ReleaseConfig(require_fingerprint=["python"], lockfile="poetry.lock"))
     with pytest.raises(GateFailed, match=r"release\.lockfile poetry\.lock does not exist at"):
         scoring_environment(tmp_path, named, commit, None)
+
+
+def test_a_pin_in_an_included_requirements_file_is_checked(
+    repo: ExampleRepo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``requirements.txt`` includes ``-r locks/base.txt``: that file, at the merged commit,
+    is where numpy is pinned (and the working tree's copy says otherwise: not read)."""
+    numpy = installed_versions()["numpy"]
+    lines = frozen().replace(f"numpy=={numpy}\n", "")
+    (repo.root / "locks").mkdir()
+    (repo.root / "locks" / "base.txt").write_text("numpy==1.0.0\n", encoding="utf-8")
+    run(["git", "add", "locks/base.txt"], repo.root)
+    record = pull_request(repo, tmp_path, "-r locks/base.txt\n" + lines, PYTHON)
+    (repo.root / "locks" / "base.txt").write_text(f"numpy=={numpy}\n", encoding="utf-8")
+    code, _out, err = release(capsys, record)
+    assert code == 1, err
+    assert f"numpy==1.0.0 (installed: {numpy})" in err.strip().splitlines()[-1]
+
+
+def _commit(root: Path, files: dict[str, bytes]) -> str:
+    run(["git", "init", "-q", "-b", "main"], root)
+    for name, data in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(data)
+    run(["git", "add", *files], root)
+    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "x"], root)
+    return run(["git", "rev-parse", "HEAD"], root)
+
+
+@pytest.mark.parametrize(
+    ("files", "lockfile", "why"),
+    [
+        ({"uv.lock": b""}, None, "uv.lock (sha256:e3b0c44298fc) pins nothing"),
+        ({"uv.lock": b"package = [1, 'x']\n"}, None, "uv.lock (sha256:"),
+        ({"ci/deps.txt": b"numpy>=1.26\n"}, "ci/deps.txt", "ci/deps.txt (sha256:"),
+        (
+            {"uv.lock": b'[[package]]\nname = "not-installed-here"\nversion = "1.0"\n'},
+            None,
+            "names no package installed here",
+        ),
+    ],
+)
+def test_a_lock_file_that_compares_nothing_refuses_the_release(
+    tmp_path: Path, files: dict[str, bytes], lockfile: str | None, why: str
+) -> None:
+    from ml_ci.config import Config
+    from ml_ci.config.release import ReleaseConfig
+    from ml_ci.errors import GateFailed
+    from ml_ci.release.recompute import scoring_environment
+
+    commit = _commit(tmp_path, files)
+    config = Config(release=ReleaseConfig(require_fingerprint=["lockfile"], lockfile=lockfile))
+    with pytest.raises(GateFailed, match="release refused") as error:
+        scoring_environment(tmp_path, config, commit, None)
+    assert why in str(error.value) and "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ({"deps.txt": b"\xff\xfe\x00binary\x00"}, r"deps\.txt cannot be read as a lock file"),
+        ({"deps.txt": b"-r deps.txt\n"}, "include loop"),
+        ({"deps.txt": b"-r ../outside.txt\n"}, "outside the repository"),
+    ],
+)
+def test_a_configured_file_that_is_no_lock_is_one_line_exit_2(
+    tmp_path: Path, files: dict[str, bytes], message: str
+) -> None:
+    from ml_ci.config import Config
+    from ml_ci.config.release import ReleaseConfig
+    from ml_ci.errors import GateFailed, InputError
+    from ml_ci.release.recompute import scoring_environment
+
+    commit = _commit(tmp_path, files)
+    config = Config(release=ReleaseConfig(require_fingerprint=["lockfile"], lockfile="deps.txt"))
+    with pytest.raises(InputError, match=message) as error:
+        scoring_environment(tmp_path, config, commit, None)
+    assert "\n" not in str(error.value) and not isinstance(error.value, GateFailed)

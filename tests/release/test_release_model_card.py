@@ -149,3 +149,42 @@ def test_online_the_card_is_an_asset_says_it_was_not_recomputed_and_is_repaired(
     fixed = card_asset()
     assert fixed["id"] != first["id"] and fixed["state"] == "uploaded"
     assert gh.asset_bytes(REPO, int(str(fixed["id"]))).decode("utf-8") == text
+
+
+def test_a_rerun_never_builds_the_card_from_a_forged_record_beside_it(
+    repo: ExampleRepo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Rerunning a release that is already tagged: the record given (the pull request's
+    artifact, now with the release section) and a carried record beside it (an artifact may
+    hold a file of that name) are claims unless their digest is the one the tag carries."""
+    main_with_card(repo, INTENDED)
+    record = tmp_path / "record.json"
+    forged_claim(repo.root, record, pull_request=8)
+    merge(repo)
+    code, _out, err = cli(
+        capsys, "release", "--offline", "--approved-by", "alice", "--record", str(record)
+    )
+    assert code == 0, err
+    claimed = load_record(record)
+    assert claimed.release is not None  # the rerun's condition for resuming
+    carried = record.with_name("ml-ci-record.release.json")
+    for path in (record, carried):  # both forged: the claim, and a carried file beside it
+        forged = claimed.model_copy(deep=True)
+        assert forged.compare is not None
+        forged.compare.metrics = [
+            MetricResult(name="roc_auc", baseline=0.5, candidate=FORGED, delta=0.4, method="x", n=9)
+        ]
+        save_record(path, forged)
+    code, _out, err = cli(
+        capsys, "release", "--offline", "--approved-by", "alice", "--record", str(record)
+    )
+    assert code == 0, err
+    _card, values = parsed(record.with_name("ml-ci-model-card.md").read_text(encoding="utf-8"))
+    assert values["roc_auc"] != FORGED
+    carried.unlink()  # no carried record at all: the recomputation, not the claim
+    code, _out, err = cli(
+        capsys, "release", "--offline", "--approved-by", "alice", "--record", str(record)
+    )
+    assert code == 0, err
+    _card, values = parsed(record.with_name("ml-ci-model-card.md").read_text(encoding="utf-8"))
+    assert values["roc_auc"] != FORGED

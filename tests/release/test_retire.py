@@ -51,6 +51,30 @@ def test_unassign_takes_the_canary_away_and_leaves_production(tmp_path: Path) ->
     assert gto_stages(root, MODEL) == stages == {"canary": "v0.1.0", "production": "v0.1.0"}
     again = unassign(root, MODEL, "v0.2.0", "canary", reason="again")
     assert again.tags == [] and again.unassigned == []  # idempotent
+    assert result.falls_to == {"canary": "v0.1.0"}  # said, so nobody is surprised
+
+
+def test_retire_force_says_when_a_stage_falls_back_to_a_rolled_back_version(
+    tmp_path: Path,
+) -> None:
+    """v0.2.0 promoted, then production rolled back to v0.1.0: retiring v0.1.0 with --force
+    gives production back to v0.2.0 by GTO's rule (its assignment is the newest standing);
+    the command says so, with the way to choose another."""
+    from ml_ci.release.promote import rollback
+
+    root, _ = _two_versions(tmp_path)
+    (root / "ml-ci.yaml").write_text("model: {name: churn, path: models/model.pkl}\n")
+    promote(AssignSettings(root=root, config=config(), model=MODEL, stage="production"))
+    rollback(AssignSettings(root=root, config=config(), model=MODEL, stage="production"))
+    assert gto_stages(root, MODEL)["production"] == "v0.1.0"
+    done = subprocess.run(
+        [sys.executable, "-m", "ml_ci", "retire", "v0.1.0", "--reason", "old", "--force"],
+        cwd=root, capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert gto_stages(root, MODEL)["production"] == "v0.2.0"
+    assert "production now falls back to v0.2.0" in done.stdout, done.stdout
+    assert "ml-ci promote --to production --version VERSION" in done.stdout
 
 
 def test_retire_is_refused_while_the_version_holds_a_stage(tmp_path: Path) -> None:

@@ -105,7 +105,8 @@ def test_group_values_from_the_data_are_rendered_as_text(tmp_path, value: str) -
 
     body = model_card(record, task="binary").split("---\n", 2)[2]  # after the front matter
     ours = {"Model details", "Intended use and limitations", "Evaluation", "Slices", "Gates"}
-    ours |= {"Fairness by group", "By group", "Approvals", record.model or "model"}
+    ours |= {"Fairness by group", "By group", "Approvals", "Environment", "Lineage"}
+    ours |= {record.model or "model"}
     check_markdown(body, ours)
 
 

@@ -129,6 +129,16 @@ def execute(
                 f"logs {source.name}: version {version!r} has no request between "
                 f"{iso(origin)} and {iso(origin + count * interval)}; check --since/--now"
             )
+        # Brier divides by the labelled rows WITH a score: with none at all (no score column,
+        # or the model never logs one) the gate could never decide, so say why instead
+        stats = buckets.versions[version]
+        gated = any(gate.metric == "brier" for gate in config.gates)
+        if gated and stats.labelled.sum() > 0 and stats.brier_rows.sum() == 0:
+            raise InputError(
+                f"logs {source.name}: no labelled row of version {version!r} has a score in "
+                f"column {settings.config.logs.columns.y_score!r} (logs.columns.y_score); log "
+                "the model's score or remove the brier gate"
+            )
     stats_c = buckets.versions[canary].cumulative()
     stats_p = buckets.versions[production].cumulative()
     alpha_gate = config.alpha / len(config.gates)

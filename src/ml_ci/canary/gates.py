@@ -56,7 +56,7 @@ def _counts(stats: Stats, metric: str) -> tuple[Array, Array]:
         "accuracy": (stats.correct, stats.labelled),
         "precision": (stats.true_pos, stats.pred_pos),
         "recall": (stats.true_pos, stats.actual_pos),
-        "brier": (stats.brier_sum, stats.labelled),
+        "brier": (stats.brier_sum, stats.brier_rows),  # labelled rows with a score
     }[metric]
 
 

@@ -68,7 +68,7 @@ def command(
         record_path=record_path,
         write=not dry_run,
         target_url=context.run_url,
-        governed=_governed(found, config),
+        config_file=_config_path(found),
     )
     result = execute(settings, cli_client(), console.progress)
     section = result.section
@@ -91,8 +91,8 @@ def command(
         raise GateFailed("governance not satisfied")
 
 
-def _governed(config_file: Path, config: object) -> tuple[str, ...]:
-    """Repository paths whose change needs an approval: ml-ci.yaml and the catalog."""
+def _config_path(config_file: Path) -> str:
+    """The config's repository path (the files it names are added by the governance rule)."""
     from ml_ci.errors import MlCiError
     from ml_ci.gitutil import repo_root
 
@@ -100,8 +100,4 @@ def _governed(config_file: Path, config: object) -> tuple[str, ...]:
         root = repo_root(config_file.parent)
     except MlCiError:  # not in a git checkout: paths are relative to the config's folder
         root = config_file.parent
-    paths = [config_file.relative_to(root).as_posix()]
-    catalog = getattr(getattr(config, "governance", None), "catalog", None)
-    if catalog:
-        paths.append(Path(catalog).as_posix())
-    return tuple(paths)
+    return config_file.relative_to(root).as_posix()

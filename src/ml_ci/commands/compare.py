@@ -68,6 +68,9 @@ def command(
 
     console = Console(json_mode=json_mode)
     config = _config(config_path, console)
+    from ml_ci.fingerprint import check_settings
+
+    check_settings(config)  # before the computation: a bad $image_env loses no result
     settings = CompareSettings(
         baseline=baseline,
         candidate=candidate or Path(config.predictions.path),

@@ -195,7 +195,7 @@ def describe(payload: dict[str, Any]) -> str:
             lines.append(
                 f"  {item['metric']:16} {item['alert']:6} value {_fmt(item['value'])} "
                 f"(min {_fmt(item['objective']['min'])}, upper bound {_fmt(item['upper'])}); "
-                f"coverage {_fmt(item['coverage'])}; {item['state'].replace('_', ' ')}"
+                f"coverage {_fmt(item['coverage'])}; {_quality_state(item)}"
                 + (
                     ""
                     if estimate is None
@@ -205,6 +205,20 @@ def describe(payload: dict[str, Any]) -> str:
             )
     lines += _describe_drift(payload)
     return "\n".join(lines)
+
+
+def _quality_state(item: dict[str, Any]) -> str:
+    """The worst window's state, naming that window and its figures when it is not the whole
+    window (the line's value and bound are the whole window's)."""
+    state = item["state"].replace("_", " ")
+    name = item.get("state_window", "window")
+    if name == "window":
+        return str(state)
+    view = item["windows"][name]
+    return (
+        f"{state} in the {name} part (value {_fmt(view['value'])}, upper bound "
+        f"{_fmt(view['upper'])}, coverage {_fmt(view['coverage'])})"
+    )
 
 
 def _describe_drift(payload: dict[str, Any]) -> list[str]:
@@ -234,6 +248,7 @@ def _describe_drift(payload: dict[str, Any]) -> list[str]:
         )
     lines += [
         f"    quality {f['check']} ({_one_line(f['column'] or '-')}): {f['verdict']}"
+        + (f" ({_one_line(f['detail'])})" if f.get("detail") else "")
         for f in drift["quality"]
         if f["verdict"] == "fail"
     ]

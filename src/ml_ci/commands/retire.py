@@ -52,4 +52,5 @@ def command(
         text = f"{result.model} {result.version} retired ({', '.join(result.tags)})"
     else:
         text = f"{result.model} {result.version} was already retired"
+    text = "\n".join([text, *result.fallback_lines()])
     console.result(text, payload)

@@ -109,8 +109,12 @@ def slice_labels(values: Array) -> npt.NDArray[np.str_]:
     import pandas as pd
 
     array = np.asarray(values)
-    labels = array.astype(str)
     absent = np.asarray(pd.isna(array), dtype=bool)  # None, NaN, NaT: what nulls read as
+    present = array[~absent]
+    if array.dtype.kind == "f" and absent.any() and np.all(present == np.round(present)):
+        # an integer column with a blank reads as float: label its values 0, 1, not 0.0, 1.0
+        array = np.where(absent, 0, array).astype(np.int64)
+    labels = array.astype(str)
     if absent.any():
         labels = labels.astype(object)
         labels[absent] = MISSING_SLICE

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 Kind = Literal["numeric", "categorical", "binary"]
+Faults = Literal["raise", "report"]
 Family = Literal["number", "text", "datetime", "other"]
 Progress = Callable[[str], None]
 
@@ -73,8 +74,15 @@ def analyse(
     config: DriftConfig,
     *,
     progress: Progress | None = None,
+    current_faults: Faults = "raise",
 ) -> DriftSection:
-    """Compare ``current`` with ``reference`` (tables or pandas frames): the drift section."""
+    """Compare ``current`` with ``reference`` (tables or pandas frames): the drift section.
+
+    A current column that cannot be compared (all missing, or of another type than the
+    reference's) is an input error by default (``ml-ci drift``: exit 2); with
+    ``current_faults="report"`` it is a failed quality finding naming the column instead and
+    the other columns are still compared (``ml-ci monitor``: a broken feature pipeline must
+    flag the check, not switch it off). The reference's own problems always raise."""
     ref = reference if isinstance(reference, Table) else Table.from_pandas(reference, "reference")
     cur = current if isinstance(current, Table) else Table.from_pandas(current, "current")
     for table in (ref, cur):
@@ -90,10 +98,13 @@ def analyse(
     warm_up.start()
     say = progress or (lambda _message: None)
     say(f"checking {len(names)} columns ({ref.num_rows} vs {cur.num_rows} rows)")
-    jobs = [_ColumnJob(name, ref, cur, config) for name in names]
+    jobs = [_ColumnJob(name, ref, cur, config, current_faults) for name in names]
     with ThreadPoolExecutor(max_workers=min(len(jobs), os.cpu_count() or 1)) as pool:
         outcomes = list(pool.map(_ColumnJob.run, jobs))
     columns = [column for column, _ in outcomes if column is not None]
+    broken = {f.column for c, found in outcomes if c is None for f in found if f.check == "schema"}
+    # a broken column's failed finding says more than the schema check's dtype warning
+    findings = [f for f in findings if not (f.check == "schema" and f.column in broken)]
     for _, found in outcomes:
         findings += found
     if config.correction == "holm":
@@ -182,6 +193,15 @@ def grade(
     return "pass"
 
 
+class CurrentColumnError(InputError):
+    """A current column that cannot be compared with the reference's: the quality ``check``
+    it fails and what is wrong (``detail``)."""
+
+    def __init__(self, message: str, column: str, check: str, detail: str) -> None:
+        super().__init__(message)
+        self.column, self.check, self.detail = column, check, detail
+
+
 def _columns_to_check(ref: Table, cur: Table, config: DriftConfig) -> list[str]:
     common = [name for name in ref.column_names if name in cur.column_names]
     if not common:
@@ -267,9 +287,26 @@ class _ColumnJob:
     ref: Table
     cur: Table
     config: DriftConfig
+    faults: Faults = "raise"
 
     def run(self) -> tuple[ColumnDrift | None, list[QualityFinding]]:
-        """The column's drift (None when it is not compared) and its quality findings."""
+        """The column's drift (None when it is not compared) and its quality findings; a
+        current column that cannot be compared is a failed finding when faults="report"."""
+        try:
+            return self._run()
+        except CurrentColumnError as error:
+            if self.faults == "raise":
+                raise
+            finding = QualityFinding(
+                check=error.check,
+                column=error.column,
+                rows=self.cur.num_rows,
+                verdict="fail",
+                detail=error.detail,
+            )
+            return None, [finding]
+
+    def _run(self) -> tuple[ColumnDrift | None, list[QualityFinding]]:
         family = self._family()
         method = self.config.methods.get(self.name)
         if method in SORTED_METHODS and family == "text":
@@ -315,18 +352,25 @@ class _ColumnJob:
         family, cur_family = family_of(ref_type), family_of(cur_type)
         if "other" in (family, cur_family):
             odd, table = (ref_type, self.ref) if family == "other" else (cur_type, self.cur)
-            raise InputError(
+            message = (
                 f"column {self.name!r} in {table.label} has type {odd}, which drift cannot "
                 "compare; exclude it (drift.exclude)"
             )
+            if family == "other":
+                raise InputError(message)
+            detail = f"type {odd}, which drift cannot compare: not compared"
+            raise CurrentColumnError(message, self.name, "schema", detail)
         if cur_family != family:
             # numbers and words such as "NA" in one text column: name the words (ml_ci.tables)
             for table, kind in ((self.ref, family), (self.cur, cur_family)):
                 if kind == "text":
                     table.column(self.name)
-            raise InputError(
+            raise CurrentColumnError(
                 f"column {self.name!r} is {family} in {self.ref.label} but {cur_family} in "
-                f"{self.cur.label}; fix its type or exclude it (drift.exclude)"
+                f"{self.cur.label}; fix its type or exclude it (drift.exclude)",
+                self.name,
+                "schema",
+                f"{family} in the reference but {cur_family} ({cur_type}) now: not compared",
             )
         return family
 
@@ -371,10 +415,14 @@ class _ColumnJob:
     def _require_values(self, ref_count: int, cur_count: int) -> None:
         for count, table in ((ref_count, self.ref), (cur_count, self.cur)):
             if count == 0:
-                raise InputError(
+                message = (
                     f"column {self.name!r} has no values in {table.label} (all missing); "
                     "fix the data or exclude it (drift.exclude)"
                 )
+                if table is self.ref:
+                    raise InputError(message)
+                detail = f"all missing ({table.num_rows} rows, not one value): not compared"
+                raise CurrentColumnError(message, self.name, "missing_values", detail)
 
     def _numeric(
         self, method: str, ref: np.ndarray, cur: np.ndarray, cur_missing: int

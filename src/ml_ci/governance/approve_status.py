@@ -36,7 +36,12 @@ from ml_ci.governance.report import (
     status_description,
     to_section,
 )
-from ml_ci.governance.rules import governance_required, inconclusive_let_pass
+from ml_ci.governance.rules import (
+    describe_changes,
+    governance_required,
+    governed_changes,
+    inconclusive_let_pass,
+)
 
 if TYPE_CHECKING:
     from ml_ci.config import Config
@@ -53,7 +58,9 @@ class ApproveStatusSettings:
     record_path: Path | None = None
     write: bool = True  # False: evaluate only (--dry-run)
     target_url: str | None = None
-    governed: tuple[str, ...] = ()  # paths whose change needs an approval (config, catalog)
+    # the config's repository path: a change to it, or to the files it names, needs approval
+    # (:func:`ml_ci.governance.rules.governed_files`); None: not in a repository, not checked
+    config_file: str | None = None
 
 
 @dataclass
@@ -144,17 +151,20 @@ def execute(
     say(f"{settings.repo}#{pull.number}: head {pull.head_sha[:7]} by {pull.author}")
     record, problem = read_claim(settings.record_path)
     required, why = requirement(config, record, problem, pull.head_sha)
-    if not required and config.governance.require != "never" and settings.governed:
+    if not required and config.governance.require != "never" and settings.config_file:
         from ml_ci.governance.github import changed_files
 
-        touched = sorted(
-            set(settings.governed) & set(changed_files(client, settings.repo, pull.number))
+        # the trusted config is the base's, so its keys name the governed files
+        touched = governed_changes(
+            settings.config_file,
+            config.governance,
+            changed_files(client, settings.repo, pull.number),
         )
         if touched:
             required = True
             why = (
-                f"the pull request changes {', '.join(touched)}: approval required (the new "
-                "rules apply from the next pull request)"
+                f"the pull request changes {describe_changes(touched)}: approval required "
+                "(the new rules apply from the next pull request)"
             )
     say(f"approval {'required' if required else 'not required'}: {why}")
     outcome = evaluate_pull(client, pull, config.governance, required=required)

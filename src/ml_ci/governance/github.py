@@ -79,11 +79,14 @@ def get_pull(client: GitHubClient, repo: str, number: int) -> PullInfo:
 
 
 def changed_files(client: GitHubClient, repo: str, number: int) -> list[str]:
-    """Paths the pull request changes (GitHub lists up to 3,000)."""
-    return [
-        str(entry["filename"])
-        for entry in client.paginate(f"/repos/{repo}/pulls/{number}/files", {"per_page": 100})
-    ]
+    """Paths the pull request changes (GitHub lists up to 3,000); a renamed file counts under
+    both names (moving a governed file away changes it)."""
+    paths = []
+    for entry in client.paginate(f"/repos/{repo}/pulls/{number}/files", {"per_page": 100}):
+        paths.append(str(entry["filename"]))
+        if entry.get("previous_filename"):
+            paths.append(str(entry["previous_filename"]))
+    return paths
 
 
 def merged_pull_for_commit(client: GitHubClient, repo: str, sha: str) -> PullInfo | None:

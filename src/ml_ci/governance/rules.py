@@ -29,6 +29,7 @@ Satisfied = no standing rejection and at least ``required_approvals`` standing a
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -295,3 +296,35 @@ def offline_permissions(names: Iterable[str], config: GovernanceConfig) -> dict[
     listed = {name.lower() for name in config.approvers}
     open_to_all = not config.approvers and not config.teams
     return {name: ("write" if open_to_all or name.lower() in listed else None) for name in names}
+
+
+def _repo_path(path: str) -> str:
+    """One spelling per file: ``./a//b/../c.yaml`` is ``a/c.yaml`` (as git lists it)."""
+    return posixpath.normpath(path.replace("\\", "/"))
+
+
+def governed_files(config_file: str, base: GovernanceConfig | None) -> list[tuple[str, str]]:
+    """``(repository path, what it is)`` of every file whose change needs a governance
+    approval: the config, and the files the BASE's config names (``governance.catalog``,
+    ``governance.model_card``). A pull request that renames them changes the config, so the
+    keys are always the base's: the rule a pull request is judged by cannot be its own."""
+    files = [(_repo_path(config_file), "the ml-ci config")]
+    if base is not None:
+        for key, value in (("catalog", base.catalog), ("model_card", base.model_card)):
+            if value and _repo_path(value) not in {path for path, _ in files}:
+                files.append((_repo_path(value), f"governance.{key}"))
+    return files
+
+
+def governed_changes(
+    config_file: str, base: GovernanceConfig | None, changed: Iterable[str]
+) -> list[tuple[str, str]]:
+    """The :func:`governed_files` among ``changed`` (the paths that differ between the base
+    and the evaluated commit: the pull request's files, or ``git diff P M`` at release)."""
+    touched = {_repo_path(path) for path in changed}
+    return [(path, what) for path, what in governed_files(config_file, base) if path in touched]
+
+
+def describe_changes(changes: Iterable[tuple[str, str]]) -> str:
+    """``ml-ci.yaml (the ml-ci config), data/catalog.yaml (governance.catalog)``."""
+    return ", ".join(f"{path} ({what})" for path, what in changes)

@@ -4,7 +4,9 @@ Every source (files today) reduces its rows to these, so everything downstream (
 monitor windows) is sums over buckets, never a rescan. Latency is counted in FIXED bins shared by
 all sources (:data:`LATENCY_EDGES_MS`), so quantile bounds do not depend on where rows came from.
 Outcome statistics are bucketed by when the outcome ARRIVED (``label_time``), so a replay that
-sums buckets up to a look uses only outcomes known at that look.
+sums buckets up to a look uses only outcomes known at that look. A labelled row without a score
+is valid (not every request is scored): it counts in ``labelled`` but not in ``brier_sum`` /
+``brier_rows``, so Brier's mean is ``brier_sum / brier_rows`` over the labelled, scored rows.
 
 The confidence-based estimate (CBPE) of the rows WITHOUT an outcome is "as of ``window.now``":
 ``unlabelled_scored`` counts the rows served in the buckets whose outcome had not arrived in
@@ -61,6 +63,7 @@ SCALARS = (
     "true_pos",
     "actual_pos",
     "brier_sum",
+    "brier_rows",
     "unlabelled_scored",
     "expected_correct",
 )
@@ -86,7 +89,8 @@ class Stats:
     pred_pos: Array
     true_pos: Array
     actual_pos: Array
-    brier_sum: Array
+    brier_sum: Array  # sum of (y_score - y_true)^2 over the labelled rows WITH a score
+    brier_rows: Array  # how many those are: the Brier mean is brier_sum / brier_rows
     latency: Array
     scores: Array = field(default_factory=lambda: np.zeros((0, SCORE_BINS)))
     # CBPE, as of ``now`` (see the module doc); empty when a caller builds Stats without them

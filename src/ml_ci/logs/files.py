@@ -442,9 +442,15 @@ def _outcomes(
     sums["true_pos"] += np.bincount(c, weights=tp, minlength=cells)
     if "y_score" in batch:
         score = batch["y_score"][use]
-        if np.isnan(score).any() or (score < 0).any() or (score > 1).any():
+        # a labelled row without a score is valid (the model may not score every request): it
+        # counts for accuracy etc. but not for Brier, whose mean divides by ``brier_rows``
+        scored = ~np.isnan(score)
+        if ((score[scored] < 0) | (score[scored] > 1)).any():
             raise InputError(f"{reader.where('y_score')} must be a probability in [0, 1]")
-        sums["brier_sum"] += np.bincount(c, weights=(score - truth) ** 2, minlength=cells)
+        sums["brier_sum"] += np.bincount(
+            c[scored], weights=(score[scored] - truth[scored]) ** 2, minlength=cells
+        )
+        sums["brier_rows"] += np.bincount(c[scored], minlength=cells)
         _unlabelled(batch, reader, version_index, origin, width, count, sums, use)
 
 

@@ -73,6 +73,11 @@ class SqlLogs:
         name: str = getattr(self.columns, key)
         return '"' + name.replace('"', '""') + '"'
 
+    def _score(self) -> str:
+        """The score as float8, NaN as NULL: like the file source, a NaN score is no score
+        (PostgreSQL orders NaN above every number, so it would fail the [0, 1] check)."""
+        return f"NULLIF({self._col('y_score')}::float8, 'NaN'::float8)"
+
     def _table(self) -> str:
         return ".".join(f'"{part}"' for part in self.config.table.split("."))
 
@@ -199,7 +204,7 @@ class SqlLogs:
             else ts
         )
         truth, pred = f"{self._col('y_true')}::float8", f"{self._col('y_pred')}::float8"
-        score = f"{self._col('y_score')}::float8" if self._has("y_score") else "NULL::float8"
+        score = self._score() if self._has("y_score") else "NULL::float8"
         bucket = f"floor(({arrived} - :origin) / :width)::int"
         rows = self._query(
             f"SELECT {self._col('model_version')}::text, {bucket} AS b, count(*), "
@@ -207,14 +212,16 @@ class SqlLogs:
             f"sum(CASE WHEN {pred} = 1 THEN 1 ELSE 0 END), "
             f"sum(CASE WHEN {pred} = 1 AND {truth} = 1 THEN 1 ELSE 0 END), "
             f"sum(CASE WHEN {truth} = 1 THEN 1 ELSE 0 END), "
-            f"sum(power({score} - {truth}, 2)), "
+            f"sum(power({score} - {truth}, 2)), count({score}), "
             f"sum(CASE WHEN {truth} NOT IN (0, 1) THEN 1 ELSE 0 END) "
             f"FROM {self._table()} WHERE {where} AND {ts} <= :now AND {ts} >= :origin "
             f"AND {self._col('y_true')} IS NOT NULL AND {arrived} < :origin + :count * :width "
             f"AND {arrived} <= :now GROUP BY 1, 2",
             params,
         )
-        for name, b, n, correct, pred_pos, tp, actual_pos, brier, bad in rows:
+        # a labelled row without a score counts for accuracy etc. but not for Brier (``sum``
+        # and ``count`` of a column skip NULLs), whose mean divides by ``brier_rows``
+        for name, b, n, correct, pred_pos, tp, actual_pos, brier, scored, bad in rows:
             if bad:
                 raise InputError(
                     f"{self._where('y_true')} must be 0 or 1 for the canary's quality gates"
@@ -227,6 +234,7 @@ class SqlLogs:
             target.actual_pos[b] += actual_pos
             if brier is not None:
                 target.brier_sum[b] += brier
+            target.brier_rows[b] += scored
         if self._has("y_score"):
             self._unlabelled(window, origin, width, count, stats, arrived)
 
@@ -244,7 +252,7 @@ class SqlLogs:
         where, params = self._filters(window)
         params.update(origin=origin, width=float(width), count=count)
         ts = self._epoch("timestamp")
-        pred, score = f"{self._col('y_pred')}::float8", f"{self._col('y_score')}::float8"
+        pred, score = f"{self._col('y_pred')}::float8", self._score()
         labelled = (
             f"{self._col('y_true')} IS NOT NULL AND {arrived} < :origin + :count * :width "
             f"AND {arrived} <= :now"
@@ -276,7 +284,7 @@ class SqlLogs:
         """Histogram of the model's scores by request time (output drift, reported)."""
         where, params = self._filters(window)
         params.update(origin=origin, width=float(width), count=count)
-        ts, score = self._epoch("timestamp"), f"{self._col('y_score')}::float8"
+        ts, score = self._epoch("timestamp"), self._score()
         rows = self._query(
             f"SELECT {self._col('model_version')}::text, floor(({ts} - :origin) / :width)::int, "
             f"least(floor({score} * {SCORE_BINS})::int, {SCORE_BINS - 1}), count(*), "

@@ -268,6 +268,7 @@ def quality_objective(
         }
 
     window = statuses["window"]
+    state_window = worst_state({name: status.state for name, status in statuses.items()})
     payload = {
         "kind": "quality",
         "objective": {"min": minimum, "page_below": objective.page_below},
@@ -277,10 +278,21 @@ def quality_objective(
         "estimate": window.estimate,
         "estimate_rows": window.estimate_rows,
         "estimated_rows": window.estimated_rows,
-        "state": window.state,
+        "state": statuses[state_window].state,
+        "state_window": state_window,
         "windows": {name: view(status) for name, status in statuses.items()},
     }
     return ObjectiveResult(objective, alert, payload)
+
+
+# worst first: a breach anywhere, then a window that cannot judge, then no traffic, then ok
+STATE_ORDER: tuple[str, ...] = ("breached", "not_enough_outcomes", "no_requests", "ok")
+
+
+def worst_state(states: dict[str, str]) -> str:
+    """The name of the window whose state comes first in :data:`STATE_ORDER` (the first
+    such window on a tie: the whole window before the recent part)."""
+    return min(states, key=lambda name: STATE_ORDER.index(states[name]))
 
 
 def resolve_version(settings: MonitorSettings) -> str:
@@ -389,7 +401,7 @@ def _window_drift(
 ) -> tuple[WindowDrift | None, str | None]:
     import pyarrow as pa
 
-    from ml_ci.config import CONFIG_FILE, load_config_at
+    from ml_ci.config import load_config_at
     from ml_ci.drift.engine import analyse
     from ml_ci.drift.sources import Table, load_table, parse_spec
     from ml_ci.gitutil import repo_root, resolve_ref
@@ -407,10 +419,17 @@ def _window_drift(
     if info is None:
         return None, f"version {version!r} is not in the registry, so its commit is unknown"
     commit = info.commit
-    relative = _config_in_repo(settings.config_file, root) or CONFIG_FILE
-    committed = load_config_at(root, commit, relative)
-    if committed is None or committed.drift.reference is None:
-        return None, f"no drift.reference in {relative} at {version}'s commit {commit[:12]}"
+    names = _committed_configs(settings.config_file, root)
+    found = next(
+        ((name, c) for name in names if (c := load_config_at(root, commit, name)) is not None),
+        None,
+    )
+    at_commit = f"at {version}'s commit {commit[:12]}"
+    if found is None:
+        return None, f"no {' and no '.join(names)} {at_commit}"
+    relative, committed = found
+    if committed.drift.reference is None:
+        return None, f"no drift.reference in {relative} {at_commit}"
     spec = parse_spec(committed.drift.reference, cwd=root)
     branch = committed.baseline.default_branch
     pin = {branch: commit, f"origin/{branch}": commit}  # "main" meant main as of the version
@@ -440,15 +459,24 @@ def _window_drift(
             "id_column": drift.id_column if drift.id_column in names else None,
         }
     )
-    section = analyse(trained, current, checked, progress=progress)
+    # a broken feature column (all missing, another type) is a failed finding, so the verdict
+    # is significant (a person looks; nothing retrains on it) and the other columns still count
+    section = analyse(trained, current, checked, progress=progress, current_faults="report")
     absent = [c for c in drift.columns or [] if c not in names]
     return WindowDrift(section, commit, rows.rows, rows.sampled, window.since, absent), None
 
 
-def _config_in_repo(path: Path | None, root: Path) -> str | None:
+def _committed_configs(path: Path | None, root: Path) -> list[str]:
+    """Where the version's commit may hold its config, in order: the file read now (``--config
+    ml-ci-sql.yaml``) under its path in the repository, then ``ml-ci.yaml`` beside it (a
+    variant made after the release, or one outside the repository, is not the version's)."""
+    from ml_ci.config import CONFIG_FILE
+
     if path is None:
-        return None
+        return [CONFIG_FILE]
     try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
+        relative = path.resolve().relative_to(root.resolve())
     except ValueError:
-        return None
+        return [CONFIG_FILE]
+    default = (relative.parent / CONFIG_FILE).as_posix()
+    return list(dict.fromkeys([relative.as_posix(), default]))

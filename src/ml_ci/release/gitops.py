@@ -51,7 +51,12 @@ def remote_env(environ: dict[str, str] | None = None) -> dict[str, str]:
     index = int(env.get("GIT_CONFIG_COUNT") or 0)
     env[f"GIT_CONFIG_KEY_{index}"] = f"http.{server.rstrip('/')}/.extraheader"
     env[f"GIT_CONFIG_VALUE_{index}"] = f"AUTHORIZATION: basic {basic}"
-    env["GIT_CONFIG_COUNT"] = str(index + 1)
+    # no hook runs with the token in its environment: the release scores the merged commit's
+    # predict.command first, and a hook it wrote into .git/hooks (shared by worktrees) would
+    # otherwise run inside this push and read the header
+    env[f"GIT_CONFIG_KEY_{index + 1}"] = "core.hooksPath"
+    env[f"GIT_CONFIG_VALUE_{index + 1}"] = os.devnull
+    env["GIT_CONFIG_COUNT"] = str(index + 2)
     return env
 
 

@@ -173,7 +173,12 @@ def scoring_environment(
         python_version = gitutil.show_file(root, commit, ".python-version")
         try:
             problems = fp.environment_problems(
-                required, lock, python_version, own, fp.installed_versions()
+                required,
+                lock,
+                python_version,
+                own,
+                fp.installed_versions(),
+                fp.commit_reader(root, commit),  # its -r/-c includes, at the same commit
             )
         except ValueError as error:  # the merged lock file is unreadable
             raise InputError(f"{commit[:12]}: {error}") from None

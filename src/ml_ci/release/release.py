@@ -18,7 +18,8 @@ artifact), so it is treated as a CLAIM and checked against what this run can see
    sets ``release.trust_record: true`` (a documented risk);
 3. governance is satisfied at the head SHA -- approvals are fetched again from the API,
    never read from the record -- under the first parent's governance rules; a change to
-   ``ml-ci.yaml`` always needs an approval;
+   ``ml-ci.yaml``, or to the catalog or model-card file the first parent's config names,
+   needs an approval (:func:`ml_ci.governance.rules.governed_files`, as in approve-status);
 4. the model artifact in the merged tree has the DVC hash the record evaluated (from
    ``dvc.lock``/``.dvc`` files of the merge commit): nobody swapped the model after review.
 
@@ -37,7 +38,7 @@ is tagged (a missing stage tag or GitHub release asset is completed) and the res
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,8 +49,10 @@ from ml_ci.gitutil import rev_parse
 from ml_ci.governance.report import to_section
 from ml_ci.governance.rules import (
     Outcome,
+    describe_changes,
     evaluate,
     governance_required,
+    governed_changes,
     inconclusive_let_pass,
     offline_permissions,
     votes_from_cli,
@@ -260,15 +263,24 @@ def execute(
             problem = gates_passed(record, config.compare.inconclusive)
             if problem:
                 raise GateFailed(f"release refused: recomputed at {commit[:7]}: {problem}")
+        # the rule approve-status applies: the config or a file it names changed since P
+        governed = _governed_changes(settings, commit, config)
         outcome = _governance(
             settings,
             config,
             client,
             record,
             pull,
-            # fail closed: a changed ml-ci.yaml, or a claim of significant drift, adds the need
-            extra=config_changed or claimed.needs_human,
+            # fail closed: a changed ml-ci.yaml or governed file, or a claim of significant
+            # drift, adds the need
+            extra=config_changed or claimed.needs_human or bool(governed),
         )
+        if not outcome.satisfied and governed:
+            raise GateFailed(
+                f"release refused: the merge changes {describe_changes(governed)}, which needs "
+                f"{config.governance.required_approvals} governance approval(s) of the head "
+                f"commit ({outcome.summary})"
+            )
         if not outcome.satisfied:
             raise GateFailed(f"release refused: governance not satisfied ({outcome.summary})")
         _check_artifact(root, config.model.path, claimed, commit, model_artifact)
@@ -278,10 +290,11 @@ def execute(
         kind: Bump = settings.bump or bump_from_labels(labels) or config.release.bump
     else:
         say(f"{model} {done.version} is already registered at {commit[:7]}")
-        carried = settings.record_path.with_name(CARRIED_FILE)
-        if claimed.release is not None and claimed.release.commit == commit:
-            # an interrupted run of this release: resume with the record it carried
-            record = load_record(carried) if carried.is_file() else claimed
+        # an interrupted run of this release: resume with the record it carried, known by the
+        # digest its tag holds (the file beside the record may come from the artifact: a claim)
+        resumed = _tagged_record(settings.record_path.with_name(CARRIED_FILE), done.fields)
+        if resumed is not None:
+            record = resumed
         approved = [a.strip() for a in done.fields.get("approvers", "").split(",") if a.strip()]
         approved = [a for a in approved if a != "-"]
         kind = config.release.bump
@@ -351,6 +364,21 @@ def execute(
         claimed=claimed_verdicts(claimed),
         model_card=str(card_path),
     )
+
+
+def _tagged_record(path: Path, fields: Mapping[str, str]) -> EvaluationRecord | None:
+    """The record at ``path`` when its digest is the tag's ``record-digest`` (the record this
+    release tagged), else None: a missing, unreadable or different file is not resumed from."""
+    from ml_ci.errors import MlCiError
+    from ml_ci.record import load_record, record_digest
+
+    if not path.is_file():
+        return None
+    try:
+        record = load_record(path)
+    except MlCiError:
+        return None
+    return record if fields.get("record-digest") == f"sha256:{record_digest(record)}" else None
 
 
 def _save(path: Path, record: EvaluationRecord, claimed: EvaluationRecord) -> None:
@@ -511,6 +539,24 @@ def _check_record(
     problem = gates_passed(record, config.compare.inconclusive)
     if problem:
         raise GateFailed(f"release refused: the pull request's record: {problem}")
+
+
+def _governed_changes(
+    settings: ReleaseSettings, commit: str, config: Config
+) -> list[tuple[str, str]]:
+    """The governed files (:func:`governed_changes`, keys from P's config) that differ between
+    P and ``commit``; none for a first version (no P: nothing to compare with) or under
+    ``governance.require: never``, as in approve-status."""
+    from ml_ci.gitutil import git
+    from ml_ci.release.recompute import bar
+
+    parent, _ = bar(settings.root, commit, settings.config_file)
+    if parent is None or config.governance.require == "never":
+        return []
+    # every changed path, NUL-separated (unquoted), filtered by the rule: a key naming a path
+    # outside the repository is then simply never changed, not a git error
+    changed = git(["diff", "--name-only", "--no-renames", "-z", parent, commit], settings.root)
+    return governed_changes(settings.config_file, config.governance, changed.split("\0"))
 
 
 def _governance(

@@ -36,6 +36,9 @@ class LifecycleResult:
     unassigned: list[str] = field(default_factory=list)  # stages taken away
     retired: bool = False
     tags: list[str] = field(default_factory=list)
+    # stage -> the version that holds it now (None: nobody): GTO's rule gives a stage taken
+    # away to the newest assignment still standing, which may be a version rolled back from
+    falls_to: dict[str, str | None] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -44,7 +47,27 @@ class LifecycleResult:
             "unassigned": self.unassigned,
             "retired": self.retired,
             "tags": self.tags,
+            "falls_to": self.falls_to,
         }
+
+    def fallback_lines(self) -> list[str]:
+        """What each stage taken away falls back to, in words (for the command's output)."""
+        lines = []
+        for stage, holder in self.falls_to.items():
+            if holder is None:
+                lines.append(f"{stage} is now held by no version")
+            else:
+                lines.append(
+                    f"{stage} now falls back to {holder} (the newest assignment still standing); "
+                    f"if that is not what you want: ml-ci promote --to {stage} --version VERSION"
+                )
+        return lines
+
+
+def _falls_to(root: Path, model: str, stages: list[str]) -> dict[str, str | None]:
+    state = load_registry(root).get(model)
+    holders = state.stages if state else {}
+    return {stage: holders[stage].version if stage in holders else None for stage in stages}
 
 
 def stages_of(state: ModelState, version: str) -> list[str]:
@@ -104,8 +127,13 @@ def unassign(
     _, wanted, _ = _version(root, model, version)
     plan = unassign_planner(model, wanted, [stage], {"reason": reason}, retire=False)
     new = apply_tags(root, model, plan, remote=remote, push=push)
+    taken = [stage] if new else []
     return LifecycleResult(
-        model, wanted, unassigned=[stage] if new else [], tags=[t.name for t in new]
+        model,
+        wanted,
+        unassigned=taken,
+        tags=[t.name for t in new],
+        falls_to=_falls_to(root, model, taken),
     )
 
 
@@ -137,10 +165,12 @@ def retire(
     plan = unassign_planner(model, wanted, held, {"reason": reason}, retire=True)
     new = apply_tags(root, model, plan, remote=remote, push=push)
     after = load_registry(root)[model]
+    taken = [t.name.split("#")[1].rstrip("!") for t in new if "#" in t.name]
     return LifecycleResult(
         model,
         wanted,
-        unassigned=[t.name.split("#")[1].rstrip("!") for t in new if "#" in t.name],
+        unassigned=taken,
         retired=not after.versions[wanted].active,
         tags=[t.name for t in new],
+        falls_to=_falls_to(root, model, taken),
     )

@@ -5,7 +5,8 @@ values), so hubs and tools read the card; ``huggingface_hub``'s ``ModelCard`` pa
 The body adds what that format has no field for and Google's Model Card Toolkit does:
 confidence intervals, the baseline it was compared with and the gates, slices, drift,
 approvals, lineage hashes, and the intended use and limitations the team writes itself
-(``governance.model_card``: a markdown file of theirs, included as it is).
+(``governance.model_card``: a markdown file of theirs, its headings nested under the card's
+own, :func:`team_markdown`, so it cannot add an "Approvals" section or front matter).
 
 Every value comes from the record; record strings are escaped for markdown (a record can come
 from a pull request), the front matter is written by a YAML dumper. ``ml-ci release`` builds
@@ -15,6 +16,7 @@ section at the merged commit (:func:`intended_use_at`), and attaches it as ``MOD
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -125,7 +127,8 @@ def model_card(
 ) -> str:
     """The card's text (front matter, then the sections).
 
-    ``intended_use``: the team's own markdown, included as it is (read at a trusted commit);
+    ``intended_use``: the team's own markdown (read at the merged commit, whose change to it
+    needed an approval), nested under the card's heading by :func:`team_markdown`;
     ``baseline``: the commit whose model was the baseline (default: the record's base);
     ``note``: ml-ci's own markdown line under the title (where the values come from; not
     escaped, so never record text); ``placeholder``: what
@@ -156,9 +159,12 @@ def model_card(
     ]
     lines += [f"- {key}: {value}" for key, value in details] + [""]
     lines += ["## Intended use and limitations", ""]
+    team, dropped = team_markdown(intended_use or "")
+    if dropped:  # ml-ci's words: the card has one front matter, its own
+        lines += ["_A front-matter block at the top of the team's file was left out._", ""]
     lines.append(
-        intended_use.strip()
-        if intended_use and intended_use.strip()
+        team
+        if team.strip()
         else (
             f"_{md_text(placeholder)}_"
             if placeholder
@@ -277,6 +283,138 @@ def model_card(
             )
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+# --- the team's intended-use markdown, nested under ml-ci's own heading --------------------
+# Its headings go under "## Intended use and limitations", so none of them can be one of the
+# card's own sections ("## Approvals", "## Evaluation"), and a front-matter block cannot
+# become a second one: CommonMark line structure, enough to find block starts (the tests
+# check the result with markdown-it-py).
+TEAM_TOP_LEVEL = 3  # the team's shallowest heading becomes ###
+_CONTAINER = re.compile(r"^(?:[ ]{0,3}(?:>|[-+*](?=[ \t])|\d{1,9}[.)](?=[ \t]))[ \t]?)*")
+_ATX = re.compile(r"^([ ]{0,3})(#{1,6})(?=[ \t]|$)")
+_UNDERLINE = re.compile(r"^[ ]{0,3}(=+|-+)[ \t]*$")
+_BREAK = re.compile(r"^[ ]{0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
+_FENCE = re.compile(r"^[ ]{0,3}(`{3,}|~{3,})")
+_HTML_HEADING = re.compile(r"<(/?h[1-6])\b", re.IGNORECASE)
+# HTML blocks that run until a closer, not a blank line (CommonMark types 1-5): unclosed,
+# they would swallow the rest of the card
+_HTML_RUNS = (
+    (re.compile(r"^[ ]{0,3}<(script|pre|style|textarea)(?=[\s>]|$)", re.IGNORECASE), None),
+    (re.compile(r"^[ ]{0,3}<!--"), "-->"),
+    (re.compile(r"^[ ]{0,3}<\?"), "?>"),
+    (re.compile(r"^[ ]{0,3}<!\[CDATA\["), "]]>"),
+    (re.compile(r"^[ ]{0,3}<![A-Za-z]"), ">"),
+)
+
+
+def _split(line: str) -> tuple[str, str]:
+    """(container prefix: quote and list markers, the rest)."""
+    cut = match.end() if (match := _CONTAINER.match(line)) else 0
+    return line[:cut], line[cut:]
+
+
+def _fence_step(body: str, fence: tuple[str, int] | None) -> tuple[bool, tuple[str, int] | None]:
+    """(is ``body`` in or at a code fence, the fence open after it)."""
+    opened = _FENCE.match(body)
+    if fence is not None:
+        closes = (
+            opened is not None
+            and opened.group(1)[0] == fence[0]
+            and len(opened.group(1)) >= fence[1]
+            and not body[opened.end() :].strip()
+        )
+        return True, (None if closes else fence)
+    if opened:
+        return True, (opened.group(1)[0], len(opened.group(1)))
+    return False, None
+
+
+def _front_matter_end(lines: list[str]) -> int | None:
+    """Index of the line closing a YAML front-matter block the text starts with."""
+    if not lines or lines[0].strip() != "---":
+        return None
+    return next((i for i in range(1, len(lines)) if lines[i].strip() in ("---", "...")), None)
+
+
+def _unclosed_html(body: str, rest: str) -> bool:
+    for start, closer in _HTML_RUNS:
+        match = start.match(body)
+        if match:
+            end = f"</{match.group(1).lower()}>" if closer is None else closer
+            return end not in (body[match.end() :] + "\n" + rest).lower()
+    return False
+
+
+def team_markdown(text: str) -> tuple[str, bool]:
+    """(the team's markdown nested under the card's heading, whether a front-matter block at
+    its top was left out). Headings shift down so the shallowest is ``###`` (capped at
+    ``######``), setext headings become ATX ones (an underline that cannot be one becomes a
+    break of its own), ``<h1>``-``<h6>`` tags are escaped, and an unclosed code fence or
+    comment-like HTML block is closed or escaped so ml-ci's sections after it stay sections.
+    Code in fences is left as written."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").removeprefix("\ufeff").split("\n")
+    end = _front_matter_end(lines)
+    dropped = end is not None
+    if end is not None:
+        lines = lines[end + 1 :]
+    # pass 1: where the headings are (outside fences), for the shift
+    kinds: dict[int, tuple[str, int]] = {}  # line -> ("atx" | "setext", level)
+    fence: tuple[str, int] | None = None
+    for i, line in enumerate(lines):
+        _, body = _split(line)
+        code, fence = _fence_step(body, fence)
+        if code:
+            continue
+        if _ATX.match(body):
+            kinds[i] = ("atx", len(body.lstrip(" ")) - len(body.lstrip(" ").lstrip("#")))
+            continue
+        under = _UNDERLINE.match(body)
+        previous = lines[i - 1] if i else ""
+        if under and previous.strip() and (i - 1) not in kinds:
+            kinds[i] = ("setext", 1 if under.group(1)[0] == "=" else 2)
+    shift = max(0, TEAM_TOP_LEVEL - min((level for _, level in kinds.values()), default=3))
+    out: list[str] = []
+    fence = None
+    for i, line in enumerate(lines):
+        prefix, body = _split(line)
+        code, fence = _fence_step(body, fence)
+        if code:
+            out.append(line)
+            continue
+        kind = kinds.get(i)
+        if kind is not None and kind[0] == "atx":
+            atx = _ATX.match(body)
+            assert atx is not None
+            hashes = "#" * min(6, kind[1] + shift)
+            out.append(prefix + atx.group(1) + hashes + body[atx.end() :])
+            continue
+        if kind is not None:  # a setext underline: the line above is the heading's text
+            above_prefix, above_body = _split(out[-1] if out else "")
+            single = i < 2 or not lines[i - 2].strip()
+            if (
+                not prefix
+                and not above_prefix
+                and single
+                and not (
+                    _BREAK.match(above_body)
+                    or above_body.startswith(("<", "    ", "\t"))
+                    or _FENCE.match(above_body)
+                )
+            ):
+                out[-1] = "#" * min(6, kind[1] + shift) + " " + above_body.strip()
+                continue
+            # otherwise keep the text a paragraph: a blank (container) line before the line
+            out.append(prefix.rstrip() if prefix.strip() else "")
+            out.append(line)
+            continue
+        rest = "\n".join(lines[i + 1 :]).lower()
+        if _unclosed_html(body, rest):
+            body = body.replace("<", "&lt;", 1)
+        out.append(prefix + _HTML_HEADING.sub(r"&lt;\1", body))
+    if fence is not None:  # an unclosed fence would make the rest of the card code
+        out.append(fence[0] * fence[1])
+    return "\n".join(out).strip("\n"), dropped
 
 
 def fairness_lines(record: EvaluationRecord) -> list[str]:
