@@ -162,12 +162,20 @@ def issue_body(
         ]
     if run_url:
         lines += [f"Run: {md_link('workflow run', run_url)}", ""]
+    lines += drift_tables(section)
+    return "\n".join(lines) + "\n"
+
+
+def drift_tables(section: DriftSection, limit: int = MAX_TABLE_ROWS) -> list[str]:
+    """The drift table (drifted columns first, at most ``limit``) and the data-quality
+    problems with their detail, as markdown lines: the one table of every drift issue
+    (``ml-ci watch``'s and ``ml-ci monitor --apply``'s). Every record value is escaped."""
     ordered = sorted(section.columns, key=lambda c: (not c.drifted, -(c.value or 0.0)))
-    lines += [
+    lines = [
         "| column | method | value | retrain at | significant at | p-value | adj. p | level |",
         "|---|---|---:|---:|---:|---:|---:|---|",
     ]
-    for c in ordered[:MAX_TABLE_ROWS]:
+    for c in ordered[:limit]:
         value = "-" if c.value is None else f"{c.value:.4f}"
         significant = "-" if c.significant_threshold is None else f"{c.significant_threshold:g}"
         lines.append(
@@ -175,8 +183,8 @@ def issue_body(
             f"{significant} | {_p(c.p_value)} | {_p(c.adjusted_p_value)} | "
             f"{'**' + c.level + '**' if c.drifted else c.level} |"
         )
-    if len(ordered) > MAX_TABLE_ROWS:
-        lines.append(f"\n{len(ordered) - MAX_TABLE_ROWS} more column(s) did not fit.")
+    if len(ordered) > limit:
+        lines.append(f"\n{len(ordered) - limit} more column(s) did not fit.")
     problems = [f for f in section.quality if f.verdict != "pass"]
     if problems:
         lines += ["", "### Data quality", "", "| check | column | rows | verdict | detail |"]
@@ -186,7 +194,7 @@ def issue_body(
             f"{md_text(f.detail or '')} |"
             for f in problems
         ]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def _p(value: float | None) -> str:

@@ -398,7 +398,7 @@ def drift_body(
     ``mark``: the retraining dispatched for this incident (this run: ``dispatched``), kept in
     the body as :data:`DISPATCH_MARK` so the next runs know."""
     from ml_ci.clock import iso
-    from ml_ci.report.safe import md_code, md_link, md_text
+    from ml_ci.report.safe import md_code, md_link
 
     section = drift.section
     retrain = config.monitor.retrain
@@ -434,25 +434,9 @@ def drift_body(
         )
     elif section.verdict == "retrain":  # mark-less retrain: only when the dispatch failed
         lines.append(f"Retraining ({workflow}) was not dispatched.")
-    ordered = sorted(section.columns, key=lambda c: (not c.drifted, -(c.value or 0.0)))
-    lines += [
-        "",
-        "| column | method | value | retrain at | significant at | level |",
-        "|---|---|---:|---:|---:|---|",
-    ]
-    for c in ordered[:MAX_DRIFT_ROWS]:
-        value = "-" if c.value is None else f"{c.value:.4f}"
-        significant = "-" if c.significant_threshold is None else f"{c.significant_threshold:g}"
-        lines.append(
-            f"| {md_code(c.column)} | {md_text(c.method)} | {value} | {c.threshold:g} | "
-            f"{significant} | {'**' + c.level + '**' if c.drifted else c.level} |"
-        )
-    if len(ordered) > MAX_DRIFT_ROWS:
-        lines.append(f"\n{len(ordered) - MAX_DRIFT_ROWS} more column(s) did not fit.")
-    failed = [f for f in section.quality if f.verdict == "fail"]
-    if failed:
-        lines += ["", "| quality check | column | verdict |", "|---|---|---|"]
-        lines += [f"| {md_text(f.check)} | {md_code(f.column or '-')} | fail |" for f in failed]
+    from ml_ci.drift.watch import drift_tables
+
+    lines += ["", *drift_tables(section, MAX_DRIFT_ROWS)]
     lines += ["", f"Runbook: {md_link('how to confirm and what to do', runbook)}"]
     if run_url:
         lines.append(f"Run: {md_link('the monitor run', run_url)}")
