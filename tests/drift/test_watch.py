@@ -303,3 +303,27 @@ def test_watch_command_refuses_a_name_the_marker_cannot_carry(
         assert run.code == 2 and "the record's model 'churn --> @admin'" in run.err, run.err
         assert len(run.err.strip().splitlines()) == 1 and "Traceback" not in run.err
     assert gh.requests == []
+
+
+def test_watch_trusts_the_bots_of_monitor_incident_bots(
+    gh, tmp_path: Path, monkeypatch, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    """An incident opened by the team's own app (named in ml-ci.yaml) is updated, not
+    duplicated; another bot's issue quoting the marker is left alone."""
+    monkeypatch.setenv("GITHUB_API_URL", gh.url)
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    monkeypatch.setenv("GITHUB_REPOSITORY", REPO)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "ml-ci.yaml").write_text(
+        "model: {name: churn}\nmonitor: {incident_bots: ['acme-ml[bot]']}\n"
+    )
+    bait = gh.add_issue(REPO, "bait", user="renovate[bot]", body=f"quoting {DRIFT}")
+    ours = gh.add_issue(REPO, "Data drift", user="acme-ml[bot]", body=f"{DRIFT}\nold")
+    save_record(
+        tmp_path / "rec.json", EvaluationRecord(model="churn", drift=section("significant"))
+    )
+    run = run_cli(["watch", "--record", str(tmp_path / "rec.json"), "--json"], capsys)
+    assert run.code == 0, run.err
+    assert run.json()["incident"] == "updated" and run.json()["issue_number"] == ours["number"]
+    issues = {i["number"]: i for i in gh.issues(REPO)}
+    assert issues[bait["number"]]["body"] == f"quoting {DRIFT}" and len(issues) == 2

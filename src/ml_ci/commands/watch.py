@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from ml_ci.commands._common import config_option
 from ml_ci.console import Console, json_option
 
 
@@ -40,6 +41,7 @@ from ml_ci.console import Console, json_option
     help="Label for the drift issue when it is opened (repeatable).",
 )
 @click.option("--dry-run", is_flag=True, help="Say what would be done; call no API.")
+@config_option
 @json_option
 def command(
     record_path: Path,
@@ -48,17 +50,26 @@ def command(
     repository: str | None,
     labels: tuple[str, ...],
     dry_run: bool,
+    config_path: Path | None,
     json_mode: bool,
 ) -> None:
     """significant: open (or update) the model's drift incident asking for human validation,
     and do not retrain. retrain: dispatch the retraining workflow. pass: close the open drift
     incident ("recovered"). Needs GITHUB_TOKEN with actions: write and issues: write (not with
-    --dry-run)."""
+    --dry-run). Incidents opened by others count only from a repository role or a bot of
+    monitor.incident_bots (ml-ci.yaml, when there is one)."""
+    from ml_ci.config import Config, find_config, load_config
     from ml_ci.drift.watch import WatchSettings, run_watch
+    from ml_ci.errors import ConfigError
     from ml_ci.github.context import from_env
     from ml_ci.record import load_record
 
     console = Console(json_mode=json_mode)
+    try:  # optional: watch acts on a record; the config only names the trusted bots
+        found: Path | None = config_path or find_config(Path.cwd())
+    except ConfigError:
+        found = None
+    config = load_config(found) if found is not None else Config()
     record = load_record(record_path)
     context = from_env(os.environ)
     settings = WatchSettings(
@@ -69,6 +80,7 @@ def command(
         dry_run=dry_run,
         labels=labels,
         version=record.release.version if record.release is not None else None,
+        bots=tuple(config.monitor.incident_bots),
     )
     client = None
     if not dry_run and record.drift is not None:

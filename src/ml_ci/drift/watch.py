@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from ml_ci.errors import InputError
-from ml_ci.github.incidents import IncidentKey
+from ml_ci.github.incidents import BOTS, IncidentKey
 from ml_ci.record.drift import DriftSection
 from ml_ci.report.safe import marker_text, md_code, md_link, md_text, plain
 
@@ -58,6 +58,7 @@ class WatchSettings:
     dry_run: bool = False
     labels: tuple[str, ...] = ()  # set when the issue is opened (GitHub creates missing ones)
     version: str | None = None  # the record's release version (None: the model's drift)
+    bots: tuple[str, ...] = BOTS  # trusted incident authors besides repository roles
 
 
 @dataclass
@@ -248,6 +249,7 @@ def run_watch(
             key,
             comment=recovery_comment(section, run_url),
             legacy=legacy,
+            bots=settings.bots,
         )
         _incident(result, closed)
         result.done = closed.action == "closed"
@@ -261,6 +263,7 @@ def run_watch(
         body=issue_body(section, settings.model, run_url, version=settings.version),
         labels=settings.labels,
         legacy=legacy,
+        bots=settings.bots,
     )
     _incident(result, opened)
     result.done = True
