@@ -167,7 +167,8 @@ def test_a_change_to_the_config_needs_an_approval(
     merge(repo)
     code, out, err = cli(capsys, "release", "--offline", "--record", str(record), "--json")
     assert code == 1, err
-    assert "governance not satisfied" in err.strip().splitlines()[-1]
+    refusal = err.strip().splitlines()[-1]
+    assert "the merge changes ml-ci.yaml" in refusal and "governance approval" in refusal
     code, out, err = cli(
         capsys, "release", "--offline", "--approved-by", "alice", "--record", str(record), "--json"
     )
