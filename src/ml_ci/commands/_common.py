@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+
+if TYPE_CHECKING:
+    from ml_ci.config import Config
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -83,3 +86,32 @@ def acting_context(
         "server": context.server_url,
         "run_url": context.run_url,
     }
+
+
+def found_config(path: Path | None) -> Path | None:
+    """``--config PATH``, else the ``ml-ci.yaml`` found from the current folder upwards, else
+    None (for commands that work without one)."""
+    if path is not None:
+        return path
+    from ml_ci.config import find_config
+    from ml_ci.errors import ConfigError
+
+    try:
+        return find_config(Path.cwd())
+    except ConfigError:
+        return None
+
+
+def optional_config(
+    path: Path | None, say: Callable[[str], None] | None = None
+) -> tuple[Config, Path | None]:
+    """The validated config of :func:`found_config` and its path, else the defaults (and
+    ``say`` says so)."""
+    from ml_ci.config import CONFIG_FILE, Config, load_config
+
+    found = found_config(path)
+    if found is None:
+        if say is not None:
+            say(f"no {CONFIG_FILE} found: using the defaults (task binary)")
+        return Config(), None
+    return load_config(found), found

@@ -63,13 +63,11 @@ def command(
 
     from ml_ci.canary.engine import CanarySettings, execute
     from ml_ci.clock import parse_time
-    from ml_ci.commands.compare import _config, _find
-    from ml_ci.config import CONFIG_FILE
+    from ml_ci.commands._common import optional_config
     from ml_ci.errors import GateFailed
 
     console = Console(json_mode=json_mode)
-    config = _config(config_path, console)
-    found = config_path or _find(Path.cwd(), CONFIG_FILE)
+    config, found = optional_config(config_path, console.progress)
     settings = CanarySettings(
         config=config,
         base=(found.parent if found is not None else Path.cwd()),

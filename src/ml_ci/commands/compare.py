@@ -7,11 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ml_ci.commands._common import config_option
+from ml_ci.commands._common import config_option, optional_config
 from ml_ci.console import Console, json_option
 
 if TYPE_CHECKING:
-    from ml_ci.config import Config
     from ml_ci.record.compare import CompareSection
 
 
@@ -67,7 +66,7 @@ def command(
     from ml_ci.record import load_record, save_record
 
     console = Console(json_mode=json_mode)
-    config = _config(config_path, console)
+    config, _found = optional_config(config_path, console.progress)
     from ml_ci.fingerprint import check_settings
 
     check_settings(config)  # before the computation: a bad $image_env loses no result
@@ -106,25 +105,6 @@ def command(
         raise GateFailed(f"compare: {summary(section)} (record: {output})")
     if section.verdict == "inconclusive" and policy == "warn":
         console.warn(f"compare: {summary(section)}; compare.inconclusive is 'warn'")
-
-
-def _config(path: Path | None, console: Console) -> Config:
-    from ml_ci.config import CONFIG_FILE, Config, load_config
-
-    if path is not None:
-        return load_config(path)
-    found = _find(Path.cwd(), CONFIG_FILE)
-    if found is None:
-        console.progress(f"no {CONFIG_FILE} found: using the defaults (task binary)")
-        return Config()
-    return load_config(found)
-
-
-def _find(start: Path, name: str) -> Path | None:
-    for folder in (start.resolve(), *start.resolve().parents):
-        if (folder / name).is_file():
-            return folder / name
-    return None
 
 
 def summary(section: CompareSection) -> str:

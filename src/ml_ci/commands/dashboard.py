@@ -54,15 +54,13 @@ def command(
     import time
 
     from ml_ci.canary.engine import parse_time
-    from ml_ci.commands.compare import _config, _find
-    from ml_ci.config import CONFIG_FILE
+    from ml_ci.commands._common import optional_config
     from ml_ci.dashboard.engine import DashboardSettings, execute
     from ml_ci.github.context import from_env
     from ml_ci.gitutil import repo_root
 
     console = Console(json_mode=json_mode)
-    config = _config(config_path, console)
-    found = config_path or _find(Path.cwd(), CONFIG_FILE)
+    config, found = optional_config(config_path, console.progress)
     base = found.parent if found is not None else Path.cwd()
     context = from_env()
     client = None

@@ -63,17 +63,15 @@ def command(
     import time
 
     from ml_ci.clock import parse_time
-    from ml_ci.commands.compare import _config, _find
-    from ml_ci.config import CONFIG_FILE
+    from ml_ci.commands._common import optional_config
     from ml_ci.errors import GateFailed
     from ml_ci.monitor.engine import MonitorSettings, execute
 
     console = Console(json_mode=json_mode)
-    config = _config(config_path, console)
+    config, found = optional_config(config_path, console.progress)
     if export_rules is not None:
         _export(config, export_rules, console)
         return
-    found = config_path or _find(Path.cwd(), CONFIG_FILE)
     settings = MonitorSettings(
         config=config,
         base=(found.parent if found is not None else Path.cwd()),

@@ -52,13 +52,8 @@ def command(
 
 def _config(path: Path | None) -> Config | None:
     """The given ml-ci.yaml, else the one found upwards, else None: pull works without one."""
-    from ml_ci.config import find_config, load_config
-    from ml_ci.errors import ConfigError
+    from ml_ci.commands._common import found_config
+    from ml_ci.config import load_config
 
-    if path is not None:
-        return load_config(path)
-    try:
-        found = find_config(Path.cwd())
-    except ConfigError:
-        return None
-    return load_config(found)
+    found = found_config(path)
+    return load_config(found) if found is not None else None

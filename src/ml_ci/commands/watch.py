@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ml_ci.commands._common import config_option
+from ml_ci.commands._common import config_option, optional_config
 from ml_ci.console import Console, json_option
 
 
@@ -58,18 +58,12 @@ def command(
     incident ("recovered"). Needs GITHUB_TOKEN with actions: write and issues: write (not with
     --dry-run). Incidents opened by others count only from a repository role or a bot of
     monitor.incident_bots (ml-ci.yaml, when there is one)."""
-    from ml_ci.config import Config, find_config, load_config
     from ml_ci.drift.watch import WatchSettings, run_watch
-    from ml_ci.errors import ConfigError
     from ml_ci.github.context import from_env
     from ml_ci.record import load_record
 
     console = Console(json_mode=json_mode)
-    try:  # optional: watch acts on a record; the config only names the trusted bots
-        found: Path | None = config_path or find_config(Path.cwd())
-    except ConfigError:
-        found = None
-    config = load_config(found) if found is not None else Config()
+    config, _found = optional_config(config_path)  # optional: it names the trusted bots
     record = load_record(record_path)
     context = from_env(os.environ)
     settings = WatchSettings(
